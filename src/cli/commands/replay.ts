@@ -1,0 +1,45 @@
+import { stat } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { replay, type InputSpec } from '../../pipeline/replay.js';
+import { SummaryCounter, formatSummary } from '../../pipeline/summary.js';
+import { DeadLetterSink, EventSink } from '../../sinks/dead-letter-sink.js';
+import type { Operator } from '../../pipeline/types.js';
+import { FORMATS } from '../../sources/registry.js';
+import { progressBar } from '../progress.js';
+import { csvOptionsFrom, addCsvOptions } from './csv-options.js';
+
+export function replayCommand(): Command {
+  const cmd = new Command('replay')
+    .description('Stream event files (plain or .gz; "-" for stdin) through riskloop and summarise what was accepted and rejected')
+    .argument('<files...>', 'input files, or - for stdin')
+    .addOption(new Option('-f, --format <format>', 'input format').choices(['auto', ...FORMATS()]).default('auto'))
+    .option('--market <symbol>', 'market symbol for formats that carry none (lobster, csv)')
+    .option('--dead-letters <file>', 'write rejected records with reason and position as NDJSON')
+    .option('--out <file>', 'write accepted events as canonical NDJSON (.gz compresses; - for stdout)')
+    .option('--json', 'print the summary as JSON')
+    .option('-q, --quiet', 'no progress bar');
+  addCsvOptions(cmd);
+  cmd.action(async (files: string[], o) => {
+    const counter = new SummaryCounter();
+    const operators: Operator[] = [counter];
+    if (o.deadLetters) operators.push(new DeadLetterSink(o.deadLetters));
+    if (o.out) operators.push(new EventSink(o.out));
+    let total = 0;
+    for (const f of files) if (f !== '-') total += (await stat(f)).size;
+    const bar = progressBar(total, 'replay', { quiet: o.quiet || o.out === '-', unit: 'bytes' });
+    let done = 0;
+    const inputs: InputSpec[] = files.map((path) => ({ path, format: o.format, options: { market: o.market, ...csvOptionsFrom(o) } }));
+    await replay(inputs, {
+      operators,
+      onProgress: (p) => {
+        done = p.bytes;
+        bar.update(Math.min(done, total), { detail: `${p.events} events, ${p.deadLetters} dead letters` });
+      },
+    });
+    bar.stop();
+    const s = counter.summary();
+    const text = o.json ? JSON.stringify(s, null, 2) : formatSummary(s);
+    (o.out === '-' ? process.stderr : process.stdout).write(text + '\n');
+  });
+  return cmd;
+}

@@ -1,0 +1,18 @@
+import { Command } from 'commander';
+import { replayCommand } from './commands/replay.js';
+import { schemaCommand } from './commands/schema.js';
+
+export function buildProgram(): Command {
+  const program = new Command('riskloop')
+    .description('Real-time risk control for cryptocurrency exchanges')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .configureHelp({ sortSubcommands: true });
+  program.addCommand(replayCommand());
+  program.addCommand(schemaCommand());
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  await buildProgram().parseAsync(argv);
+}

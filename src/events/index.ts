@@ -1,0 +1,3 @@
+export * from './schema.js';
+export * from './decimal.js';
+export * from './validate.js';

@@ -1,0 +1,38 @@
+import type { Decoder } from '../pipeline/types.js';
+import { NdjsonDecoder } from './ndjson.js';
+
+/** Options shared by decoders; each reads what it needs. */
+export interface DecoderOptions {
+  /** Source label written into events' `source` field and dead letters. */
+  source?: string;
+  /** Market symbol for formats that do not carry one (LOBSTER, CSV). */
+  market?: string;
+  /** Format-specific settings, e.g. CSV column mapping. */
+  [key: string]: unknown;
+}
+
+export type DecoderFactory = (opts: DecoderOptions) => Decoder;
+
+/** Every input format riskloop reads. Each decoder lives in its own module. */
+export const DECODERS: Record<string, DecoderFactory> = {
+  ndjson: () => new NdjsonDecoder(),
+};
+
+export const FORMATS = () => Object.keys(DECODERS);
+
+/** Guesses a format from the first non-empty line. */
+export function sniffFormat(firstLine: string): string | undefined {
+  const l = firstLine.trimStart();
+  if (/^\d{16,20} \{"stream"/.test(l)) return 'binance';
+  if (/^wss:\/\/\S*bitget/.test(l) || /^\d{10}(\.\d+)?: \{/.test(l)) return 'bitget';
+  if (l.startsWith('{')) return 'ndjson';
+  if (/^\d+(\.\d+)?,[1-7],\d+,\d+,-?\d+,-?1\s*$/.test(l)) return 'lobster';
+  if (/^[A-Za-z_"][^,]*(,[^,]*)+$/.test(l)) return 'csv';
+  return undefined;
+}
+
+export function createDecoder(format: string, opts: DecoderOptions = {}): Decoder {
+  const f = DECODERS[format];
+  if (!f) throw new Error(`unknown format "${format}"; known formats: ${FORMATS().join(', ')}`);
+  return f(opts);
+}
