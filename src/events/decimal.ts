@@ -88,14 +88,14 @@ export function compareDecimal(a: string, b: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-/** Exact sum of decimal strings. */
+/** Exact sum of decimal strings, at the larger of the two scales. */
 export function addDecimal(a: string, b: string): string {
   const scale = Math.max(scaleOf(a), scaleOf(b));
-  return fromScaled(toScaled(a, scale) + toScaled(b, scale), scale);
+  return fromScaled(toScaled(a, scale) + toScaled(b, scale), scale, scale);
 }
 
 /** Exact difference a - b. */
 export function subDecimal(a: string, b: string): string {
   const scale = Math.max(scaleOf(a), scaleOf(b));
-  return fromScaled(toScaled(a, scale) - toScaled(b, scale), scale);
+  return fromScaled(toScaled(a, scale) - toScaled(b, scale), scale, scale);
 }

@@ -1,5 +1,6 @@
 import type { Decoder } from '../pipeline/types.js';
 import { NdjsonDecoder } from './ndjson.js';
+import { CsvTradeDecoder } from './csv-trades.js';
 
 /** Options shared by decoders; each reads what it needs. */
 export interface DecoderOptions {
@@ -16,6 +17,7 @@ export type DecoderFactory = (opts: DecoderOptions) => Decoder;
 /** Every input format riskloop reads. Each decoder lives in its own module. */
 export const DECODERS: Record<string, DecoderFactory> = {
   ndjson: () => new NdjsonDecoder(),
+  csv: (o) => new CsvTradeDecoder(o as ConstructorParameters<typeof CsvTradeDecoder>[0]),
 };
 
 export const FORMATS = () => Object.keys(DECODERS);
