@@ -9,7 +9,9 @@ const UNSIGNED_RE = /^(?:0|[1-9]\d*|\d+)(?:\.\d+)?$/;
 
 export const decimal = z.string().regex(DECIMAL_RE, 'expected a decimal string like "123.45"');
 export const unsignedDecimal = z.string().regex(UNSIGNED_RE, 'expected a non-negative decimal string like "0.015"');
-export const positiveDecimal = unsignedDecimal.refine((s) => !isZeroDecimal(s), 'expected a positive decimal');
+// A pure pattern (no refinement) so the exported JSON Schema says exactly what zod checks.
+const POSITIVE_RE = /^(?=[\d.]*[1-9])(?:0|[1-9]\d*|\d+)(?:\.\d+)?$/;
+export const positiveDecimal = z.string().regex(POSITIVE_RE, 'expected a positive decimal string like "0.015"');
 
 export function isZeroDecimal(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
