@@ -72,3 +72,16 @@ describe('canonical NDJSON', () => {
     await expect(cli(['replay', '-', '--format', 'nope'], { input: '' })).rejects.toMatchObject({ stderr: expect.stringMatching(/Allowed choices/) });
   });
 });
+
+describe('deduplication by event id', () => {
+  it('drops repeated ids, says so, and keeps counting them apart from rejects', async () => {
+    const e = JSON.stringify(good[0]);
+    const input = [e, JSON.stringify(good[1]), e, e].join('\n');
+    const a = JSON.parse((await cli(['replay', '-', '--json', '--dead-letters', '/dev/null'], { input })).stdout);
+    expect([a.accepted, a.rejected, a.duplicates]).toEqual([2, 0, 2]);
+    const off = JSON.parse((await cli(['replay', '-', '--json', '--dedupe-window', '0'], { input })).stdout);
+    expect([off.accepted, off.duplicates]).toEqual([4, 0]);
+    const { stdout } = await cli(['replay', '-', '--json', '--dead-letters', '-'], { input });
+    expect(stdout).toMatch(/"line":3,"format":"ndjson","reason":"duplicate event id t1"/);
+  });
+});

@@ -3,6 +3,7 @@ import type { ExchangeEvent } from '../events/schema.js';
 import { openInput, readLines } from '../sources/lines.js';
 import { createDecoder, sniffFormat, type DecoderOptions } from '../sources/registry.js';
 import type { DeadLetter, Decoder, Emit, Operator, RecordPosition } from './types.js';
+import { RecentIds } from './dedupe.js';
 
 export interface InputSpec {
   path: string;
@@ -22,15 +23,26 @@ export interface ReplayOptions {
   /** Stages every event and dead letter passes through, in order. */
   operators: Operator[];
   onProgress?: (p: ProgressInfo) => void;
+  /** Drop events whose id was seen among the last N (default 1,000,000; 0 disables). Each drop is a dead letter. */
+  dedupeWindow?: number;
 }
 
 /** Fans events and dead letters out to the operators. Operators never see a throw from each other. */
 export class Fanout implements Emit {
   events = 0;
   deadLetters = 0;
-  constructor(private readonly operators: Operator[], private readonly format: () => string) {}
+  /** Set by the pipeline before each record, so a duplicate can say where it was. */
+  pos: RecordPosition = { source: '', line: 0 };
+  private readonly recent: RecentIds | null;
+  constructor(private readonly operators: Operator[], private readonly format: () => string, dedupeWindow = 1_000_000) {
+    this.recent = dedupeWindow > 0 ? new RecentIds(dedupeWindow) : null;
+  }
 
   event(e: ExchangeEvent): void {
+    if (this.recent && this.recent.seen(e.id)) {
+      this.reject(`duplicate event id ${e.id}`, JSON.stringify(e), this.pos, e.type);
+      return;
+    }
     this.events++;
     const ops = this.operators;
     for (let i = 0; i < ops.length; i++) ops[i].onEvent(e);
@@ -50,13 +62,14 @@ export class Fanout implements Emit {
  */
 export async function replay(inputs: InputSpec[], opts: ReplayOptions): Promise<ProgressInfo> {
   let currentFormat = 'unknown';
-  const out = new Fanout(opts.operators, () => currentFormat);
+  const out = new Fanout(opts.operators, () => currentFormat, opts.dedupeWindow);
   const progress: ProgressInfo = { bytes: 0, lines: 0, events: 0, deadLetters: 0 };
   for (const input of inputs) {
     const sourceName = input.path === '-' ? 'stdin' : basename(input.path);
     const stream = await openInput(input.path);
     let decoder: Decoder | undefined;
     const pos: RecordPosition = { source: sourceName, line: 0 };
+    out.pos = pos;
     for await (const batch of readLines(stream)) {
       if (!decoder) {
         let format = input.format ?? 'auto';

@@ -16,6 +16,7 @@ export function replayCommand(): Command {
     .option('--market <symbol>', 'market symbol for formats that carry none (lobster, csv)')
     .option('--dead-letters <file>', 'write rejected records with reason and position as NDJSON')
     .option('--out <file>', 'write accepted events as canonical NDJSON (.gz compresses; - for stdout)')
+    .option('--dedupe-window <n>', 'drop events whose id repeats within the last N ids (0 disables)', (v) => parseInt(v, 10), 1_000_000)
     .option('--json', 'print the summary as JSON')
     .option('-q, --quiet', 'no progress bar');
   addCsvOptions(cmd);
@@ -31,6 +32,7 @@ export function replayCommand(): Command {
     const inputs: InputSpec[] = files.map((path) => ({ path, format: o.format, options: { market: o.market, ...csvOptionsFrom(o) } }));
     await replay(inputs, {
       operators,
+      dedupeWindow: o.dedupeWindow,
       onProgress: (p) => {
         done = p.bytes;
         bar.update(Math.min(done, total), { detail: `${p.events} events, ${p.deadLetters} dead letters` });
