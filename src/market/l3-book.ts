@@ -143,6 +143,17 @@ export class L3Book {
     return o;
   }
 
+  /**
+   * Rests a caller-built order object (e.g. a matching engine's own order record) at the back of its
+   * level, so the owner keeps one object per order. Returns false if the id is already resting.
+   */
+  insert(o: RestingOrder): boolean {
+    if (this.orders.has(o.id) || o.size <= 0) return false;
+    this.side(o.side).level(o.price, true)!.push(o);
+    this.orders.set(o.id, o);
+    return true;
+  }
+
   /** Removes `qty` from an order (partial cancel or execution); removes it when nothing is left. Returns the size removed. */
   reduce(id: OrderKey, qty: number): number {
     const o = this.orders.get(id);
