@@ -1,0 +1,109 @@
+/**
+ * Per-key state with idle eviction on event time, so memory stays bounded on feeds with millions
+ * of accounts or orders.
+ *
+ * Entries sit in a Map whose insertion order is the order in which they were (re)queued. A touch
+ * only stamps `lastSeen` (no reordering on the hot path); `sweep(now)` walks from the front:
+ * entries idle for at least `idleMs` are evicted (`onEvict` sees them first), live ones are moved
+ * to the back. Each entry is moved at most once per idle period, so the cost is amortised O(1) per
+ * touch, and an entry is evicted between `idleMs` and about `2.2 · idleMs` after its last touch. A hard
+ * cap `maxKeys` evicts the least recently queued entries first (counted in `forcedEvictions`).
+ *
+ * Creation goes through a factory given once (no closure per event).
+ */
+export interface KeyedOptions<K, V> {
+  /** Evict entries untouched for this long (event time, ms). */
+  idleMs: number;
+  /** Hard upper bound on entries (default 1 000 000). */
+  maxKeys?: number;
+  /** Called before an entry is evicted (idle or forced). */
+  onEvict?: (key: K, value: V) => void;
+}
+
+interface Slot<V> {
+  value: V;
+  lastSeen: number;
+  queuedAt: number;
+}
+
+export class KeyedState<K, V> {
+  readonly idleMs: number;
+  readonly maxKeys: number;
+  private readonly map = new Map<K, Slot<V>>();
+  private readonly onEvict?: (key: K, value: V) => void;
+  evictions = 0;
+  forcedEvictions = 0;
+  private lastSweep = -Infinity;
+
+  constructor(private readonly factory: (key: K, t: number) => V, opts: KeyedOptions<K, V>) {
+    this.idleMs = opts.idleMs;
+    this.maxKeys = opts.maxKeys ?? 1_000_000;
+    this.onEvict = opts.onEvict;
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  /** The entry for key at event time t, created if absent; stamps it as seen at t. */
+  get(key: K, t: number): V {
+    let s = this.map.get(key);
+    if (s === undefined) {
+      if (this.map.size >= this.maxKeys) this.evictFront();
+      s = { value: this.factory(key, t), lastSeen: t, queuedAt: t };
+      this.map.set(key, s);
+    } else if (t > s.lastSeen) s.lastSeen = t;
+    return s.value;
+  }
+
+  /** The entry if present, without creating or touching it. */
+  peek(key: K): V | undefined {
+    return this.map.get(key)?.value;
+  }
+
+  has(key: K): boolean {
+    return this.map.has(key);
+  }
+
+  delete(key: K): boolean {
+    return this.map.delete(key);
+  }
+
+  /**
+   * Evicts entries idle since before `now - idleMs`. Cheap to call often: it returns at once unless
+   * the front entry is due, and does real work at most once per `idleMs / 8` of event time.
+   */
+  sweep(now: number): void {
+    if (now - this.lastSweep < this.idleMs / 8) return;
+    this.lastSweep = now;
+    const cutoff = now - this.idleMs;
+    for (const [k, s] of this.map) {
+      if (s.queuedAt > cutoff) break;
+      this.map.delete(k);
+      if (s.lastSeen <= cutoff) {
+        this.evictions++;
+        this.onEvict?.(k, s.value);
+      } else {
+        s.queuedAt = now;
+        this.map.set(k, s);
+      }
+    }
+  }
+
+  *entries(): IterableIterator<[K, V]> {
+    for (const [k, s] of this.map) yield [k, s.value];
+  }
+
+  clear(): void {
+    this.map.clear();
+  }
+
+  private evictFront(): void {
+    for (const [k, s] of this.map) {
+      this.map.delete(k);
+      this.forcedEvictions++;
+      this.onEvict?.(k, s.value);
+      return;
+    }
+  }
+}
