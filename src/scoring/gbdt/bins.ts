@@ -26,31 +26,26 @@ export function midpoint(a: number, b: number): number {
 
 /** Quantile bins over the non-missing values of a numeric column. */
 export function numericBins(values: ArrayLike<number>, maxBins: number): FeatureBinning {
-  const xs: number[] = [];
-  for (let i = 0; i < values.length; i++) if (values[i] === values[i]) xs.push(values[i]);
-  const sorted = Float64Array.from(xs).sort();
-  const distinct: number[] = [];
-  const counts: number[] = [];
-  for (let i = 0; i < sorted.length; i++) {
-    if (i > 0 && sorted[i] === sorted[i - 1]) counts[counts.length - 1]++;
-    else {
-      distinct.push(sorted[i]);
-      counts.push(1);
-    }
-  }
+  let m = 0;
+  for (let i = 0; i < values.length; i++) if (values[i] === values[i]) m++;
+  const sorted = new Float64Array(m);
+  m = 0;
+  for (let i = 0; i < values.length; i++) if (values[i] === values[i]) sorted[m++] = values[i];
+  sorted.sort();
+  const n = sorted.length;
+  let nDistinct = 0;
+  for (let i = 0; i < n; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) nDistinct++;
   const upper: number[] = [];
-  if (distinct.length <= maxBins) {
-    for (let i = 0; i + 1 < distinct.length; i++) upper.push(midpoint(distinct[i], distinct[i + 1]));
+  if (nDistinct <= maxBins) {
+    for (let i = 1; i < n; i++) if (sorted[i] !== sorted[i - 1]) upper.push(midpoint(sorted[i - 1], sorted[i]));
   } else {
-    // Greedy equal-frequency cuts: cut before the distinct value where the running count passes the next quantile.
-    const n = sorted.length;
-    let cum = 0;
+    // Greedy equal-frequency cuts: a cut goes between two distinct values once the count below passes the next quantile.
     let next = 1;
-    for (let i = 0; i + 1 < distinct.length && next < maxBins; i++) {
-      cum += counts[i];
-      if (cum >= (next * n) / maxBins) {
-        upper.push(midpoint(distinct[i], distinct[i + 1]));
-        while (next < maxBins && cum >= (next * n) / maxBins) next++;
+    for (let i = 1; i < n && next < maxBins; i++) {
+      if (sorted[i] === sorted[i - 1]) continue;
+      if (i >= (next * n) / maxBins) {
+        upper.push(midpoint(sorted[i - 1], sorted[i]));
+        while (next < maxBins && i >= (next * n) / maxBins) next++;
       }
     }
   }
@@ -96,8 +91,8 @@ export function binValue(b: FeatureBinning, x: number): number {
 }
 
 export interface BinnedMatrix {
-  /** Row-major bin indices: bins[r · nFeatures + f]. */
-  bins: Uint8Array;
+  /** Column-major bin indices: cols[f][r]. */
+  cols: Uint8Array[];
   nRows: number;
   nFeatures: number;
 }
@@ -110,12 +105,31 @@ export function makeBinnings(ds: Dataset, maxBins: number): FeatureBinning[] {
 }
 
 export function binDataset(ds: Dataset, binnings: FeatureBinning[]): BinnedMatrix {
-  const nf = binnings.length;
-  const bins = new Uint8Array(ds.nRows * nf);
-  for (let f = 0; f < nf; f++) {
+  const cols = binnings.map((b, f) => {
     const col = ds.columns[f];
-    const b = binnings[f];
-    for (let r = 0; r < ds.nRows; r++) bins[r * nf + f] = binValue(b, col[r]);
-  }
-  return { bins, nRows: ds.nRows, nFeatures: nf };
+    const out = new Uint8Array(ds.nRows);
+    if (b.kind === 'categorical') for (let r = 0; r < ds.nRows; r++) out[r] = binValue(b, col[r]);
+    else {
+      // Inlined binary search over the upper bounds.
+      const u = b.upper;
+      const last = u.length - 1;
+      for (let r = 0; r < ds.nRows; r++) {
+        const x = col[r];
+        if (x !== x) {
+          out[r] = b.nBins;
+          continue;
+        }
+        let lo = 0;
+        let hi = last;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (x <= u[mid]) hi = mid;
+          else lo = mid + 1;
+        }
+        out[r] = lo;
+      }
+    }
+    return out;
+  });
+  return { cols, nRows: ds.nRows, nFeatures: binnings.length };
 }

@@ -152,6 +152,9 @@ export class GbdtTrainer {
   private readonly tmp: Int32Array;
   private readonly hists: Float64Array[];
   private usedFeatures: Int32Array;
+  /** Row-major global bin index (feature offset + bin) per cell, for histogram building. */
+  private readonly rowBins: Uint16Array | Uint32Array;
+  private lastLeaves: Leaf[] = [];
 
   constructor(ds: Dataset, params: Partial<GbdtParams> = {}) {
     this.p = { ...DEFAULT_GBDT_PARAMS, ...params, monotone: { ...(params.monotone ?? {}) } };
@@ -181,6 +184,9 @@ export class GbdtTrainer {
     this.hess = new Float64Array(ds.nRows);
     this.rows = new Int32Array(ds.nRows);
     this.tmp = new Int32Array(ds.nRows);
+    this.rowBins = this.totalBins < 65536 ? new Uint16Array(ds.nRows * nf) : new Uint32Array(ds.nRows * nf);
+    const cols = this.X.cols;
+    for (let r = 0, k = 0; r < ds.nRows; r++) for (let f = 0; f < nf; f++, k++) this.rowBins[k] = this.offsets[f] + cols[f][r];
     this.hists = Array.from({ length: p.maxLeaves }, () => new Float64Array(3 * this.totalBins));
     this.usedFeatures = Int32Array.from(ds.features.keys());
   }
@@ -215,7 +221,8 @@ export class GbdtTrainer {
       this.gradients(margin, y);
       const nodes = this.growTree(importance);
       // Update training margins: leaves own their rows when every row was in the tree.
-      this.applyTree(nodes, this.X, margin);
+      if (p.subsample < 1) this.applyTree(nodes, this.X, margin);
+      else this.applyLeaves(nodes, margin);
       trees.push(this.toTree(nodes));
       if (valid && vX && vMargin) {
         this.applyTree(nodes, vX, vMargin);
@@ -338,16 +345,21 @@ export class GbdtTrainer {
       large.slot = leaf.slot;
       small.slot = freeSlot++;
       this.buildHist(small.slot, small.begin, small.end);
-      const hs = this.hists[small.slot];
-      const hl = this.hists[large.slot];
-      for (let k = 0; k < this.usedFeatures.length; k++) {
-        const f = this.usedFeatures[k];
-        for (let b = 3 * this.offsets[f]; b < 3 * this.offsets[f + 1]; b++) hl[b] -= hs[b];
+      if (canSplit(large)) {
+        const hs = this.hists[small.slot];
+        const hl = this.hists[large.slot];
+        const used = this.usedFeatures;
+        const off = this.offsets;
+        for (let k = 0; k < used.length; k++) {
+          const end = 3 * off[used[k] + 1];
+          for (let b = 3 * off[used[k]]; b < end; b++) hl[b] -= hs[b];
+        }
       }
       if (canSplit(left)) left.split = this.findSplit(left);
       if (canSplit(right)) right.split = this.findSplit(right);
     }
     for (const l of leaves) nodes[l.node].value = clamp(-l.g / (l.h + p.lambda), l.lower, l.upper);
+    this.lastLeaves = leaves;
     for (const nd of nodes) nd.value *= p.learningRate;
     return nodes;
   }
@@ -357,23 +369,32 @@ export class GbdtTrainer {
     const used = this.usedFeatures;
     const nu = used.length;
     const off = this.offsets;
-    for (let k = 0; k < nu; k++) {
-      const f = used[k];
-      hist.fill(0, 3 * off[f], 3 * off[f + 1]);
-    }
-    const bins = this.X.bins;
-    const nf = this.X.nFeatures;
+    for (let k = 0; k < nu; k++) hist.fill(0, 3 * off[used[k]], 3 * off[used[k] + 1]);
     const rows = this.rows;
     const grad = this.grad;
     const hess = this.hess;
+    const idx = this.rowBins;
+    const nf = this.X.nFeatures;
+    // Row-major: one gradient load per row, then a run of byte-sized bin lookups (≈2× faster than by column).
     if (nu === nf) {
+      const even = nf & ~1;
       for (let i = begin; i < end; i++) {
         const r = rows[i];
         const g = grad[r];
         const h = hess[r];
         const base = r * nf;
-        for (let f = 0; f < nf; f++) {
-          const b = 3 * (off[f] + bins[base + f]);
+        for (let f = 0; f < even; f += 2) {
+          const b = 3 * idx[base + f];
+          hist[b] += g;
+          hist[b + 1] += h;
+          hist[b + 2] += 1;
+          const c = 3 * idx[base + f + 1];
+          hist[c] += g;
+          hist[c + 1] += h;
+          hist[c + 2] += 1;
+        }
+        if (even < nf) {
+          const b = 3 * idx[base + even];
           hist[b] += g;
           hist[b + 1] += h;
           hist[b + 2] += 1;
@@ -386,8 +407,7 @@ export class GbdtTrainer {
         const h = hess[r];
         const base = r * nf;
         for (let k = 0; k < nu; k++) {
-          const f = used[k];
-          const b = 3 * (off[f] + bins[base + f]);
+          const b = 3 * idx[base + used[k]];
           hist[b] += g;
           hist[b + 1] += h;
           hist[b + 2] += 1;
@@ -541,14 +561,17 @@ export class GbdtTrainer {
   private partition(begin: number, end: number, f: number, binLeft: Uint8Array): number {
     const rows = this.rows;
     const tmp = this.tmp;
-    const bins = this.X.bins;
-    const nf = this.X.nFeatures;
+    const col = this.X.cols[f];
     let l = begin;
     let r = 0;
+    // Branch-free: splits are close to coin flips for the branch predictor.
     for (let i = begin; i < end; i++) {
       const row = rows[i];
-      if (binLeft[bins[row * nf + f]]) rows[l++] = row;
-      else tmp[r++] = row;
+      const goLeft = binLeft[col[row]];
+      rows[l] = row;
+      tmp[r] = row;
+      l += goLeft;
+      r += 1 - goLeft;
     }
     rows.set(tmp.subarray(0, r), l);
     return l;
@@ -556,12 +579,32 @@ export class GbdtTrainer {
 
   /** Adds the tree's outputs to `margin` for every row of a binned matrix. */
   private applyTree(nodes: NodeBuild[], X: BinnedMatrix, margin: Float64Array): void {
-    const nf = X.nFeatures;
-    const bins = X.bins;
+    const nn = nodes.length;
+    const feat = new Int32Array(nn);
+    const left = new Int32Array(nn);
+    const right = new Int32Array(nn);
+    const value = new Float64Array(nn);
+    const table = new Uint8Array(nn * 256);
+    nodes.forEach((nd, i) => {
+      feat[i] = nd.feature;
+      left[i] = nd.left;
+      right[i] = nd.right;
+      value[i] = nd.value;
+      if (nd.binLeft) table.set(nd.binLeft, i * 256);
+    });
+    const cols = X.cols;
     for (let r = 0; r < X.nRows; r++) {
-      let nd = nodes[0];
-      while (nd.feature >= 0) nd = nodes[nd.binLeft![bins[r * nf + nd.feature]] ? nd.left : nd.right];
-      margin[r] += nd.value;
+      let i = 0;
+      while (feat[i] >= 0) i = table[i * 256 + cols[feat[i]][r]] ? left[i] : right[i];
+      margin[r] += value[i];
+    }
+  }
+
+  /** Adds leaf outputs to the training margins through the row partition (every row was in the tree). */
+  private applyLeaves(nodes: NodeBuild[], margin: Float64Array): void {
+    for (const l of this.lastLeaves) {
+      const v = nodes[l.node].value;
+      for (let i = l.begin; i < l.end; i++) margin[this.rows[i]] += v;
     }
   }
 
