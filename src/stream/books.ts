@@ -58,8 +58,8 @@ export interface BookSnapshot {
   source: BookSource;
   reliable: boolean;
   /** Best first: [price, size] or, from the L3 book, [price, size, orders]. */
-  bids: (readonly [string, string] | readonly [string, string, number])[];
-  asks: (readonly [string, string] | readonly [string, string, number])[];
+  bids: ([string, string] | [string, string, number])[];
+  asks: ([string, string] | [string, string, number])[];
   mid?: number;
   spread?: number;
   lastTrade?: string;
@@ -112,6 +112,8 @@ export class MarketBook {
   lastTradePx = NaN;
   lastTradeStr = '';
   lastTradeTs = NaN;
+  /** Event time of the last event applied to this market. */
+  lastEventTs = NaN;
   readonly takers: KeyedState<string, TakerInfo>;
 
   constructor(readonly market: string, scales: { price?: number; size?: number } | undefined, takerTtlMs: number) {
@@ -218,7 +220,7 @@ export class MarketBooks {
   accountOf(market: string, orderId: string): string | undefined {
     const b = this.markets.get(market);
     if (b === undefined) return undefined;
-    return b.l3.get(orderId)?.accountId ?? b.takers.peek(orderId)?.accountId;
+    return b.l3.get(orderId)?.accountId ?? b.takers.peek(orderId, b.lastEventTs)?.accountId;
   }
 
   /** A resting order, if the L3 book holds it. */
@@ -240,7 +242,7 @@ export class MarketBooks {
         taker ??= to.accountId;
         takerSide ??= to.side;
       } else {
-        const ti = b.takers.peek(e.takerOrderId);
+        const ti = b.takers.peek(e.takerOrderId, e.ts);
         if (ti !== undefined) {
           taker ??= ti.accountId;
           takerSide ??= ti.side;
@@ -258,6 +260,9 @@ export class MarketBooks {
    * orders the trade completed; 0 otherwise. Never throws on data.
    */
   apply(e: ExchangeEvent): number {
+    if (e.type !== 'trade' && e.type !== 'depth' && e.type !== 'bbo' && !e.type.startsWith('order.') && e.type !== 'book.status') return 0;
+    const mb = this.markets.get((e as { market: string }).market);
+    if (mb !== undefined && !(e.ts <= mb.lastEventTs)) mb.lastEventTs = e.ts;
     switch (e.type) {
       case 'order.placed':
         this.onPlaced(e);
@@ -472,8 +477,8 @@ export class MarketBooks {
       }
       if (b.lastTradeStr !== '') snap.lastTrade = b.lastTradeStr;
     }
-    if (Number.isFinite(t.mid)) snap.mid = t.mid;
-    if (Number.isFinite(t.spread)) snap.spread = t.spread;
+    if (Number.isFinite(t.mid)) snap.mid = Number(t.mid.toPrecision(12));
+    if (Number.isFinite(t.spread)) snap.spread = Number(t.spread.toPrecision(10));
     return snap;
   }
 }

@@ -1,0 +1,245 @@
+import { z } from 'zod';
+import type { EventOf, ExchangeEvent } from '../../events/schema.js';
+import { KeyedState } from '../../stream/keyed.js';
+import { P2Quantile } from '../../stream/rolling-quantile.js';
+import { baseParams, defineDetector, policyFrom, type Detector, type DetectorContext, type EpisodePolicy } from '../detector.js';
+import type { Episode } from '../emitter.js';
+import { num, pct, time } from './format.js';
+
+/**
+ * Fat finger / abnormal orders: orders priced far off the market, or far larger than the account
+ * usually trades; and (variant off_market_trade) trade prints far from the market, which needs no
+ * account data and so also runs on public feeds.
+ *
+ * Price test (limit orders placed or re-priced, and trades): the reference is the mid just before
+ * the event (when the book is two-sided, its spread is at most `maxSpreadPct` and its data at most
+ * `maxReferenceAgeMs` old), else the last trade price (same age limit). The deviation
+ * |price − reference| / reference must exceed BOTH the floor `minDeviationPct` AND
+ * `k` × the market's rolling volatility (EW standard deviation of trade prices over the
+ * half-life `state.priceHalfLifeMs`, relative to their EW mean). Until `minSamples` trades have
+ * been seen the volatility is not trusted and the threshold is `coldStartDeviationPct`.
+ *
+ * Size test (orders): the account's own history in the market — a P² estimate of the
+ * `sizeQuantile` quantile of its past order sizes — and the order is abnormal when its size
+ * exceeds `sizeMultiple` × that quantile, after at least `minHistory` orders.
+ *
+ * Score: 50 + 25·log2(observed / threshold) for the stronger test (50 at the threshold, 75 at
+ * twice, 100 at four times), +10 when the order was marketable on arrival; capped at 100. One
+ * episode per account × market (per market for trades without accounts) within `episodeGapMs`.
+ *
+ * Method: exchange price-band / "limit up-limit down" style collars and fat-finger controls
+ * (ESMA Guidelines on systems and controls in an automated trading environment, ESMA/2012/122,
+ * guideline 5 (pre-trade controls: price collars, maximum order size); MiFID II RTS 6 Art. 15 and
+ * RTS 7 Art. 20); deviation scaled by realised volatility as in dynamic price bands (e.g. the
+ * volatility-interruption mechanisms of Deutsche Börse Xetra). Size against the account's own
+ * history follows the "unusual order size" checks of market-abuse surveillance (ESMA MAR
+ * Guidelines, Annex I indicators).
+ */
+export const fatFingerParams = z.object({
+  ...baseParams,
+  k: z.number().positive().default(8).describe('price deviation must exceed k × rolling relative volatility'),
+  minDeviationPct: z.number().nonnegative().default(3).describe('…and this absolute floor (% of the reference price)'),
+  coldStartDeviationPct: z.number().positive().default(10).describe('threshold (%) while the market has fewer than minSamples trades'),
+  minSamples: z.number().int().nonnegative().default(50).describe('trades needed before the volatility estimate is trusted'),
+  maxSpreadPct: z.number().positive().default(1).describe('a mid from a wider spread (% of mid) is not used as reference; the last trade is'),
+  maxReferenceAgeMs: z.number().int().positive().default(300_000).describe('reference data older than this (event time) is not used'),
+  sizeQuantile: z.number().min(0.5).max(1).default(0.99).describe('quantile of the account’s past order sizes in the market'),
+  sizeMultiple: z.number().positive().default(10).describe('size must exceed this multiple of that quantile'),
+  minHistory: z.number().int().positive().default(30).describe('orders in the account’s history before the size test applies'),
+  historyIdleMs: z.number().int().positive().default(7 * 86_400_000).describe('forget an account’s size history after this much inactivity'),
+  maxAccounts: z.number().int().positive().default(500_000).describe('cap on accounts with size history (memory bound)'),
+  checkTrades: z.boolean().default(true).describe('also test trade prints against the market (variant off_market_trade)'),
+  bookLevels: z.number().int().positive().default(5).describe('levels per side in the evidence book snapshot'),
+});
+export type FatFingerParams = z.output<typeof fatFingerParams>;
+
+const ORDER_TYPES = ['order.placed', 'order.amended', 'trade'] as const;
+
+function newHistory(): Map<string, P2Quantile> {
+  return new Map();
+}
+
+class FatFingerDetector implements Detector {
+  readonly name = 'fat_finger';
+  readonly typology = 'fat_finger' as const;
+  readonly eventTypes: readonly (typeof ORDER_TYPES)[number][];
+  readonly policy: EpisodePolicy;
+  /** account -> market -> P² quantile of order sizes */
+  private readonly history: KeyedState<string, Map<string, P2Quantile>>;
+  // scratch for the reference price (no allocation per event)
+  private refPrice = NaN;
+  private refKind = '';
+  private marketable = false;
+
+  constructor(private readonly p: FatFingerParams) {
+    this.policy = policyFrom(p);
+    this.eventTypes = p.checkTrades ? ORDER_TYPES : ORDER_TYPES.slice(0, 2);
+    this.history = new KeyedState(newHistory, { idleMs: p.historyIdleMs, maxKeys: p.maxAccounts });
+  }
+
+  onEvent(ev: ExchangeEvent, ctx: DetectorContext): void {
+    if (ev.type === 'trade') return this.onTrade(ev, ctx);
+    if (ev.type !== 'order.placed' && ev.type !== 'order.amended') return;
+    const e = ev;
+    let priceScore = 0;
+    let dev = NaN;
+    let thr = NaN;
+    let vol = NaN;
+    let side: 'buy' | 'sell' | undefined;
+    if (e.type === 'order.placed') side = e.side;
+    else side = ctx.books.order(e.market, e.orderId)?.side;
+    const isLimit = e.type === 'order.amended' || e.orderType === 'limit';
+    if (isLimit && e.price !== undefined && this.reference(e.market, e.ts, ctx, side)) {
+      const px = +e.price;
+      dev = (Math.abs(px - this.refPrice) / this.refPrice) * 100;
+      vol = this.volatilityPct(e.market, ctx);
+      thr = Number.isFinite(vol) ? Math.max(this.p.minDeviationPct, this.p.k * vol) : this.p.coldStartDeviationPct;
+      if (side !== undefined) {
+        const t = ctx.books.touch(e.market);
+        this.marketable = side === 'buy' ? px >= t.ask : px <= t.bid;
+      }
+      if (dev > thr) priceScore = score(dev / thr) + (this.marketable ? 10 : 0);
+    }
+    // Size against the account's own history in this market (placements, and amendments that grow).
+    let sizeScore = 0;
+    let size = NaN;
+    let sizeQ = NaN;
+    let histN = 0;
+    if (e.size !== undefined) {
+      size = +e.size;
+      const byMarket = this.history.get(e.accountId, e.ts);
+      let q = byMarket.get(e.market);
+      if (q === undefined) byMarket.set(e.market, (q = new P2Quantile(this.p.sizeQuantile)));
+      histN = q.count;
+      if (histN >= this.p.minHistory) {
+        sizeQ = q.value();
+        if (sizeQ > 0 && size > this.p.sizeMultiple * sizeQ) sizeScore = score(size / (this.p.sizeMultiple * sizeQ));
+      }
+      if (e.type === 'order.placed') q.add(e.ts, size);
+    }
+    if (priceScore === 0 && sizeScore === 0) return;
+    const ep = ctx.alerts.episode(this, `${e.accountId}\u0000${e.market}`, e);
+    ep.variant ??= 'order';
+    ep.addMarket(e.market).addAccount(e.accountId).addOrder(e.orderId);
+    ep.data.orders = (ep.data.orders ?? 0) + 1;
+    if (ep.offer(Math.min(100, Math.max(priceScore, sizeScore)))) {
+      ep.notes.kind = priceScore >= sizeScore ? 'price' : 'size';
+      ep.notes.orderId = e.orderId;
+      ep.notes.side = side ?? '?';
+      ep.notes.price = e.price ?? '';
+      ep.notes.size = e.size ?? '';
+      ep.notes.event = e.type === 'order.placed' ? 'placed' : 'amended';
+      ep.notes.marketable = this.marketable ? 'yes' : 'no';
+      ep.notes.ts = String(e.ts);
+      if (Number.isFinite(dev)) {
+        ep.notes.refKind = this.refKind;
+        ep.notes.ref = String(this.refPrice);
+        this.priceFeatures(ep, dev, thr, vol, +e.price!);
+      }
+      if (Number.isFinite(sizeQ)) {
+        ep.feature('size_multiple_of_history_quantile', size / sizeQ, this.p.sizeMultiple, '>', 'x');
+        ep.feature('order_size', size, this.p.sizeMultiple * sizeQ, '>');
+        ep.feature('history_orders', histN, this.p.minHistory, '>=');
+      }
+      ep.book = ctx.books.snapshot(e.market, this.p.bookLevels);
+    }
+    ctx.alerts.commit(ep, e.ts);
+  }
+
+  private onTrade(e: EventOf<'trade'>, ctx: DetectorContext): void {
+    if (!this.reference(e.market, e.ts, ctx, undefined)) return;
+    const px = +e.price;
+    const dev = (Math.abs(px - this.refPrice) / this.refPrice) * 100;
+    const vol = this.volatilityPct(e.market, ctx);
+    const thr = Number.isFinite(vol) ? Math.max(this.p.minDeviationPct, this.p.k * vol) : this.p.coldStartDeviationPct;
+    if (!(dev > thr)) return;
+    const taker = ctx.trade.taker;
+    const ep = ctx.alerts.episode(this, taker === undefined ? e.market : `${taker}\u0000${e.market}\u0000trade`, e);
+    ep.variant ??= 'off_market_trade';
+    ep.addMarket(e.market).addAccount(taker).addAccount(ctx.trade.maker).addTrade(e.tradeId).addOrder(e.takerOrderId).addOrder(e.makerOrderId);
+    ep.data.trades = (ep.data.trades ?? 0) + 1;
+    if (ep.offer(score(dev / thr))) {
+      ep.notes.kind = 'trade';
+      ep.notes.tradeId = e.tradeId;
+      ep.notes.price = e.price;
+      ep.notes.size = e.size;
+      ep.notes.side = e.aggressor;
+      ep.notes.refKind = this.refKind;
+      ep.notes.ref = String(this.refPrice);
+      ep.notes.ts = String(e.ts);
+      this.priceFeatures(ep, dev, thr, vol, px);
+      ep.book = ctx.books.snapshot(e.market, this.p.bookLevels);
+    }
+    ctx.alerts.commit(ep, e.ts);
+  }
+
+  private priceFeatures(ep: Episode, dev: number, thr: number, vol: number, px: number): void {
+    ep.feature('deviation_pct', dev, thr, '>', '%');
+    ep.feature('deviation_over_floor', dev, this.p.minDeviationPct, '>', '%');
+    if (Number.isFinite(vol) && vol > 0) ep.feature('deviation_sigmas', dev / vol, this.p.k, '>', 'sigma');
+    else ep.feature('deviation_cold_start', dev, this.p.coldStartDeviationPct, '>', '%');
+    ep.feature('price', px, this.refPrice, px >= this.refPrice ? '>' : '<');
+  }
+
+  /** Sets refPrice/refKind; false if no usable reference. */
+  private reference(market: string, ts: number, ctx: DetectorContext, _side: 'buy' | 'sell' | undefined): boolean {
+    const t = ctx.books.touch(market);
+    this.marketable = false;
+    if (t.mid > 0 && t.spread / t.mid <= this.p.maxSpreadPct / 100 && ts - t.ts <= this.p.maxReferenceAgeMs) {
+      this.refPrice = t.mid;
+      this.refKind = `mid (${t.source})`;
+      return true;
+    }
+    const mf = ctx.flow.peekMarket(market);
+    if (mf !== undefined && mf.lastPrice > 0 && ts - mf.lastTradeTs <= this.p.maxReferenceAgeMs) {
+      this.refPrice = mf.lastPrice;
+      this.refKind = 'last trade';
+      return true;
+    }
+    return false;
+  }
+
+  /** Rolling relative volatility of the market in %, NaN until minSamples trades. */
+  private volatilityPct(market: string, ctx: DetectorContext): number {
+    const mf = ctx.flow.peekMarket(market);
+    if (mf === undefined || mf.price.count < this.p.minSamples) return NaN;
+    return mf.relativeVolatility() * 100;
+  }
+
+  explain(ep: Episode): string {
+    const n = ep.notes;
+    const market = ep.markets.join(', ');
+    const at = time(Number(n.ts));
+    const more = (ep.data.orders ?? ep.data.trades ?? 1) > 1 ? ` (strongest of ${num(ep.data.orders ?? ep.data.trades ?? 1, 0)} in this episode)` : '';
+    const dev = ep.get('deviation_pct');
+    const sig = ep.get('deviation_sigmas');
+    const volText = sig !== undefined ? ` and ${num(sig.value, 1)}σ of recent volatility (threshold ${num(sig.threshold, 1)}σ)` : ' (volatility not yet known: cold-start threshold)';
+    const priceText =
+      dev !== undefined ? `${pct(dev.value)} ${Number(n.price) >= Number(n.ref) ? 'above' : 'below'} the ${n.refKind} ${num(Number(n.ref), 8)} — beyond the ${pct(this.p.minDeviationPct)} floor${volText}` : '';
+    if (n.kind === 'trade') {
+      return `A trade (${n.tradeId}) in ${market} printed at ${n.price} for ${n.size} at ${at}, ${priceText}${more}.`;
+    }
+    const who = `Account ${ep.accounts.join(', ')}`;
+    const what = `${n.event} a ${n.side} order ${n.orderId} for ${n.size || '?'} at ${n.price || 'market'} in ${market} at ${at}`;
+    const sz = ep.get('size_multiple_of_history_quantile');
+    const sizeText = sz !== undefined && sz.passed ? `its size is ${num(sz.value, 1)}× the ${num(this.p.sizeQuantile * 100, 1)}th percentile of the account’s ${num(ep.get('history_orders')?.value ?? 0, 0)} previous orders (threshold ${num(sz.threshold, 1)}×)` : '';
+    const parts = [dev !== undefined && dev.passed ? `its price is ${priceText}` : '', sizeText].filter((s) => s !== '');
+    const marketable = n.marketable === 'yes' ? '; it was marketable on arrival' : '';
+    return `${who} ${what}: ${parts.join('; and ')}${marketable}${more}.`;
+  }
+}
+
+/** 50 at the threshold, +25 per doubling beyond it. */
+function score(ratio: number): number {
+  return Math.min(100, 50 + 25 * Math.log2(ratio));
+}
+
+export const fatFinger = defineDetector({
+  name: 'fat_finger',
+  typology: 'fat_finger',
+  description: 'Orders priced far off the market (beyond a floor and k × rolling volatility) or far larger than the account’s own history; trade prints far off the market.',
+  citation: 'ESMA/2012/122 Guidelines on systems and controls in an automated trading environment (pre-trade price collars, maximum order size); MiFID II RTS 6 Art. 15, RTS 7 Art. 20; ESMA MAR Guidelines Annex I',
+  params: fatFingerParams,
+  enabledByDefault: true,
+  create: (p) => new FatFingerDetector(p),
+});

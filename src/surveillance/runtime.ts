@@ -1,0 +1,156 @@
+import type { ExchangeEvent } from '../events/schema.js';
+import { MarketBooks, TradeParties } from '../stream/books.js';
+import { OrderFlow } from '../stream/order-flow.js';
+import type { Alert } from './alert.js';
+import { resolveDetectors, type ResolvedDetector, type SurveillanceConfig } from './config.js';
+import { StaticLinks, type AccountLinks, type Detector, type DetectorContext, type DetectorDefinition } from './detector.js';
+import { AlertEmitter, type EmitterStats } from './emitter.js';
+import { AlertFilter } from './filter.js';
+import { Partitioner } from './partitioner.js';
+
+export interface RuntimeStats {
+  events: number;
+  lateEvents: number;
+  detectorErrors: Record<string, number>;
+  firstError?: string;
+  alerts: EmitterStats;
+  openEpisodes: number;
+  restingOrders: number;
+  accounts: number;
+}
+
+/**
+ * One partition of the surveillance engine: shared state (books, order flow, links) plus the
+ * enabled detectors plus the alert emitter. Events must arrive released by the watermark (in
+ * event-time order, late ones flagged), each preceded by `advance(watermark)`.
+ *
+ * Per event: detectors' onEvent (state as before the event) -> books -> order flow -> links ->
+ * detectors' afterEvent. Dispatch is by event type through precomputed arrays; no allocation.
+ */
+export class PartitionRuntime implements DetectorContext {
+  readonly books: MarketBooks;
+  readonly flow: OrderFlow;
+  readonly alerts: AlertEmitter;
+  readonly links: AccountLinks;
+  readonly trade = new TradeParties();
+  readonly partition: { readonly index: number; readonly count: number };
+  readonly detectors: ResolvedDetector[];
+  watermark = -Infinity;
+  late = false;
+  private readonly partitioner: Partitioner;
+  private readonly before: Record<string, Detector[]> = Object.create(null);
+  private readonly after: Record<string, Detector[]> = Object.create(null);
+  private readonly timers: Detector[] = [];
+  private readonly tickMs: number;
+  private lastTick = -Infinity;
+  private readonly stats = { events: 0, lateEvents: 0, detectorErrors: {} as Record<string, number>, firstError: undefined as string | undefined };
+
+  constructor(cfg: SurveillanceConfig, registry: readonly DetectorDefinition[], sink: (a: Alert) => void, partition = { index: 0, count: 1 }, links?: AccountLinks) {
+    this.partition = partition;
+    this.partitioner = new Partitioner(partition.count, cfg.partition.groups);
+    this.tickMs = cfg.watermark.tickMs;
+    this.books = new MarketBooks({ scales: cfg.state.scales, maxOrdersPerMarket: cfg.state.maxOrdersPerMarket, takerTtlMs: cfg.state.takerTtlMs });
+    this.flow = new OrderFlow({ accountIdleMs: cfg.state.accountIdleMs, maxAccounts: cfg.state.maxAccounts, priceHalfLifeMs: cfg.state.priceHalfLifeMs, volumeWindowMs: cfg.state.volumeWindowMs });
+    this.links = links ?? new StaticLinks(cfg.links.groups);
+    const isHome =
+      partition.count > 1
+        ? (markets: readonly string[], accounts: readonly string[]) =>
+            markets.length > 0 ? this.partitioner.ofMarket(markets[0]) === partition.index : accounts.length > 0 ? this.partitioner.ofAccount(accounts[0]) === partition.index : partition.index === 0
+        : undefined;
+    this.alerts = new AlertEmitter(sink, {
+      updateIntervalMs: cfg.episodes.updateIntervalMs,
+      maxEvidenceIds: cfg.episodes.maxEvidenceIds,
+      maxDurationMs: cfg.episodes.maxDurationMs,
+      filter: new AlertFilter(cfg.allow, cfg.suppress),
+      isHome,
+    });
+    this.detectors = resolveDetectors(cfg, registry);
+    for (const { detector: d } of this.detectors) {
+      for (const t of d.eventTypes) {
+        (this.before[t] ??= []).push(d);
+        if (d.afterEvent !== undefined) (this.after[t] ??= []).push(d);
+      }
+      if (d.onWatermark !== undefined) this.timers.push(d);
+    }
+  }
+
+  ownsAccount(accountId: string): boolean {
+    return this.partitioner.ofAccount(accountId) === this.partition.index;
+  }
+
+  /** Moves the watermark; on each new tick closes idle episodes, fires detector timers, sweeps memory. */
+  advance(wm: number): void {
+    if (!(wm > this.watermark)) return;
+    this.watermark = wm;
+    const tick = Math.floor(wm / this.tickMs) * this.tickMs;
+    if (tick <= this.lastTick) return;
+    this.lastTick = tick;
+    this.alerts.advance(tick);
+    for (let i = 0; i < this.timers.length; i++) {
+      const d = this.timers[i];
+      try {
+        d.onWatermark!(tick, this);
+      } catch (err) {
+        this.error(d, err);
+      }
+    }
+    this.books.sweep(tick);
+    this.flow.sweep(tick);
+  }
+
+  process(e: ExchangeEvent, late: boolean): void {
+    this.stats.events++;
+    if (late) this.stats.lateEvents++;
+    this.late = late;
+    const isTrade = e.type === 'trade';
+    if (isTrade) this.books.resolveTrade(e, this.trade);
+    if (e.ts > this.flow.now) this.flow.now = e.ts;
+    const before = this.before[e.type];
+    if (before !== undefined) {
+      for (let i = 0; i < before.length; i++) {
+        try {
+          before[i].onEvent(e, this);
+        } catch (err) {
+          this.error(before[i], err);
+        }
+      }
+    }
+    const flags = this.books.apply(e);
+    this.flow.apply(e, isTrade ? this.trade : undefined, flags);
+    this.links.onEvent?.(e);
+    const after = this.after[e.type];
+    if (after !== undefined) {
+      for (let i = 0; i < after.length; i++) {
+        try {
+          after[i].afterEvent!(e, this);
+        } catch (err) {
+          this.error(after[i], err);
+        }
+      }
+    }
+  }
+
+  /** End of input at final watermark `wm`: closes every episode. */
+  end(wm: number): void {
+    this.advance(wm);
+    this.alerts.closeAll(Number.isFinite(this.watermark) ? this.watermark : 0);
+  }
+
+  getStats(): RuntimeStats {
+    return {
+      events: this.stats.events,
+      lateEvents: this.stats.lateEvents,
+      detectorErrors: { ...this.stats.detectorErrors },
+      ...(this.stats.firstError !== undefined ? { firstError: this.stats.firstError } : {}),
+      alerts: { ...this.alerts.stats, suppressedBy: { ...this.alerts.stats.suppressedBy } },
+      openEpisodes: this.alerts.openEpisodes,
+      restingOrders: this.books.restingOrders(),
+      accounts: this.flow.accounts.size,
+    };
+  }
+
+  private error(d: Detector, err: unknown): void {
+    this.stats.detectorErrors[d.name] = (this.stats.detectorErrors[d.name] ?? 0) + 1;
+    this.stats.firstError ??= `${d.name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+  }
+}
