@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MarketBooks, TradeParties } from '../src/stream/books.js';
 import { OrderFlow, Position } from '../src/stream/order-flow.js';
-import { parseEvent, type ExchangeEvent, type ExchangeEventInput } from '../src/events/index.js';
+import { parseEvent, type EventOf, type ExchangeEvent, type ExchangeEventInput } from '../src/events/index.js';
 
 function ev(x: ExchangeEventInput): ExchangeEvent {
   const r = parseEvent(x);
@@ -58,7 +58,7 @@ describe('MarketBooks', () => {
     books.apply(place('mm', 'm2', 'buy', '49999.90', '0.5'));
     books.apply(ev({ type: 'order.placed', id: 'x', ts: 1001, market: 'BTCUSDT', accountId: 'tk', orderId: 'mk1', side: 'buy', orderType: 'market', size: '0.1' }));
     const t = ev({ type: 'trade', id: 't', ts: 1002, market: 'BTCUSDT', tradeId: 't', price: '50000.1', size: '0.1', aggressor: 'unknown', makerOrderId: 'm1', takerOrderId: 'mk1' });
-    books.resolveTrade(t, p);
+    books.resolveTrade(t as EventOf<'trade'>, p);
     expect([p.maker, p.taker, p.takerSide]).toEqual(['mm', 'tk', 'buy']);
     books.apply(t);
     const s = books.snapshot('BTCUSDT', 3);

@@ -9,6 +9,11 @@
  * touch, and an entry is evicted between `idleMs` and about `2.2 · idleMs` after its last touch. A hard
  * cap `maxKeys` evicts the least recently queued entries first (counted in `forcedEvictions`).
  *
+ * Expiry is also applied lazily and exactly: `get(key, t)` on an entry idle for more than `idleMs`
+ * replaces it with a fresh one, and `peek(key, t)` hides it. So what a caller observes depends only
+ * on the event times of its own key, never on when sweeps ran (which matters for determinism when
+ * the same keys are processed by a different mix of partitions).
+ *
  * Creation goes through a factory given once (no closure per event).
  */
 export interface KeyedOptions<K, V> {
@@ -45,20 +50,29 @@ export class KeyedState<K, V> {
     return this.map.size;
   }
 
-  /** The entry for key at event time t, created if absent; stamps it as seen at t. */
+  /** The entry for key at event time t, created if absent (or expired); stamps it as seen at t. */
   get(key: K, t: number): V {
     let s = this.map.get(key);
     if (s === undefined) {
       if (this.map.size >= this.maxKeys) this.evictFront();
       s = { value: this.factory(key, t), lastSeen: t, queuedAt: t };
       this.map.set(key, s);
-    } else if (t > s.lastSeen) s.lastSeen = t;
+    } else if (t > s.lastSeen) {
+      if (t - s.lastSeen > this.idleMs) {
+        this.evictions++;
+        this.onEvict?.(key, s.value);
+        s.value = this.factory(key, t);
+      }
+      s.lastSeen = t;
+    }
     return s.value;
   }
 
-  /** The entry if present, without creating or touching it. */
-  peek(key: K): V | undefined {
-    return this.map.get(key)?.value;
+  /** The entry if present (and, given a time t, not expired at t), without creating or touching it. */
+  peek(key: K, t?: number): V | undefined {
+    const s = this.map.get(key);
+    if (s === undefined || (t !== undefined && t - s.lastSeen > this.idleMs)) return undefined;
+    return s.value;
   }
 
   has(key: K): boolean {
@@ -80,7 +94,7 @@ export class KeyedState<K, V> {
     for (const [k, s] of this.map) {
       if (s.queuedAt > cutoff) break;
       this.map.delete(k);
-      if (s.lastSeen <= cutoff) {
+      if (s.lastSeen < cutoff) {
         this.evictions++;
         this.onEvict?.(k, s.value);
       } else {

@@ -192,7 +192,7 @@ export class MarketFlow extends FlowCounters {
   lastTradeTs = NaN;
   /** EW mean and variance of trade prices (rolling volatility). */
   readonly price: Ewma;
-  /** Rolling traded notional over `volumeWindowMs` (count = trades, sum = notional). */
+  /** Rolling traded notional over `volumeWindowMs` (count = trades, sum = notional); call advance(t) before reading. */
   readonly notionalWindow: RollingWindow;
   constructor(readonly market: string, priceHalfLifeMs: number, volumeWindowMs: number) {
     super();
@@ -236,14 +236,21 @@ export class OrderFlow {
     return this.marketMap.get(m);
   }
 
+  /**
+   * Event time of the event being processed (set by the engine before detectors run). Lookups hide
+   * accounts idle for longer than `accountIdleMs` at this time, so results never depend on when
+   * memory sweeps ran.
+   */
+  now = -Infinity;
+
   /** The account's flow in this partition's markets, or undefined if unknown (does not create). */
   account(id: string): AccountFlow | undefined {
-    return this.accounts.peek(id);
+    return this.accounts.peek(id, this.now);
   }
 
   /** The account's flow in one market, or undefined if unknown (does not create). */
   accountMarket(id: string, market: string): AccountMarketFlow | undefined {
-    return this.accounts.peek(id)?.markets.get(market);
+    return this.accounts.peek(id, this.now)?.markets.get(market);
   }
 
   /**
@@ -251,6 +258,7 @@ export class OrderFlow {
    * (MAKER_FILLED / TAKER_FILLED).
    */
   apply(e: ExchangeEvent, parties: TradeParties | undefined, fillFlags: number): void {
+    if (e.ts > this.now) this.now = e.ts;
     switch (e.type) {
       case 'order.placed':
       case 'order.amended':
@@ -304,6 +312,5 @@ export class OrderFlow {
   /** Evicts idle accounts (call on watermark ticks). */
   sweep(now: number): void {
     this.accounts.sweep(now);
-    for (const m of this.marketMap.values()) m.notionalWindow.advance(now);
   }
 }
