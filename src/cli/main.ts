@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { replayCommand } from './commands/replay.js';
+import { bookCommand } from './commands/book.js';
 import { schemaCommand } from './commands/schema.js';
 
 export function buildProgram(): Command {
@@ -9,6 +10,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .configureHelp({ sortSubcommands: true });
   program.addCommand(replayCommand());
+  program.addCommand(bookCommand());
   program.addCommand(schemaCommand());
   return program;
 }

@@ -1,5 +1,6 @@
 import type { Decoder } from '../pipeline/types.js';
 import { NdjsonDecoder } from './ndjson.js';
+import { LobsterDecoder } from './lobster.js';
 import { CsvTradeDecoder } from './csv-trades.js';
 
 /** Options shared by decoders; each reads what it needs. */
@@ -17,6 +18,7 @@ export type DecoderFactory = (opts: DecoderOptions) => Decoder;
 /** Every input format riskloop reads. Each decoder lives in its own module. */
 export const DECODERS: Record<string, DecoderFactory> = {
   ndjson: () => new NdjsonDecoder(),
+  lobster: (o) => new LobsterDecoder(o),
   csv: (o) => new CsvTradeDecoder(o as ConstructorParameters<typeof CsvTradeDecoder>[0]),
 };
 
