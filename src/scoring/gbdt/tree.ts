@@ -88,8 +88,9 @@ export class Tree {
     const d = this.decision[node];
     if (d & DT_CATEGORICAL) {
       if (x !== x) return (d & DT_DEFAULT_LEFT) !== 0;
-      if (x < 0) return false;
+      // Codes truncate toward zero (as C's int cast); negative codes go right.
       const c = Math.trunc(x);
+      if (c < 0) return false;
       const bits = this.catBits[node]!;
       const w = c >> 5;
       return w < bits.length && (bits[w] & (1 << (c & 31))) !== 0;
