@@ -1,0 +1,137 @@
+import type { AbstractGraph, Attributes } from 'graphology-types';
+import { bfsDistances, pageRank, type Csr } from '../csr.js';
+import { csrView, type CsrView, type EdgeWeight } from '../graph-csr.js';
+import type { EntityEdgeAttributes, EntityEdgeType, EntityGraph } from '../entity-graph.js';
+
+/**
+ * Risk propagation: personalised PageRank (Haveliwala 2002; the random walk with restart used for
+ * fraud propagation since TrustRank, Gyöngyi et al. 2004, inverted) from seed bad accounts and
+ * addresses. A node's score is the stationary probability that a walker who keeps jumping back to the
+ * seeds stands there: high for nodes close to many seeds through few, specific links.
+ *
+ * The power iteration runs on CSR (see csr.ts) with networkx's fixed point and stopping rule, so the
+ * scores agree with networkx.pagerank(G, personalization=seeds) to the tolerance.
+ */
+export interface PersonalizedPageRankOptions<E extends Attributes = Attributes> {
+  alpha?: number;
+  tolerance?: number;
+  maxIterations?: number;
+  /** Edge weight: attribute name, function, or null (1 per edge). Default 'weight'. */
+  weight?: EdgeWeight<E>;
+  /** Walk edges both ways (default for undirected graphs; true is the usual choice for risk). */
+  undirected?: boolean;
+  filter?: (attrs: E, key: string, source: string, target: string) => boolean;
+  /** A prepared view, to skip the layout pass when ranking repeatedly. */
+  view?: CsrView;
+}
+
+export interface PersonalizedPageRankResult {
+  scores: Map<string, number>;
+  iterations: number;
+  converged: boolean;
+  /** The layout used (reuse it through `view`). */
+  view: CsrView;
+}
+
+/** Personalised PageRank on any graphology graph. Seeds: node keys (weight 1 each) or key → weight. */
+export function personalizedPageRank<N extends Attributes, E extends Attributes>(
+  graph: AbstractGraph<N, E>,
+  seeds: readonly string[] | Record<string, number> | Map<string, number>,
+  opts: PersonalizedPageRankOptions<E> = {},
+): PersonalizedPageRankResult {
+  const view = opts.view ?? csrView(graph, { weight: opts.weight, filter: opts.filter, undirected: opts.undirected });
+  const p = seedVector(view, seeds);
+  const r = pageRank(view.csr, p, { alpha: opts.alpha, tolerance: opts.tolerance, maxIterations: opts.maxIterations });
+  const scores = new Map<string, number>();
+  for (let i = 0; i < view.nodes.length; i++) scores.set(view.nodes[i], r.scores[i]);
+  return { scores, iterations: r.iterations, converged: r.converged, view };
+}
+
+function seedVector(view: CsrView, seeds: readonly string[] | Record<string, number> | Map<string, number>): Float64Array {
+  const p = new Float64Array(view.nodes.length);
+  const entries: [string, number][] = Array.isArray(seeds)
+    ? (seeds as readonly string[]).map((s) => [s, 1])
+    : seeds instanceof Map
+      ? [...seeds.entries()]
+      : Object.entries(seeds as Record<string, number>);
+  for (const [k, w] of entries) {
+    const i = view.index.get(k);
+    if (i !== undefined && w > 0) p[i] += w;
+  }
+  return p;
+}
+
+export interface RiskPropagationOptions extends Omit<PersonalizedPageRankOptions<EntityEdgeAttributes>, 'weight' | 'filter'> {
+  /** Edge types the risk flows along. Default all. */
+  edgeTypes?: EntityEdgeType[];
+  /**
+   * How strongly an edge carries risk. Default: 1 + log(count) — repeated contact counts, with
+   * diminishing returns, and value units (which differ between edge types) do not enter.
+   */
+  edgeWeight?: (attrs: EntityEdgeAttributes) => number;
+  /** Keep the top-k ranked nodes in `ranking`. Default 100. */
+  top?: number;
+  /** Only rank nodes of this kind. Default 'account'. */
+  kind?: 'account' | 'address' | 'device' | 'ip' | null;
+}
+
+export interface RiskScore {
+  node: string;
+  score: number;
+  /** Score relative to the uniform share 1/n: above 1 means more risk than an average node. */
+  lift: number;
+  /** Hops to the nearest seed (through any node kind) and the path, as the explanation. */
+  hops: number;
+  path: string[];
+}
+
+export interface RiskPropagationResult {
+  scores: Map<string, number>;
+  ranking: RiskScore[];
+  iterations: number;
+  converged: boolean;
+  /** Explains any node: its score, lift, and path to the nearest seed. */
+  explain(node: string): RiskScore | null;
+}
+
+/** Personalised PageRank over the entity graph from seed accounts/addresses, ranked and explained. */
+export function riskPropagation(graph: EntityGraph, seeds: readonly string[] | Record<string, number> | Map<string, number>, opts: RiskPropagationOptions = {}): RiskPropagationResult {
+  const types = opts.edgeTypes ? new Set<string>(opts.edgeTypes) : null;
+  const ew = opts.edgeWeight ?? ((a: EntityEdgeAttributes) => 1 + Math.log(Math.max(1, a.count)));
+  const view =
+    opts.view ??
+    csrView(graph, {
+      weight: (a) => ew(a),
+      filter: types ? (a) => types.has(a.type) : undefined,
+      undirected: opts.undirected ?? true,
+    });
+  const r = personalizedPageRank(graph, seeds, { ...opts, view });
+  const n = view.nodes.length;
+  const seedIdx: number[] = [];
+  const seedKeys = Array.isArray(seeds) ? (seeds as string[]) : seeds instanceof Map ? [...seeds.keys()] : Object.keys(seeds);
+  for (const s of seedKeys) {
+    const i = view.index.get(s);
+    if (i !== undefined) seedIdx.push(i);
+  }
+  let bfs: { dist: Int32Array; parent: Int32Array } | null = null;
+  const distances = (): { dist: Int32Array; parent: Int32Array } => (bfs ??= bfsDistances(view.csr as Csr, seedIdx));
+  const kind = opts.kind === undefined ? 'account' : opts.kind;
+  const explain = (node: string): RiskScore | null => {
+    const i = view.index.get(node);
+    if (i === undefined) return null;
+    const { dist, parent } = distances();
+    const path: string[] = [];
+    if (dist[i] >= 0) for (let u = i; u >= 0; u = parent[u]) path.push(view.nodes[u]);
+    const score = r.scores.get(node) ?? 0;
+    return { node, score, lift: score * n, hops: dist[i], path };
+  };
+  const candidates: [string, number][] = [];
+  for (const [k, s] of r.scores) {
+    if (s <= 0) continue;
+    if (kind && !k.startsWith(kind + ':')) continue;
+    candidates.push([k, s]);
+  }
+  candidates.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const ranking = candidates.slice(0, opts.top ?? 100).map(([k]) => explain(k)!);
+  return { scores: r.scores, ranking, iterations: r.iterations, converged: r.converged, explain };
+}
