@@ -96,7 +96,7 @@ function restoreNulls(json: ModelJSON): ModelJSON {
   const m = json.model as any;
   if (m.kind === 'tree-ensemble') for (const t of m.trees) t.threshold = t.threshold.map((v: number | null) => (v === null ? Infinity : v));
   if (m.kind === 'scorecard') {
-    for (const fb of m.binnings) {
+    for (const fb of [...m.binnings, ...m.model.map((f: any) => f.binning)]) {
       for (const b of fb.bins) {
         if (b.kind !== 'range') continue;
         if (b.lo === null) b.lo = -Infinity;
