@@ -69,10 +69,11 @@ export function importXgboostJson(json: any, featureNames?: string[]): Ensemble 
       j.feature.push(leaf ? -1 : t.split_indices[i]);
       j.left.push(leaf ? -1 : t.left_children[i]);
       j.right.push(leaf ? -1 : t.right_children[i]);
-      j.threshold.push(leaf ? 0 : t.split_conditions[i]);
+      // XGBoost stores float32: round what JSON printed back to the float32 XGBoost compares against.
+      j.threshold.push(leaf ? 0 : Math.fround(t.split_conditions[i]));
       const dl = t.default_left[i] === true || t.default_left[i] === 1 ? DT_DEFAULT_LEFT : 0;
       j.decision.push(leaf ? 0 : DT_STRICT | (MISSING_NAN << 2) | dl);
-      j.value.push(leaf ? t.split_conditions[i] * w : (t.base_weights?.[i] ?? 0) * w);
+      j.value.push(leaf ? Math.fround(t.split_conditions[i]) * w : (t.base_weights?.[i] ?? 0) * w);
       j.cover.push(t.sum_hessian?.[i] ?? 1);
     }
     return j;

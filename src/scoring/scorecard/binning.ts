@@ -185,7 +185,10 @@ function fmt(v: number): string {
 export function binFeature(spec: FeatureSpec, x: Float64Array, y: Float64Array, params: Partial<BinningParams> = {}): FeatureBins {
   const p = { ...DEFAULT_BINNING, ...params };
   let G = 0, B = 0;
-  for (let r = 0; r < y.length; r++) (y[r] > 0.5 ? B++ : G++);
+  for (let r = 0; r < y.length; r++) {
+    if (y[r] > 0.5) B++;
+    else G++;
+  }
   const minCount = Math.max(1, Math.ceil(p.minBinShare * y.length));
   const specials = spec.type === 'numeric' ? [...new Set(p.specialValues)] : [];
   const isSpecial = (v: number) => specials.includes(v);
@@ -198,8 +201,10 @@ export function binFeature(spec: FeatureSpec, x: Float64Array, y: Float64Array, 
     const vals: number[] = [];
     for (let r = 0; r < x.length; r++) {
       const v = x[r];
-      if (v !== v) (y[r] > 0.5 ? missing.bads++ : missing.goods++);
-      else if (isSpecial(v)) {
+      if (v !== v) {
+        if (y[r] > 0.5) missing.bads++;
+        else missing.goods++;
+      } else if (isSpecial(v)) {
         const s = special[specials.indexOf(v)];
         if (y[r] > 0.5) s.bads++;
         else s.goods++;
@@ -239,8 +244,10 @@ export function binFeature(spec: FeatureSpec, x: Float64Array, y: Float64Array, 
     const cb = new Float64Array(nc);
     for (let r = 0; r < x.length; r++) {
       const v = x[r];
-      if (v !== v || v < 0 || v >= nc) (y[r] > 0.5 ? missing.bads++ : missing.goods++);
-      else if (y[r] > 0.5) cb[v]++;
+      if (v !== v || v < 0 || v >= nc) {
+        if (y[r] > 0.5) missing.bads++;
+        else missing.goods++;
+      } else if (y[r] > 0.5) cb[v]++;
       else cg[v]++;
     }
     // Categories in order of smoothed bad rate (ties by code); unseen categories are left to the missing bin.
