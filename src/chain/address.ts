@@ -9,7 +9,7 @@
  *   apart from surrounding whitespace.
  */
 const EVM = /^0x[0-9a-fA-F]{40}$/;
-const BECH32 = /^(bc|tb|bcrt|ltc|tltc)1[02-9ac-hj-np-zAC-HJ-NP-Z]{6,87}$/;
+const BECH32 = /^(bc|tb|bcrt|ltc|tltc)1[02-9ac-hj-np-z]{6,87}$/i;
 
 export function isEvmAddress(address: string): boolean {
   return EVM.test(address);
