@@ -24,11 +24,11 @@ describe('matching engine', () => {
     const t = place({ accountId: 't', side: 'buy', price: 10_005, size: 9 });
     const trades = of('trade');
     expect(trades.map((x) => [x.makerOrderId, x.price, x.size])).toEqual([
-      [better.id, '99.9', '0.002'],
-      [a1.id, '100', '0.005'],
-      [a2.id, '100', '0.002'],
+      [better.orderId, '99.9', '0.002'],
+      [a1.orderId, '100', '0.005'],
+      [a2.orderId, '100', '0.002'],
     ]);
-    expect(trades.every((x) => x.aggressor === 'buy' && x.takerOrderId === t.id && x.takerAccountId === 't')).toBe(true);
+    expect(trades.every((x) => x.aggressor === 'buy' && x.takerOrderId === t.orderId && x.takerAccountId === 't')).toBe(true);
     expect(t.status).toBe('filled');
     expect(a2.status).toBe('resting');
     expect(a2.size).toBe(3);
@@ -55,7 +55,7 @@ describe('matching engine', () => {
     expect(of('trade').map((x) => x.price)).toEqual(['1', '0.99']);
     const c = of('order.cancelled');
     expect(c).toHaveLength(1);
-    expect(c[0]).toMatchObject({ orderId: t.id, reason: 'ioc', remainingSize: '0.001' });
+    expect(c[0]).toMatchObject({ orderId: t.orderId, reason: 'ioc', remainingSize: '0.001' });
     expect(of('order.placed').at(-1)).toMatchObject({ orderType: 'market', timeInForce: 'IOC' });
   });
 
@@ -66,7 +66,7 @@ describe('matching engine', () => {
     const t = place({ accountId: 't', side: 'buy', price: 101, size: 5, tif: 'IOC' });
     expect(of('trade')).toHaveLength(1);
     expect(t.status).toBe('cancelled');
-    expect(of('order.cancelled')[0]).toMatchObject({ orderId: t.id, reason: 'ioc', remainingSize: '0.003' });
+    expect(of('order.cancelled')[0]).toMatchObject({ orderId: t.orderId, reason: 'ioc', remainingSize: '0.003' });
     expect(engine.bestBid()).toBe(0);
   });
 
@@ -78,7 +78,7 @@ describe('matching engine', () => {
     const k = place({ accountId: 't', side: 'buy', price: 101, size: 5, tif: 'FOK' });
     expect(of('trade')).toHaveLength(0);
     expect(k.status).toBe('cancelled');
-    expect(of('order.cancelled')[0]).toMatchObject({ orderId: k.id, reason: 'fok', remainingSize: '0.005' });
+    expect(of('order.cancelled')[0]).toMatchObject({ orderId: k.orderId, reason: 'fok', remainingSize: '0.005' });
     expect(engine.bestAskSize()).toBe(2);
     const f = place({ accountId: 't', side: 'buy', price: 101, size: 4, tif: 'FOK' });
     expect(f.status).toBe('filled');
@@ -105,7 +105,7 @@ describe('matching engine', () => {
     expect(passive.status).toBe('resting');
     const r = place({ accountId: 'p', side: 'buy', price: 100, size: 1, postOnly: true });
     expect(r.status).toBe('rejected');
-    expect(of('order.rejected')[0]).toMatchObject({ orderId: r.id, reason: 'post_only_would_take' });
+    expect(of('order.rejected')[0]).toMatchObject({ orderId: r.orderId, reason: 'post_only_would_take' });
     expect(of('trade')).toHaveLength(0);
 
     const c = setup({ postOnly: 'cancel' });
@@ -113,7 +113,7 @@ describe('matching engine', () => {
     const o = c.place({ accountId: 'p', side: 'buy', price: 101, size: 1, postOnly: true });
     expect(o.status).toBe('cancelled');
     expect(c.of('order.placed')).toHaveLength(2);
-    expect(c.of('order.cancelled')[0]).toMatchObject({ orderId: o.id, reason: 'post_only' });
+    expect(c.of('order.cancelled')[0]).toMatchObject({ orderId: o.orderId, reason: 'post_only' });
     expect(c.of('trade')).toHaveLength(0);
     expect(engine.bestBid()).toBe(99);
   });
@@ -134,7 +134,7 @@ describe('matching engine', () => {
       const t = of('trade');
       expect(t.map((x) => x.size)).toEqual(['0.001', '0.002']);
       expect(t[0].selfTrade).toBeUndefined();
-      expect(t[1]).toMatchObject({ selfTrade: true, makerAccountId: 'x', takerAccountId: 'x', makerOrderId: own.id, takerOrderId: taker.id });
+      expect(t[1]).toMatchObject({ selfTrade: true, makerAccountId: 'x', takerAccountId: 'x', makerOrderId: own.orderId, takerOrderId: taker.orderId });
     });
 
     it('cancel_taker: the taker stops at its own order', () => {
@@ -142,14 +142,14 @@ describe('matching engine', () => {
       expect(of('trade')).toHaveLength(1);
       expect(own.status).toBe('resting');
       expect(taker.status).toBe('cancelled');
-      expect(of('order.cancelled')).toEqual([expect.objectContaining({ orderId: taker.id, reason: 'stp', remainingSize: '0.002' })]);
+      expect(of('order.cancelled')).toEqual([expect.objectContaining({ orderId: taker.orderId, reason: 'stp', remainingSize: '0.002' })]);
     });
 
     it('cancel_maker: own resting order is cancelled and matching continues', () => {
       const { of, own, taker, behind } = selfCross('cancel_maker');
       expect(own.status).toBe('cancelled');
-      expect(of('order.cancelled')).toEqual([expect.objectContaining({ orderId: own.id, reason: 'stp', remainingSize: '0.003' })]);
-      expect(of('trade').map((x) => x.makerOrderId)).toEqual([expect.any(String), behind.id]);
+      expect(of('order.cancelled')).toEqual([expect.objectContaining({ orderId: own.orderId, reason: 'stp', remainingSize: '0.003' })]);
+      expect(of('trade').map((x) => x.makerOrderId)).toEqual([expect.any(String), behind.orderId]);
       expect(taker.status).toBe('filled');
     });
 
@@ -158,8 +158,8 @@ describe('matching engine', () => {
       expect(own.status).toBe('cancelled');
       expect(taker.status).toBe('cancelled');
       expect(of('order.cancelled').map((x) => [x.orderId, x.reason])).toEqual([
-        [own.id, 'stp'],
-        [taker.id, 'stp'],
+        [own.orderId, 'stp'],
+        [taker.orderId, 'stp'],
       ]);
     });
 
@@ -167,15 +167,15 @@ describe('matching engine', () => {
       const big = selfCross('decrement', 3, 6);
       // taker 6: 1 trades with 'o', then own maker (3) is cancelled and the taker decremented to 5 total, then 2 trade at 101.
       expect(big.own.status).toBe('cancelled');
-      expect(big.of('order.amended')).toEqual([expect.objectContaining({ orderId: big.taker.id, prevSize: '0.006', size: '0.003' })]);
+      expect(big.of('order.amended')).toEqual([expect.objectContaining({ orderId: big.taker.orderId, prevSize: '0.006', size: '0.003' })]);
       expect(big.of('trade').map((x) => x.size)).toEqual(['0.001', '0.002']);
       expect(big.taker.status).toBe('filled');
       expect(big.of('trade').some((x) => x.selfTrade)).toBe(false);
 
       const small = selfCross('decrement', 5, 3);
       expect(small.taker.status).toBe('cancelled');
-      expect(small.of('order.cancelled')).toEqual([expect.objectContaining({ orderId: small.taker.id, reason: 'stp', remainingSize: '0.002' })]);
-      expect(small.of('order.amended')).toEqual([expect.objectContaining({ orderId: small.own.id, prevSize: '0.005', size: '0.003' })]);
+      expect(small.of('order.cancelled')).toEqual([expect.objectContaining({ orderId: small.taker.orderId, reason: 'stp', remainingSize: '0.002' })]);
+      expect(small.of('order.amended')).toEqual([expect.objectContaining({ orderId: small.own.orderId, prevSize: '0.005', size: '0.003' })]);
       expect(small.own.size).toBe(3);
       expect(small.engine.bestAskSize()).toBe(3);
     });
@@ -194,7 +194,7 @@ describe('matching engine', () => {
     place({ accountId: 'm', side: 'sell', price: 103, size: 5 });
     place({ accountId: 't', side: 'buy', price: 102, size: 1 }); // last = 102 -> fires the buy stop
     expect(stop.status).toBe('filled');
-    expect(of('trade').at(-1)).toMatchObject({ takerOrderId: stop.id, price: '1.03', size: '0.002' });
+    expect(of('trade').at(-1)).toMatchObject({ takerOrderId: stop.orderId, price: '1.03', size: '0.002' });
     // Fall to 98: the stop-limit fires and rests at 97 with nothing to hit.
     place({ accountId: 'b', side: 'buy', price: 98, size: 1 });
     place({ accountId: 't', side: 'sell', price: 98, size: 1 });
@@ -229,18 +229,18 @@ describe('matching engine', () => {
     const second = place({ accountId: 'm2', side: 'buy', price: 100, size: 5 });
     expect(engine.amend(first, 1e12, undefined, 3)).toBe(true);
     place({ accountId: 't', side: 'sell', price: 100, size: 1, tif: 'IOC' });
-    expect(of('trade').at(-1)!.makerOrderId).toBe(first.id);
+    expect(of('trade').at(-1)!.makerOrderId).toBe(first.orderId);
     expect(engine.amend(first, 1e12 + 1, undefined, 6)).toBe(true);
     place({ accountId: 't', side: 'sell', price: 100, size: 1, tif: 'IOC' });
-    expect(of('trade').at(-1)!.makerOrderId).toBe(second.id);
+    expect(of('trade').at(-1)!.makerOrderId).toBe(second.orderId);
     const am = of('order.amended');
-    expect(am[0]).toMatchObject({ orderId: first.id, size: '0.003', prevSize: '0.005', price: undefined });
+    expect(am[0]).toMatchObject({ orderId: first.orderId, size: '0.003', prevSize: '0.005', price: undefined });
     expect(am[1]).toMatchObject({ size: '0.006', prevSize: '0.003' });
     // price change: second moves away and back, now behind first
     expect(engine.amend(second, 1e12 + 2, 99)).toBe(true);
     expect(engine.amend(second, 1e12 + 3, 100)).toBe(true);
     place({ accountId: 't', side: 'sell', price: 100, size: 1, tif: 'IOC' });
-    expect(of('trade').at(-1)!.makerOrderId).toBe(first.id);
+    expect(of('trade').at(-1)!.makerOrderId).toBe(first.orderId);
     expect(of('order.amended').at(-1)).toMatchObject({ price: '1', prevPrice: '0.99' });
     expect(engine.amend(second, 1e12 + 4, undefined, second.filled)).toBe(false);
   });
@@ -299,10 +299,10 @@ describe('matching engine', () => {
     expect(g.status).toBe('resting');
     engine.advance(now() + 1500);
     expect(g.status).toBe('expired');
-    expect(of('order.expired')[0]).toMatchObject({ orderId: g.id, remainingSize: '0.001' });
+    expect(of('order.expired')[0]).toMatchObject({ orderId: g.orderId, remainingSize: '0.001' });
     expect(engine.cancel(c, now() + 2000)).toBe(true);
     expect(engine.cancel(c, now() + 2001)).toBe(false);
-    expect(of('order.cancelled')[0]).toMatchObject({ orderId: c.id, reason: 'user' });
+    expect(of('order.cancelled')[0]).toMatchObject({ orderId: c.orderId, reason: 'user' });
     expect(engine.bestBid()).toBe(0);
   });
 

@@ -34,6 +34,11 @@ export interface MarketRules {
   defaultStp?: StpMode;
   /** Emit a `bbo` event whenever the top of book changes (default true). */
   bbo?: boolean;
+  /**
+   * Index live orders by their string order id, for `order()`/`cancelById()` and duplicate-id
+   * rejection (default true). Callers that keep the returned order objects can turn it off.
+   */
+  indexOrderIds?: boolean;
   /** Prefix of event ids (ids are prefix + sequence number). */
   idPrefix?: string;
   source?: string;
@@ -94,8 +99,13 @@ export class EngineOrder implements RestingOrder {
   next: RestingOrder | null = null;
   level: PriceLevel | null = null;
   tag: unknown = undefined;
+  /** The limit price as a decimal string, formatted once. */
+  priceText: string | undefined = undefined;
   constructor(
-    readonly id: string,
+    /** Engine-local integer key (the book's key: integer maps are much cheaper than string maps). */
+    readonly id: number,
+    /** The exchange order id carried by events. */
+    readonly orderId: string,
     readonly accountId: string,
     readonly side: OrderSide,
     readonly type: OrderKind,
@@ -112,10 +122,6 @@ export class EngineOrder implements RestingOrder {
   ) {
     this.size = size;
     this.total = size;
-  }
-
-  get orderId(): string {
-    return this.id;
   }
 
   get isLive(): boolean {
@@ -173,7 +179,9 @@ export class MatchingEngine {
   private readonly idPrefix: string;
   private readonly source: string | undefined;
   /** Untriggered stops, keyed by id; fire queues sorted by stop price (then arrival). */
-  private readonly pending = new Map<string, EngineOrder>();
+  private readonly pending = new Map<number, EngineOrder>();
+  private readonly byOrderId: Map<string, EngineOrder> | null;
+  private nextKey = 0;
   private readonly stopsUp: EngineOrder[] = [];
   private readonly stopsDown: EngineOrder[] = [];
   private readonly gtd: EngineOrder[] = [];
@@ -199,18 +207,20 @@ export class MatchingEngine {
     this.emitBbo = rules.bbo ?? true;
     this.idPrefix = rules.idPrefix ?? '';
     this.source = rules.source;
+    this.byOrderId = rules.indexOrderIds === false ? null : new Map();
   }
 
   // ------------------------------------------------------------------ queries
 
+  /** Best bid in ticks (0 if none). Reads the sorted price array: no map probe. */
   bestBid(): number {
-    const l = this.book.bids.best();
-    return l === undefined ? 0 : l.price;
+    const p = this.book.bids.prices;
+    return p.length === 0 ? 0 : p[p.length - 1];
   }
 
   bestAsk(): number {
-    const l = this.book.asks.best();
-    return l === undefined ? 0 : l.price;
+    const p = this.book.asks.prices;
+    return p.length === 0 ? 0 : p[p.length - 1];
   }
 
   bestBidSize(): number {
@@ -231,8 +241,10 @@ export class MatchingEngine {
     return b || a || this.lastPrice;
   }
 
+  /** A live order by its order id (requires `indexOrderIds`). */
   order(orderId: string): EngineOrder | undefined {
-    return (this.book.get(orderId) as EngineOrder | undefined) ?? this.pending.get(orderId);
+    const o = this.byOrderId?.get(orderId);
+    return o !== undefined && o.isLive ? o : undefined;
   }
 
   get pendingStops(): number {
@@ -272,7 +284,9 @@ export class MatchingEngine {
     const tif = req.tif ?? (type === 'market' || type === 'stop' || type === 'take_profit' ? 'IOC' : 'GTC');
     const reason = this.validate(req, type, tif);
     if (reason !== '') return this.reject(req, ts, reason);
+    if (req.orderId !== undefined && this.byOrderId !== null && this.order(req.orderId) !== undefined) return this.reject(req, ts, 'duplicate_order_id');
     const o = new EngineOrder(
+      ++this.nextKey,
       req.orderId ?? this.sink.nextOrderId(),
       req.accountId,
       req.side,
@@ -288,7 +302,6 @@ export class MatchingEngine {
       req.owner,
       req.label,
     );
-    if (req.orderId !== undefined && (this.book.has(o.id) || this.pending.has(o.id))) return this.reject(req, ts, 'duplicate_order_id');
     if (isTriggered(type)) {
       const up = triggersUp(o.side, type);
       if (this.lastPrice > 0 && (up ? this.lastPrice >= o.stopPrice : this.lastPrice <= o.stopPrice)) {
@@ -297,6 +310,8 @@ export class MatchingEngine {
     }
     const crosses = type === 'limit' && this.crosses(o.side, o.price);
     if (o.postOnly && crosses && this.postOnlyMode === 'reject') return this.reject(req, ts, 'post_only_would_take');
+    if (this.byOrderId !== null) this.track(o);
+    if (o.price > 0) o.priceText = this.prices.format(o.price);
     this.emitPlaced(o, req, ts);
     if (isTriggered(type)) {
       o.status = 'pending';
@@ -357,6 +372,7 @@ export class MatchingEngine {
       o.level!.total -= d;
     } else {
       this.book.remove(o.id);
+      if (price !== o.price) o.priceText = this.prices.format(price);
       o.price = price;
       o.total = total;
       o.size = total - o.filled;
@@ -395,6 +411,15 @@ export class MatchingEngine {
 
   // ------------------------------------------------------------------ internals
 
+  /** Indexes an order by its string id, dropping dead entries now and then so the index stays small. */
+  private track(o: EngineOrder): void {
+    const idx = this.byOrderId!;
+    idx.set(o.orderId, o);
+    if (idx.size > 4 * (this.book.orderCount + this.pending.size) + 1024) {
+      for (const [k, v] of idx) if (!v.isLive && v !== o) idx.delete(k);
+    }
+  }
+
   private collect(levels: BookLevels, n: number, out: [string, string][]): void {
     const p = levels.prices;
     for (let i = p.length - 1; i >= 0 && out.length < n; i--) {
@@ -431,11 +456,11 @@ export class MatchingEngine {
 
   private crosses(side: OrderSide, price: number): boolean {
     if (side === 'buy') {
-      const a = this.book.asks.best();
-      return a !== undefined && a.price <= price;
+      const a = this.bestAsk();
+      return a > 0 && a <= price;
     }
-    const b = this.book.bids.best();
-    return b !== undefined && b.price >= price;
+    const b = this.bestBid();
+    return b > 0 && b >= price;
   }
 
   private reject(req: OrderRequest, ts: number, reason: string): EngineOrder {
@@ -446,7 +471,7 @@ export class MatchingEngine {
       accountId: req.accountId, orderId: id, reason,
     };
     this.sink.event(e);
-    const o = new EngineOrder(id, req.accountId, req.side, req.type ?? 'limit', req.tif ?? 'GTC', 0, 0, 0, false, 'none', 0, ts, req.owner, req.label);
+    const o = new EngineOrder(++this.nextKey, id, req.accountId, req.side, req.type ?? 'limit', req.tif ?? 'GTC', 0, 0, 0, false, 'none', 0, ts, req.owner, req.label);
     o.status = 'rejected';
     o.rejectReason = reason;
     return o;
@@ -524,8 +549,8 @@ export class MatchingEngine {
     const seq = sink.nextSeq();
     const e: EventOf<'trade'> = {
       type: 'trade', id: this.idPrefix + seq, ts, seq, source: this.source, market: this.symbol, marketKind: this.kind,
-      tradeId, price: this.prices.format(price), size: this.sizes.format(qty), aggressor: t.side,
-      makerOrderId: m.id, takerOrderId: t.id, makerAccountId: m.accountId, takerAccountId: t.accountId,
+      tradeId, price: m.priceText ?? this.prices.format(price), size: this.sizes.format(qty), aggressor: t.side,
+      makerOrderId: m.orderId, takerOrderId: t.orderId, makerAccountId: m.accountId, takerAccountId: t.accountId,
       selfTrade: m.accountId === t.accountId ? true : undefined,
     };
     sink.event(e);
@@ -659,7 +684,7 @@ export class MatchingEngine {
       const seq = this.sink.nextSeq();
       const e: EventOf<'order.expired'> = {
         type: 'order.expired', id: this.idPrefix + seq, ts, seq, source: this.source, market: this.symbol, marketKind: this.kind,
-        accountId: o.accountId, orderId: o.id, remainingSize: this.sizes.format(o.size),
+        accountId: o.accountId, orderId: o.orderId, remainingSize: this.sizes.format(o.size),
       };
       this.sink.event(e);
     }
@@ -670,9 +695,9 @@ export class MatchingEngine {
     const seq = this.sink.nextSeq();
     const e: EventOf<'order.placed'> = {
       type: 'order.placed', id: this.idPrefix + seq, ts, seq, source: this.source, market: this.symbol, marketKind: this.kind,
-      accountId: o.accountId, orderId: o.id, clientOrderId: req.clientOrderId, side: o.side, orderType: o.type, timeInForce: o.tif,
+      accountId: o.accountId, orderId: o.orderId, clientOrderId: req.clientOrderId, side: o.side, orderType: o.type, timeInForce: o.tif,
       postOnly: o.postOnly ? true : undefined, reduceOnly: req.reduceOnly ? true : undefined,
-      price: o.price > 0 ? this.prices.format(o.price) : undefined,
+      price: o.priceText,
       stopPrice: o.stopPrice > 0 ? this.prices.format(o.stopPrice) : undefined,
       size: this.sizes.format(o.total), leverage: req.leverage, marginMode: req.marginMode, stp: req.stp,
       apiKeyId: req.apiKeyId, ip: req.ip,
@@ -684,7 +709,7 @@ export class MatchingEngine {
     const seq = this.sink.nextSeq();
     const e: EventOf<'order.cancelled'> = {
       type: 'order.cancelled', id: this.idPrefix + seq, ts, seq, source: this.source, market: this.symbol, marketKind: this.kind,
-      accountId: o.accountId, orderId: o.id, reason, remainingSize: this.sizes.format(remaining),
+      accountId: o.accountId, orderId: o.orderId, reason, remainingSize: this.sizes.format(remaining),
     };
     this.sink.event(e);
   }
@@ -694,10 +719,10 @@ export class MatchingEngine {
     const priceChanged = price !== o.price;
     const e: EventOf<'order.amended'> = {
       type: 'order.amended', id: this.idPrefix + seq, ts, seq, source: this.source, market: this.symbol, marketKind: this.kind,
-      accountId: o.accountId, orderId: o.id,
+      accountId: o.accountId, orderId: o.orderId,
       price: priceChanged ? this.prices.format(price) : undefined,
       size: this.sizes.format(total),
-      prevPrice: priceChanged ? this.prices.format(o.price) : undefined,
+      prevPrice: priceChanged ? o.priceText : undefined,
       prevSize: this.sizes.format(o.total),
     };
     this.sink.event(e);

@@ -1,9 +1,14 @@
 import { DECIMAL_RE, scaleOf } from '../events/decimal.js';
 
+const CHUNK_BITS = 10;
+const CHUNK = 1 << CHUNK_BITS;
+
 /**
  * A decimal grid such as a tick size (0.01) or a lot size (0.00001): converts between integer
  * multiples of the step and exact decimal strings. Formatting is integer arithmetic plus a
- * bounded cache, because the same few thousand price levels are printed millions of times.
+ * bounded cache in chunks of consecutive values (prices cluster, so a chunk serves many lookups
+ * with one small-integer map probe and good locality), because the same price levels and sizes
+ * are printed millions of times.
  */
 export class DecimalGrid {
   /** Digits after the point in the step. */
@@ -11,12 +16,16 @@ export class DecimalGrid {
   /** The step in units of 10^-scale (0.05 -> 5 at scale 2). */
   readonly unit: number;
   private readonly pow: number;
-  private readonly cache = new Map<number, string>();
+  private readonly chunks = new Map<number, (string | undefined)[]>();
+  private lastChunkId = -1;
+  private lastChunk: (string | undefined)[] = [];
+  private readonly maxChunks: number;
 
   constructor(
     readonly step: string,
-    private readonly maxCache = 1 << 16,
+    maxCache = 1 << 18,
   ) {
+    this.maxChunks = Math.max(1, maxCache >> CHUNK_BITS);
     if (!DECIMAL_RE.test(step) || step.startsWith('-')) throw new Error(`invalid step ${JSON.stringify(step)}`);
     this.scale = scaleOf(step);
     this.pow = 10 ** this.scale;
@@ -26,11 +35,22 @@ export class DecimalGrid {
 
   /** n steps as a canonical decimal string (no trailing zeros). */
   format(n: number): string {
-    let s = this.cache.get(n);
-    if (s === undefined) {
-      s = this.formatUncached(n);
-      if (this.cache.size < this.maxCache) this.cache.set(n, s);
+    if (n < 0 || n > 0x3fffffff || n !== Math.floor(n)) return this.formatUncached(n);
+    const id = n >> CHUNK_BITS;
+    let chunk = this.lastChunk;
+    if (id !== this.lastChunkId) {
+      let c = this.chunks.get(id);
+      if (c === undefined) {
+        if (this.chunks.size >= this.maxChunks) return this.formatUncached(n);
+        c = new Array<string | undefined>(CHUNK).fill(undefined);
+        this.chunks.set(id, c);
+      }
+      this.lastChunkId = id;
+      this.lastChunk = chunk = c;
     }
+    const i = n & (CHUNK - 1);
+    let s = chunk[i];
+    if (s === undefined) chunk[i] = s = this.formatUncached(n);
     return s;
   }
 
