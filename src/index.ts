@@ -6,5 +6,7 @@ export { DECODERS, createDecoder, sniffFormat, type DecoderOptions } from './sou
 export { openInput, readLines } from './sources/lines.js';
 export { NdjsonWriter } from './sinks/ndjson-writer.js';
 export { DeadLetterSink, EventSink } from './sinks/dead-letter-sink.js';
+export * from './stream/index.js';
+export * from './surveillance/index.js';
 export * as scoring from './scoring/index.js';
 export { ScoringModel, trainModel, crossValidate, loadArtifact, trainGbdt, trainScorecard, TreeExplainer, verifyMonotone, importXgboostJson, importLightgbmText } from './scoring/index.js';

@@ -111,7 +111,15 @@ export class SurveillanceEngine implements Operator, WatermarkOutput<ExchangeEve
     if (this.runtime !== undefined) {
       this.runtime.advance(clock);
       this.runtime.process(e, late);
-    } else this.pool!.route(e, clock, late, this.wm.current);
+    } else if (!this.pool!.failed) {
+      // A failed worker pool stops taking events; finish() reports the failure (an upstream catch
+      // must not turn it into one dead letter per event).
+      try {
+        this.pool!.route(e, clock, late, this.wm.current);
+      } catch {
+        /* recorded in pool.error */
+      }
+    }
   }
 
   private deliver(a: Alert): void {
@@ -184,7 +192,7 @@ export interface WorkerInit {
 
 const BATCH = 2048;
 const MAX_IN_FLIGHT = 16;
-const STALL_MS = 120_000;
+const STALL_MS = 60_000;
 
 /** The compiled worker script (from dist/ when the engine itself runs from TypeScript sources). */
 export function workerScript(): URL {
@@ -204,8 +212,22 @@ class WorkerPool {
   private readonly progress: Int32Array;
   private readonly partitioner: Partitioner;
   private readonly done: Promise<RuntimeStats>[] = [];
-  private error: Error | undefined;
+  error: Error | undefined;
   private sinceFlush = 0;
+  private closed = false;
+
+  get failed(): boolean {
+    return this.error !== undefined;
+  }
+
+  /** Records the first failure and stops every worker (so a failed run cannot hang on them). */
+  private fail(err: Error): Error {
+    if (this.error === undefined) {
+      this.error = err;
+      for (const w of this.workers) void w.terminate();
+    }
+    return this.error;
+  }
 
   constructor(n: number, config: SurveillanceConfig, private readonly sink: (a: Alert) => void) {
     this.size = n;
@@ -225,11 +247,11 @@ class WorkerPool {
             if (m.kind === 'alerts') for (const a of m.alerts) this.sink(a);
             else if (m.kind === 'ready') this.detectorNames = m.detectors;
             else if (m.kind === 'done') resolve(m.stats);
-            else if (m.kind === 'error') reject((this.error = new Error(`surveillance worker ${i}: ${m.message}`)));
+            else if (m.kind === 'error') reject(this.fail(new Error(`surveillance worker ${i}: ${m.message}`)));
           });
-          w.on('error', (err) => reject((this.error = err)));
+          w.on('error', (err) => reject(this.fail(err)));
           w.on('exit', (code) => {
-            if (code !== 0) reject((this.error ??= new Error(`surveillance worker ${i} exited with code ${code}`)));
+            if (!this.closed) reject(this.fail(new Error(`surveillance worker ${i} exited (code ${code}) before finishing`)));
           });
         }),
       );
@@ -263,8 +285,8 @@ class WorkerPool {
     const started = Date.now();
     while (this.sent[i] - Atomics.load(this.progress, i) >= MAX_IN_FLIGHT) {
       Atomics.wait(this.progress, i, Atomics.load(this.progress, i), 50);
-      if (Atomics.load(this.progress, this.size + i) !== 0) throw new Error(`surveillance worker ${i} failed`);
-      if (Date.now() - started > STALL_MS) throw new Error(`surveillance worker ${i} stalled`);
+      if (Atomics.load(this.progress, this.size + i) !== 0) throw this.fail(new Error(`surveillance worker ${i} failed`));
+      if (Date.now() - started > STALL_MS) throw this.fail(new Error(`surveillance worker ${i} made no progress for ${STALL_MS / 1000} s`));
     }
     const msg: ToWorker = { kind: 'batch', events: b.events, clocks: b.clocks, late: b.late, wm };
     this.workers[i].postMessage(msg);
@@ -273,14 +295,17 @@ class WorkerPool {
   }
 
   async end(wm: number): Promise<RuntimeStats> {
-    for (let i = 0; i < this.size; i++) {
-      this.flush(i, wm);
-      this.workers[i].postMessage({ kind: 'end', wm } satisfies ToWorker);
-    }
     try {
+      if (this.error) throw this.error;
+      for (let i = 0; i < this.size; i++) {
+        this.flush(i, wm);
+        this.workers[i].postMessage({ kind: 'end', wm } satisfies ToWorker);
+      }
       const stats = await Promise.all(this.done);
+      this.closed = true;
       return mergeStats(stats);
     } finally {
+      this.closed = true;
       await Promise.all(this.workers.map((w) => w.terminate()));
     }
   }

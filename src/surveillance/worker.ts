@@ -1,11 +1,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Alert } from './alert.js';
-import { loadPlugins } from './config.js';
-import { BUILTIN_DETECTORS } from './detectors/index.js';
 import type { FromWorker, ToWorker, WorkerInit } from './engine.js';
-import { PartitionRuntime } from './runtime.js';
 
-/** A surveillance partition in a worker thread (see engine.ts). */
+/**
+ * A surveillance partition in a worker thread (see engine.ts). Modules are imported dynamically so
+ * a failure to load them is reported to the main thread (which may be blocked on flow control).
+ */
 async function run(): Promise<void> {
   const init = workerData as WorkerInit;
   const port = parentPort!;
@@ -13,6 +13,9 @@ async function run(): Promise<void> {
   const i = init.partition.index;
   const n = init.partition.count;
   try {
+    const { loadPlugins } = await import('./config.js');
+    const { BUILTIN_DETECTORS } = await import('./detectors/index.js');
+    const { PartitionRuntime } = await import('./runtime.js');
     const registry = [...BUILTIN_DETECTORS, ...(await loadPlugins(init.plugins))];
     let pending: Alert[] = [];
     const rt = new PartitionRuntime(init.config, registry, (a) => pending.push(a), init.partition);

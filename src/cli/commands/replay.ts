@@ -7,6 +7,7 @@ import type { Operator } from '../../pipeline/types.js';
 import { FORMATS } from '../../sources/registry.js';
 import { progressBar } from '../progress.js';
 import { csvOptionsFrom, addCsvOptions } from './csv-options.js';
+import { createSurveillance, formatSurveillanceSummary, surveillanceSummary } from '../../surveillance/run.js';
 
 export function replayCommand(): Command {
   const cmd = new Command('replay')
@@ -17,12 +18,21 @@ export function replayCommand(): Command {
     .option('--dead-letters <file>', 'write rejected records with reason and position as NDJSON')
     .option('--out <file>', 'write accepted events as canonical NDJSON (.gz compresses; - for stdout)')
     .option('--dedupe-window <n>', 'drop events whose id repeats within the last N ids (0 disables)', (v) => parseInt(v, 10), 1_000_000)
+    .option('--alerts <file>', 'write surveillance alert transitions (open/updated/closed) as NDJSON (.gz compresses)')
+    .option('--config <file>', 'surveillance config (JSON with comments; see docs/surveillance.md)')
+    .option('--workers <n>', 'partition markets across N worker threads (alerts are identical to one worker)', (v) => parseInt(v, 10), 1)
+    .option('--no-surveillance', 'do not run the surveillance engine')
     .option('--json', 'print the summary as JSON')
     .option('-q, --quiet', 'no progress bar');
   addCsvOptions(cmd);
   cmd.action(async (files: string[], o) => {
     const counter = new SummaryCounter();
     const operators: Operator[] = [counter];
+    // The engine goes before the sinks so its late-event dead letters reach them before they close.
+    const surveillance = o.surveillance
+      ? await createSurveillance({ configPath: o.config, alertsPath: o.alerts, workers: o.workers, onDeadLetter: (d) => operators.forEach((op) => op !== surveillance?.engine && op.onDeadLetter?.(d)) })
+      : undefined;
+    if (surveillance) operators.push(surveillance.engine);
     if (o.deadLetters) operators.push(new DeadLetterSink(o.deadLetters));
     if (o.out) operators.push(new EventSink(o.out));
     let total = 0;
@@ -40,7 +50,8 @@ export function replayCommand(): Command {
     });
     bar.stop();
     const s = counter.summary();
-    const text = o.json ? JSON.stringify(s, null, 2) : formatSummary(s);
+    const sv = surveillance ? surveillanceSummary(surveillance) : undefined;
+    const text = o.json ? JSON.stringify(sv ? { ...s, surveillance: sv } : s, null, 2) : formatSummary(s) + (sv ? `\n\n${formatSurveillanceSummary(sv)}` : '');
     (o.out === '-' ? process.stderr : process.stdout).write(text + '\n');
   });
   return cmd;
