@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { replayCommand } from './commands/replay.js';
 import { bookCommand } from './commands/book.js';
 import { schemaCommand } from './commands/schema.js';
+import { evalCommand } from './commands/eval.js';
 import { scoreCommand } from './commands/score.js';
 
 export function buildProgram(): Command {
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
   program.addCommand(replayCommand());
   program.addCommand(bookCommand());
   program.addCommand(schemaCommand());
+  program.addCommand(evalCommand());
   program.addCommand(scoreCommand());
   return program;
 }
