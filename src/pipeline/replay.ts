@@ -48,6 +48,11 @@ export class Fanout implements Emit {
     for (let i = 0; i < ops.length; i++) ops[i].onEvent(e);
   }
 
+  /** Lets every operator flush (sinks close files, detectors close open episodes). */
+  async finish(): Promise<void> {
+    for (const op of this.operators) await op.finish?.();
+  }
+
   reject(reason: string, raw: string, pos: RecordPosition, type?: string): void {
     this.deadLetters++;
     const d: DeadLetter = { source: pos.source, line: pos.line, format: this.format(), reason, raw: raw.length > 2048 ? raw.slice(0, 2048) + '…' : raw };
@@ -99,6 +104,6 @@ export async function replay(inputs: InputSpec[], opts: ReplayOptions): Promise<
   }
   progress.events = out.events;
   progress.deadLetters = out.deadLetters;
-  for (const op of opts.operators) await op.finish?.();
+  await out.finish();
   return progress;
 }

@@ -87,14 +87,23 @@ export function formatTable(header: string[], rows: (string | number)[][]): stri
 
 export function formatSummary(s: ReplaySummary): string {
   const markets = Object.keys(s.acceptedByMarket);
-  const rows = Object.entries(s.acceptedByTypeAndMarket).map(([type, row]) => [type, ...markets.map((m) => row[m] ?? 0), s.acceptedByType[type]]);
-  rows.push(['total', ...markets.map((m) => s.acceptedByMarket[m]), s.accepted]);
   const parts = [
     `accepted ${s.accepted}, rejected ${s.rejected}${s.duplicates ? `, duplicates dropped ${s.duplicates}` : ''}`,
     s.firstEventTime !== null ? `event time ${new Date(s.firstEventTime).toISOString()} .. ${new Date(s.lastEventTime!).toISOString()}` : '',
     '',
-    formatTable(['type', ...markets, 'total'], rows),
   ];
+  if (markets.length <= 6) {
+    const rows = Object.entries(s.acceptedByTypeAndMarket).map(([type, row]) => [type, ...markets.map((m) => row[m] ?? 0), s.acceptedByType[type]]);
+    rows.push(['total', ...markets.map((m) => s.acceptedByMarket[m]), s.accepted]);
+    parts.push(formatTable(['type', ...markets, 'total'], rows));
+  } else {
+    // Too many markets for one matrix: one table by type, one by market.
+    const typeRows = Object.entries(s.acceptedByTypeAndMarket).map(([type, row]) => [type, s.acceptedByType[type], Object.keys(row).length]);
+    parts.push(formatTable(['type', 'events', 'markets'], typeRows));
+    const byMarketType = (m: string, t: string) => s.acceptedByTypeAndMarket[t]?.[m] ?? 0;
+    const marketRows = markets.map((m) => [m, s.acceptedByMarket[m], byMarketType(m, 'trade'), byMarketType(m, 'order.placed'), byMarketType(m, 'order.cancelled')]);
+    parts.push('', formatTable(['market', 'events', 'trades', 'orders placed', 'orders cancelled'], marketRows));
+  }
   if (s.rejected > 0) {
     parts.push('', formatTable(['rejected: reason', 'count'], Object.entries(s.rejectedByReason).sort((a, b) => b[1] - a[1])));
     parts.push('', formatTable(['rejected: type', 'count'], Object.entries(s.rejectedByType).sort((a, b) => b[1] - a[1])));
