@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { replayCommand } from './commands/replay.js';
+import { demoCommand } from './commands/demo.js';
 import { bookCommand } from './commands/book.js';
 import { schemaCommand } from './commands/schema.js';
 import { evalCommand } from './commands/eval.js';
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .configureHelp({ sortSubcommands: true });
+  program.addCommand(demoCommand());
   program.addCommand(replayCommand());
   program.addCommand(bookCommand());
   program.addCommand(schemaCommand());
