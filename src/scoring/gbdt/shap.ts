@@ -70,7 +70,7 @@ function unwoundPathSum(p: PathStore, at: number, depth: number, index: number):
 
 function recurse(
   tree: Tree,
-  x: ArrayLike<number>,
+  leftOf: Uint8Array,
   phi: Float64Array,
   node: number,
   depth: number,
@@ -100,7 +100,7 @@ function recurse(
   }
   const left = tree.left[node];
   const right = tree.right[node];
-  const hot = tree.goesLeft(node, x[split]) ? left : right;
+  const hot = leftOf[node] ? left : right;
   const cold = hot === left ? right : left;
   const w = tree.cover[node];
   const hotZero = w > 0 ? tree.cover[hot] / w : 0.5;
@@ -116,8 +116,8 @@ function recurse(
     unwindPath(p, at, d, k);
     d -= 1;
   }
-  recurse(tree, x, phi, hot, d + 1, p, at, hotZero * inZero, inOne, split);
-  recurse(tree, x, phi, cold, d + 1, p, at, coldZero * inZero, 0, split);
+  recurse(tree, leftOf, phi, hot, d + 1, p, at, hotZero * inZero, inOne, split);
+  recurse(tree, leftOf, phi, cold, d + 1, p, at, coldZero * inZero, 0, split);
 }
 
 export interface ShapResult {
@@ -129,9 +129,27 @@ export interface ShapResult {
   margin: number;
 }
 
-/** Precomputed per-model state: the expected values and a path buffer sized for the deepest tree. */
+/**
+ * Per-tree lookup of SHAP values. A tree's path-dependent SHAP values depend on the row only through the
+ * direction it takes at each internal node, so for a tree with K internal nodes all 2^K answers can be
+ * computed once; explaining a row is then K split decisions and a table read per tree. Trees with more
+ * internal nodes (or past the memory budget) are explained by the recursion.
+ */
+interface ShapTable {
+  internal: Int32Array;
+  features: Int32Array;
+  /** (2^K × features.length) contributions, row = pattern of left-decisions. */
+  values: Float64Array;
+}
+
+const MAX_TABLE_SPLITS = 8;
+const TABLE_BUDGET = 4_000_000;
+
+/** Precomputed per-model state: expected values, path buffers, and lookup tables for small trees. */
 export class TreeExplainer {
   private readonly store: PathStore;
+  private readonly tables: (ShapTable | null)[];
+  private readonly leftOf: Uint8Array;
   readonly bias: number;
 
   constructor(readonly model: Ensemble) {
@@ -140,14 +158,68 @@ export class TreeExplainer {
     let bias = model.baseMargin;
     for (const t of model.trees) bias += t.expectedValue();
     this.bias = bias;
+    this.leftOf = new Uint8Array(model.trees.reduce((m, t) => Math.max(m, t.size), 1));
+    let budget = TABLE_BUDGET;
+    this.tables = model.trees.map((t) => {
+      const internal: number[] = [];
+      for (let i = 0; i < t.size; i++) if (t.feature[i] >= 0) internal.push(i);
+      const feats = [...new Set(internal.map((i) => t.feature[i]))].sort((a, b) => a - b);
+      const K = internal.length;
+      if (K === 0 || K > MAX_TABLE_SPLITS || (1 << K) * feats.length > budget) return null;
+      budget -= (1 << K) * feats.length;
+      const values = new Float64Array((1 << K) * feats.length);
+      const phi = new Float64Array(model.features.length);
+      const leftOf = new Uint8Array(t.size);
+      for (let mask = 0; mask < 1 << K; mask++) {
+        for (let k = 0; k < K; k++) leftOf[internal[k]] = (mask >> k) & 1;
+        phi.fill(0);
+        recurse(t, leftOf, phi, 0, 0, this.store, 0, 1, 1, -1);
+        feats.forEach((f, j) => (values[mask * feats.length + j] = phi[f]));
+      }
+      return { internal: Int32Array.from(internal), features: Int32Array.from(feats), values };
+    });
   }
 
   explain(row: ArrayLike<number>): ShapResult {
     const x = this.model.prepare(row);
     const phi = new Float64Array(this.model.features.length);
+    const trees = this.model.trees;
+    const offsets = this.model.treeOffsets();
+    for (let ti = 0; ti < trees.length; ti++) {
+      const t = trees[ti];
+      if (t.feature[0] < 0) continue;
+      const tab = this.tables[ti];
+      if (tab) {
+        let mask = 0;
+        const internal = tab.internal;
+        const off = offsets[ti];
+        for (let k = 0; k < internal.length; k++) {
+          const n = internal[k];
+          if (this.model.goesLeftFlat(off + n, x[t.feature[n]])) mask |= 1 << k;
+        }
+        const nf = tab.features.length;
+        const base = mask * nf;
+        for (let j = 0; j < nf; j++) phi[tab.features[j]] += tab.values[base + j];
+        continue;
+      }
+      const leftOf = this.leftOf;
+      for (let n = 0; n < t.size; n++) if (t.feature[n] >= 0) leftOf[n] = t.goesLeft(n, x[t.feature[n]]) ? 1 : 0;
+      recurse(t, leftOf, phi, 0, 0, this.store, 0, 1, 1, -1);
+    }
+    let m = this.bias;
+    for (let i = 0; i < phi.length; i++) m += phi[i];
+    return { bias: this.bias, contributions: phi, margin: m };
+  }
+
+  /** The recursion alone (no lookup tables): for testing the tables against it. */
+  explainByRecursion(row: ArrayLike<number>): ShapResult {
+    const x = this.model.prepare(row);
+    const phi = new Float64Array(this.model.features.length);
+    const leftOf = this.leftOf;
     for (const t of this.model.trees) {
       if (t.feature[0] < 0) continue;
-      recurse(t, x, phi, 0, 0, this.store, 0, 1, 1, -1);
+      for (let n = 0; n < t.size; n++) if (t.feature[n] >= 0) leftOf[n] = t.goesLeft(n, x[t.feature[n]]) ? 1 : 0;
+      recurse(t, leftOf, phi, 0, 0, this.store, 0, 1, 1, -1);
     }
     let m = this.bias;
     for (let i = 0; i < phi.length; i++) m += phi[i];

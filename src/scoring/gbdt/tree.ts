@@ -223,17 +223,79 @@ export class Ensemble {
     return s;
   }
 
+  /**
+   * All trees in one set of arrays (node indices global), for the scoring hot path: the common
+   * decisions compile to one comparison each (NaN compares false, so "x ≤ t" sends NaN right and
+   * "!(x > t)" sends it left).
+   */
+  private flatten(): void {
+    const total = this.trees.reduce((a, t) => a + t.size, 0);
+    const feat = new Int32Array(total);
+    const thr = new Float64Array(total);
+    const left = new Int32Array(total);
+    const right = new Int32Array(total);
+    const kind = new Uint8Array(total);
+    const val = new Float64Array(total);
+    const roots = new Int32Array(this.trees.length);
+    const owner = new Int32Array(total);
+    let o = 0;
+    this.trees.forEach((t, ti) => {
+      roots[ti] = o;
+      for (let i = 0; i < t.size; i++) {
+        const g = o + i;
+        feat[g] = t.feature[i];
+        thr[g] = t.threshold[i];
+        left[g] = o + t.left[i];
+        right[g] = o + t.right[i];
+        val[g] = t.value[i];
+        owner[g] = ti;
+        const d = t.decision[i];
+        const nanMissing = ((d >> 2) & 3) === MISSING_NAN && !(d & DT_CATEGORICAL);
+        // 1: x ≤ t, NaN right; 2: NaN left; 3: x < t, NaN right; 4: NaN left; 0: general.
+        kind[g] = !nanMissing ? 0 : d & DT_STRICT ? (d & DT_DEFAULT_LEFT ? 4 : 3) : d & DT_DEFAULT_LEFT ? 2 : 1;
+      }
+      o += t.size;
+    });
+    this.flat = { feat, thr, left, right, kind, val, roots, owner, offsets: roots };
+  }
+
+  private flat?: { feat: Int32Array; thr: Float64Array; left: Int32Array; right: Int32Array; kind: Uint8Array; val: Float64Array; roots: Int32Array; owner: Int32Array; offsets: Int32Array };
+
+  /** Whether x goes left at global node g (after flattening). */
+  goesLeftFlat(g: number, x: number): boolean {
+    const f = this.flat!;
+    switch (f.kind[g]) {
+      case 1:
+        return x <= f.thr[g];
+      case 2:
+        return !(x > f.thr[g]);
+      case 3:
+        return x < f.thr[g];
+      case 4:
+        return !(x >= f.thr[g]);
+      default: {
+        const ti = f.owner[g];
+        return this.trees[ti].goesLeft(g - f.offsets[ti], x);
+      }
+    }
+  }
+
+  /** The global node offset of each tree (flattened layout). */
+  treeOffsets(): Int32Array {
+    if (!this.flat) this.flatten();
+    return this.flat!.offsets;
+  }
+
   /** Raw margin: base + Σ trees (the first `nTrees` trees when given). */
   margin(row: ArrayLike<number>, nTrees = this.trees.length): number {
+    if (!this.flat) this.flatten();
     const x = this.prepare(row);
+    const { feat, left, right, val, roots } = this.flat!;
     let m = this.baseMargin;
-    const trees = this.trees;
     for (let t = 0; t < nTrees; t++) {
-      const tree = trees[t];
-      const feature = tree.feature;
-      let node = 0;
-      while (feature[node] >= 0) node = tree.goesLeft(node, x[feature[node]]) ? tree.left[node] : tree.right[node];
-      m += tree.value[node];
+      let g = roots[t];
+      while (feat[g] >= 0) g = this.goesLeftFlat(g, x[feat[g]]) ? left[g] : right[g];
+      m += val[g];
     }
     return m;
   }
