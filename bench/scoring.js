@@ -1,7 +1,7 @@
 // Credit scoring: GBDT training time against XGBoost (python3-xgboost, tree_method=hist, nthread=1) on the
 // same data with the same trees and depth, AUC of both on the same split, and in-process decision latency.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
