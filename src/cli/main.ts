@@ -3,6 +3,7 @@ import { replayCommand } from './commands/replay.js';
 import { demoCommand } from './commands/demo.js';
 import { bookCommand } from './commands/book.js';
 import { schemaCommand } from './commands/schema.js';
+import { simulateCommand } from './commands/simulate.js';
 import { evalCommand } from './commands/eval.js';
 import { scoreCommand } from './commands/score.js';
 
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   program.addCommand(replayCommand());
   program.addCommand(bookCommand());
   program.addCommand(schemaCommand());
+  program.addCommand(simulateCommand());
   program.addCommand(evalCommand());
   program.addCommand(scoreCommand());
   return program;

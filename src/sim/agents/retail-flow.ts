@@ -30,8 +30,9 @@ export class RetailFlow extends Agent {
     this.sigmaPerMinute = market.asset.spec.volPerDay / Math.sqrt(1440);
   }
 
+  /** Starts a few seconds in, once the makers have quoted. */
   start(at: number): void {
-    this.wakeAt(at + this.rng.exp(this.meanGapMs));
+    this.wakeAt(at + 2_000 + this.rng.exp(this.meanGapMs));
   }
 
   fire(timer: Timer, now: number): void {
