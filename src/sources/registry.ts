@@ -1,6 +1,8 @@
 import type { Decoder } from '../pipeline/types.js';
 import { NdjsonDecoder } from './ndjson.js';
 import { LobsterDecoder } from './lobster.js';
+import { BinanceDecoder } from './binance.js';
+import { BitgetDecoder } from './bitget.js';
 import { CsvTradeDecoder } from './csv-trades.js';
 
 /** Options shared by decoders; each reads what it needs. */
@@ -19,6 +21,8 @@ export type DecoderFactory = (opts: DecoderOptions) => Decoder;
 export const DECODERS: Record<string, DecoderFactory> = {
   ndjson: () => new NdjsonDecoder(),
   lobster: (o) => new LobsterDecoder(o),
+  binance: (o) => new BinanceDecoder(o as ConstructorParameters<typeof BinanceDecoder>[0]),
+  bitget: () => new BitgetDecoder(),
   csv: (o) => new CsvTradeDecoder(o as ConstructorParameters<typeof CsvTradeDecoder>[0]),
 };
 
