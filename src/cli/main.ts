@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { replayCommand } from './commands/replay.js';
+import { graphCommand } from './commands/graph.js';
 import { demoCommand } from './commands/demo.js';
 import { bookCommand } from './commands/book.js';
 import { schemaCommand } from './commands/schema.js';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .configureHelp({ sortSubcommands: true });
   program.addCommand(demoCommand());
   program.addCommand(replayCommand());
+  program.addCommand(graphCommand());
   program.addCommand(bookCommand());
   program.addCommand(schemaCommand());
   program.addCommand(simulateCommand());
