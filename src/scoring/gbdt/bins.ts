@@ -97,10 +97,16 @@ export interface BinnedMatrix {
   nFeatures: number;
 }
 
+/** Rows used to place numeric bin boundaries. */
+export const BIN_SAMPLE = 200_000;
+
 export function makeBinnings(ds: Dataset, maxBins: number): FeatureBinning[] {
   if (maxBins < 2 || maxBins > 255) throw new Error(`maxBins must be in [2, 255], got ${maxBins}`);
+  // Bin boundaries come from at most BIN_SAMPLE rows (every k-th row, deterministic), as LightGBM does.
+  const step = Math.ceil(ds.nRows / BIN_SAMPLE);
+  const sample = (col: Float64Array) => (step <= 1 ? col : Float64Array.from({ length: Math.ceil(col.length / step) }, (_, i) => col[i * step]));
   return ds.features.map((f, i) =>
-    f.type === 'categorical' ? categoricalBins(ds.columns[i], f.categories?.length ?? 0, maxBins) : numericBins(ds.columns[i], maxBins),
+    f.type === 'categorical' ? categoricalBins(ds.columns[i], f.categories?.length ?? 0, maxBins) : numericBins(sample(ds.columns[i]), maxBins),
   );
 }
 

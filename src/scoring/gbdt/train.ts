@@ -152,9 +152,11 @@ export class GbdtTrainer {
   private readonly tmp: Int32Array;
   private readonly hists: Float64Array[];
   private usedFeatures: Int32Array;
-  /** Row-major global bin index (feature offset + bin) per cell, for histogram building. */
-  private readonly rowBins: Uint16Array | Uint32Array;
+  /** Row-major bin bytes, for histogram building. */
+  private readonly rowBins: Uint8Array;
   private lastLeaves: Leaf[] = [];
+  /** rows[i] = i for the root (no row sampling), until the first partition. */
+  private rowsIdentity = false;
 
   constructor(ds: Dataset, params: Partial<GbdtParams> = {}) {
     this.p = { ...DEFAULT_GBDT_PARAMS, ...params, monotone: { ...(params.monotone ?? {}) } };
@@ -184,9 +186,9 @@ export class GbdtTrainer {
     this.hess = new Float64Array(ds.nRows);
     this.rows = new Int32Array(ds.nRows);
     this.tmp = new Int32Array(ds.nRows);
-    this.rowBins = this.totalBins < 65536 ? new Uint16Array(ds.nRows * nf) : new Uint32Array(ds.nRows * nf);
+    this.rowBins = new Uint8Array(ds.nRows * nf);
     const cols = this.X.cols;
-    for (let r = 0, k = 0; r < ds.nRows; r++) for (let f = 0; f < nf; f++, k++) this.rowBins[k] = this.offsets[f] + cols[f][r];
+    for (let r = 0, k = 0; r < ds.nRows; r++) for (let f = 0; f < nf; f++, k++) this.rowBins[k] = cols[f][r];
     this.hists = Array.from({ length: p.maxLeaves }, () => new Float64Array(3 * this.totalBins));
     this.usedFeatures = Int32Array.from(ds.features.keys());
   }
@@ -281,6 +283,7 @@ export class GbdtTrainer {
       this.rows.set(s);
       nRoot = s.length;
     } else for (let i = 0; i < n; i++) this.rows[i] = i;
+    this.rowsIdentity = p.subsample >= 1;
     this.usedFeatures = p.colsample < 1 ? this.rng.sampleIndices(nf, Math.max(1, Math.round(p.colsample * nf))) : Int32Array.from({ length: nf }, (_, i) => i);
     let g = 0;
     let h = 0;
@@ -295,6 +298,7 @@ export class GbdtTrainer {
     };
     const root: Leaf = { node: newNode(-g / (h + p.lambda), h), begin: 0, end: nRoot, g, h, depth: 0, lower: -Infinity, upper: Infinity, slot: 0, split: null };
     this.buildHist(root.slot, 0, nRoot);
+    this.rowsIdentity = false;
     root.split = this.findSplit(root);
     const leaves: Leaf[] = [root];
     let freeSlot = 1;
@@ -373,28 +377,30 @@ export class GbdtTrainer {
     const rows = this.rows;
     const grad = this.grad;
     const hess = this.hess;
-    const idx = this.rowBins;
+    const bins = this.rowBins;
     const nf = this.X.nFeatures;
-    // Row-major: one gradient load per row, then a run of byte-sized bin lookups (≈2× faster than by column).
+    // Row-major bytes: one gradient load per row, then nf byte lookups in one or two cache lines
+    // (≈2× faster than by column; bytes rather than global indices halve the cache misses deep in a tree).
     if (nu === nf) {
       const even = nf & ~1;
+      const identity = this.rowsIdentity && begin === 0;
       for (let i = begin; i < end; i++) {
-        const r = rows[i];
+        const r = identity ? i : rows[i];
         const g = grad[r];
         const h = hess[r];
         const base = r * nf;
         for (let f = 0; f < even; f += 2) {
-          const b = 3 * idx[base + f];
+          const b = 3 * (off[f] + bins[base + f]);
           hist[b] += g;
           hist[b + 1] += h;
           hist[b + 2] += 1;
-          const c = 3 * idx[base + f + 1];
+          const c = 3 * (off[f + 1] + bins[base + f + 1]);
           hist[c] += g;
           hist[c + 1] += h;
           hist[c + 2] += 1;
         }
         if (even < nf) {
-          const b = 3 * idx[base + even];
+          const b = 3 * (off[even] + bins[base + even]);
           hist[b] += g;
           hist[b + 1] += h;
           hist[b + 2] += 1;
@@ -407,7 +413,8 @@ export class GbdtTrainer {
         const h = hess[r];
         const base = r * nf;
         for (let k = 0; k < nu; k++) {
-          const b = 3 * idx[base + used[k]];
+          const f = used[k];
+          const b = 3 * (off[f] + bins[base + f]);
           hist[b] += g;
           hist[b + 1] += h;
           hist[b + 2] += 1;
@@ -421,8 +428,10 @@ export class GbdtTrainer {
     const hist = this.hists[leaf.slot];
     for (let k = 0; k < this.usedFeatures.length; k++) {
       const f = this.usedFeatures[k];
-      const s = this.binnings[f].kind === 'numeric' ? this.numericSplit(leaf, hist, f) : this.categoricalSplit(leaf, hist, f);
-      if (s && (!best || s.gain > best.gain)) best = s;
+      // Each candidate must beat the best so far, so losers allocate nothing.
+      const beat: number = best ? best.gain : -Infinity;
+      const s: Split | null = this.binnings[f].kind === 'numeric' ? this.numericSplit(leaf, hist, f, beat) : this.categoricalSplit(leaf, hist, f);
+      if (s && s.gain > beat) best = s;
     }
     return best;
   }
@@ -431,7 +440,7 @@ export class GbdtTrainer {
     return gainOf(leaf.g, leaf.h, lambda, clamp(-leaf.g / (leaf.h + lambda), leaf.lower, leaf.upper));
   }
 
-  private numericSplit(leaf: Leaf, hist: Float64Array, f: number): Split | null {
+  private numericSplit(leaf: Leaf, hist: Float64Array, f: number, beat: number): Split | null {
     const p = this.p;
     const lambda = p.lambda;
     const nb = this.binnings[f].nBins;
@@ -443,10 +452,14 @@ export class GbdtTrainer {
     const mono = this.monotone[f];
     const lo = leaf.lower;
     const hi = leaf.upper;
-    let bestGain = -Infinity;
+    const parent = this.parentGain(leaf, lambda);
+    // Raw gain a split needs to beat the best split found so far on other features.
+    let bestGain = beat === -Infinity ? -Infinity : 2 * (beat + p.minSplitGain) + parent;
     let bestT = -1;
     let bestDL = false;
     let bGl = 0, bHl = 0, bCl = 0, bWl = 0, bWr = 0;
+    // Unconstrained and unbounded: the optimal outputs need no clamping, and gain is G²/(H+λ) per side.
+    const free = mono === 0 && lo === -Infinity && hi === Infinity;
     // Pass 0: missing goes right; pass 1: missing goes left (only when there are missing rows).
     for (let pass = 0; pass < (mc > 0 ? 2 : 1); pass++) {
       let gl = pass ? mg : 0;
@@ -464,14 +477,20 @@ export class GbdtTrainer {
         const gr = leaf.g - gl;
         const hr = leaf.h - hl;
         if (hr < p.minChildWeight) continue;
-        let wl = -gl / (hl + lambda);
-        let wr = -gr / (hr + lambda);
-        if (wl < lo) wl = lo;
-        else if (wl > hi) wl = hi;
-        if (wr < lo) wr = lo;
-        else if (wr > hi) wr = hi;
-        if ((mono > 0 && wl > wr) || (mono < 0 && wl < wr)) continue;
-        const gain = gainOf(gl, hl, lambda, wl) + gainOf(gr, hr, lambda, wr);
+        let gain: number;
+        let wl = 0;
+        let wr = 0;
+        if (free) gain = (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda);
+        else {
+          wl = -gl / (hl + lambda);
+          wr = -gr / (hr + lambda);
+          if (wl < lo) wl = lo;
+          else if (wl > hi) wl = hi;
+          if (wr < lo) wr = lo;
+          else if (wr > hi) wr = hi;
+          if ((mono > 0 && wl > wr) || (mono < 0 && wl < wr)) continue;
+          gain = gainOf(gl, hl, lambda, wl) + gainOf(gr, hr, lambda, wr);
+        }
         if (gain > bestGain) {
           bestGain = gain;
           bestT = t;
@@ -485,7 +504,11 @@ export class GbdtTrainer {
       }
     }
     if (bestT < 0) return null;
-    const gain = 0.5 * (bestGain - this.parentGain(leaf, lambda)) - p.minSplitGain;
+    if (free) {
+      bWl = -bGl / (bHl + lambda);
+      bWr = -(leaf.g - bGl) / (leaf.h - bHl + lambda);
+    }
+    const gain = 0.5 * (bestGain - parent) - p.minSplitGain;
     // With no missing rows here, missing values at prediction time follow the larger child.
     const defaultLeft = mc > 0 ? bestDL : bCl >= cnt - bCl;
     return { gain, feature: f, thresholdBin: bestT, leftBins: null, defaultLeft, gl: bGl, hl: bHl, cl: bCl, wl: bWl, wr: bWr };
