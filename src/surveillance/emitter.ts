@@ -304,6 +304,7 @@ export class AlertEmitter {
     const a: Alert = {
       id: ep.id,
       typology: ep.typology,
+      ...(ep.variant !== undefined ? { variant: ep.variant } : {}),
       detector: ep.detector.name,
       markets,
       accounts,
@@ -323,7 +324,6 @@ export class AlertEmitter {
       explanation,
       status,
     };
-    if (ep.variant !== undefined) a.variant = ep.variant;
     if (ep.book !== undefined) a.evidence.book = ep.book;
     this.sink(a);
   }

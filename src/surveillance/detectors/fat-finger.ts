@@ -4,7 +4,7 @@ import { KeyedState } from '../../stream/keyed.js';
 import { P2Quantile } from '../../stream/rolling-quantile.js';
 import { baseParams, defineDetector, policyFrom, type Detector, type DetectorContext, type EpisodePolicy } from '../detector.js';
 import type { Episode } from '../emitter.js';
-import { num, pct, time } from './format.js';
+import { num, pct, plural, time } from './format.js';
 
 /**
  * Fat finger / abnormal orders: orders priced far off the market, or far larger than the account
@@ -70,6 +70,7 @@ class FatFingerDetector implements Detector {
   private refPrice = NaN;
   private refKind = '';
   private marketable = false;
+  private samples = 0;
 
   constructor(private readonly p: FatFingerParams) {
     this.policy = policyFrom(p);
@@ -177,7 +178,7 @@ class FatFingerDetector implements Detector {
     ep.feature('deviation_pct', dev, thr, '>', '%');
     ep.feature('deviation_over_floor', dev, this.p.minDeviationPct, '>', '%');
     if (Number.isFinite(vol) && vol > 0) ep.feature('deviation_sigmas', dev / vol, this.p.k, '>', 'sigma');
-    else ep.feature('deviation_cold_start', dev, this.p.coldStartDeviationPct, '>', '%');
+    else ep.feature('volatility_samples', this.samples, this.p.minSamples, '<'); // cold start: the threshold is coldStartDeviationPct
     ep.feature('price', px, this.refPrice, px >= this.refPrice ? '>' : '<');
   }
 
@@ -202,6 +203,7 @@ class FatFingerDetector implements Detector {
   /** Rolling relative volatility of the market in %, NaN until minSamples trades. */
   private volatilityPct(market: string, ctx: DetectorContext): number {
     const mf = ctx.flow.peekMarket(market);
+    this.samples = mf?.price.count ?? 0;
     if (mf === undefined || mf.price.count < this.p.minSamples) return NaN;
     return mf.relativeVolatility() * 100;
   }
@@ -213,7 +215,10 @@ class FatFingerDetector implements Detector {
     const more = (ep.data.orders ?? ep.data.trades ?? 1) > 1 ? ` (strongest of ${num(ep.data.orders ?? ep.data.trades ?? 1, 0)} in this episode)` : '';
     const dev = ep.get('deviation_pct');
     const sig = ep.get('deviation_sigmas');
-    const volText = sig !== undefined ? ` and ${num(sig.value, 1)}σ of recent volatility (threshold ${num(sig.threshold, 1)}σ)` : ' (volatility not yet known: cold-start threshold)';
+    const volText =
+      sig !== undefined
+        ? ` and ${num(sig.value, 1)}σ of recent volatility (threshold ${num(sig.threshold, 1)}σ)`
+        : ` and the ${pct(this.p.coldStartDeviationPct)} cold-start threshold (only ${plural(ep.get('volatility_samples')?.value ?? 0, 'trade')} seen, too few to estimate volatility)`;
     const priceText =
       dev !== undefined ? `${pct(dev.value)} ${Number(n.price) >= Number(n.ref) ? 'above' : 'below'} the ${n.refKind} ${num(Number(n.ref), 8)} — beyond the ${pct(this.p.minDeviationPct)} floor${volText}` : '';
     if (n.kind === 'trade') {

@@ -3,7 +3,15 @@
 /** A number with thousands separators and at most `digits` decimals (trailing zeros dropped). */
 export function num(x: number, digits = 2): string {
   if (!Number.isFinite(x)) return String(x);
-  return x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+  // toLocaleString is slow; alerts are built on the hot path of an alert storm.
+  let s = Math.abs(x).toFixed(digits);
+  if (digits > 0) s = s.replace(/\.?0+$/, '');
+  const dot = s.indexOf('.');
+  let int = dot < 0 ? s : s.slice(0, dot);
+  const frac = dot < 0 ? '' : s.slice(dot);
+  for (let i = int.length - 3; i > 0; i -= 3) int = `${int.slice(0, i)},${int.slice(i)}`;
+  const out = int + frac;
+  return x < 0 && out !== '0' ? `-${out}` : out;
 }
 
 /** Event time as "2024-08-09 00:00:55.342 UTC". */

@@ -69,7 +69,7 @@ class SelfTradeDetector implements Detector {
       ep.feature('self_trades', d.count, this.p.minTrades, '>=');
       ep.feature('self_trade_notional', d.notional, this.p.minNotional, '>=', 'quote');
       if (Number.isFinite(share)) ep.feature('self_traded_share_of_volume', share, 0, '>');
-      ep.feature('venue_flagged', d.flagged, 0, '>=');
+      if (d.flagged > 0) ep.feature('venue_flagged_self_trades', d.flagged, 0, '>');
     }
     ep.notes.firstPrice ??= e.price;
     ep.notes.lastPrice = e.price;
