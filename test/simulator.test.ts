@@ -88,12 +88,10 @@ describe('simulator', () => {
   it('produces events that validate against the canonical schema, in event-time order', () => {
     expect(events.length).toBe(manifest.events);
     const seen = new Set<string>();
+    let disorder = 0;
     for (let i = 0; i < events.length; i++) {
       const e = events[i];
-      if (i > 0) {
-        expect(e.ts).toBeGreaterThanOrEqual(events[i - 1].ts);
-        expect(e.seq!).toBeGreaterThan(events[i - 1].seq!);
-      }
+      if (i > 0 && (e.ts < events[i - 1].ts || e.seq! <= events[i - 1].seq!)) disorder++;
       // Every event of the rarer types, a sample of the frequent ones.
       const frequent = e.type === 'order.placed' || e.type === 'order.cancelled' || e.type === 'bbo' || e.type === 'order.amended' || e.type === 'trade';
       if (!frequent || i % 53 === 0) {
@@ -102,6 +100,7 @@ describe('simulator', () => {
       }
       seen.add(e.type);
     }
+    expect(disorder).toBe(0);
     for (const t of ['order.placed', 'order.amended', 'order.cancelled', 'order.expired', 'trade', 'bbo', 'depth', 'mark_price', 'index_price', 'funding', 'settlement',
       'account.opened', 'login', 'api_key.used', 'deposit', 'withdrawal', 'transfer.internal', 'balance.snapshot', 'position.snapshot', 'bonus.granted',
       'loan.borrow', 'collateral.changed', 'earn.subscribe', 'structured.subscribe']) {
@@ -160,6 +159,7 @@ describe('simulator', () => {
     };
     let trades = 0;
     let bbos = 0;
+    const bad: ExchangeEvent[] = [];
     for (const e of events) {
       if (!('market' in e) || !grids.has(e.market)) continue;
       const g = grids.get(e.market)!;
@@ -173,9 +173,8 @@ describe('simulator', () => {
           break;
         case 'trade': {
           trades++;
-          expect(e.price).toBe(price.get(e.makerOrderId!));
           const q = g.s.parse(e.size);
-          expect(b.reduce(e.makerOrderId!, q)).toBe(q);
+          if (e.price !== price.get(e.makerOrderId!) || b.reduce(e.makerOrderId!, q) !== q) bad.push(e);
           b.reduce(e.takerOrderId!, q);
           for (const id of [e.makerOrderId!, e.takerOrderId!]) filled.set(id, (filled.get(id) ?? 0) + q);
           break;
@@ -197,13 +196,13 @@ describe('simulator', () => {
           bbos++;
           const bid = b.bestBid();
           const ask = b.bestAsk();
-          expect([e.bidPrice, e.bidSize]).toEqual(bid ? [g.p.format(bid.price), g.s.format(bid.total)] : ['0', '0']);
-          expect([e.askPrice, e.askSize]).toEqual(ask ? [g.p.format(ask.price), g.s.format(ask.total)] : ['0', '0']);
-          if (bid && ask) expect(bid.price).toBeLessThan(ask.price);
+          const want = [bid ? g.p.format(bid.price) : '0', bid ? g.s.format(bid.total) : '0', ask ? g.p.format(ask.price) : '0', ask ? g.s.format(ask.total) : '0'];
+          if (want.join() !== [e.bidPrice, e.bidSize, e.askPrice, e.askSize].join() || (bid && ask && bid.price >= ask.price)) bad.push(e);
           break;
         }
       }
     }
+    expect(bad.slice(0, 3)).toEqual([]);
     expect(trades).toBeGreaterThan(1000);
     expect(bbos).toBeGreaterThan(1000);
   });

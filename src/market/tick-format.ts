@@ -2,6 +2,8 @@ import { DECIMAL_RE, scaleOf } from '../events/decimal.js';
 
 const CHUNK_BITS = 10;
 const CHUNK = 1 << CHUNK_BITS;
+/** Values below this are cached in one flat array (small prices, most sizes). */
+const FLAT = 1 << 16;
 
 /**
  * A decimal grid such as a tick size (0.01) or a lot size (0.00001): converts between integer
@@ -16,6 +18,7 @@ export class DecimalGrid {
   /** The step in units of 10^-scale (0.05 -> 5 at scale 2). */
   readonly unit: number;
   private readonly pow: number;
+  private flat: (string | undefined)[] | null = null;
   private readonly chunks = new Map<number, (string | undefined)[]>();
   private lastChunkId = -1;
   private lastChunk: (string | undefined)[] = [];
@@ -35,6 +38,13 @@ export class DecimalGrid {
 
   /** n steps as a canonical decimal string (no trailing zeros). */
   format(n: number): string {
+    if (n >= 0 && n < FLAT && (n | 0) === n) {
+      let flat = this.flat;
+      if (flat === null) this.flat = flat = new Array<string | undefined>(FLAT).fill(undefined);
+      let s = flat[n];
+      if (s === undefined) flat[n] = s = this.formatUncached(n);
+      return s;
+    }
     if (n < 0 || n > 0x3fffffff || n !== Math.floor(n)) return this.formatUncached(n);
     const id = n >> CHUNK_BITS;
     let chunk = this.lastChunk;

@@ -52,6 +52,12 @@ export class SimContext implements FillListener {
   readonly episodes: Episode[] = [];
   /** Positions that may be non-zero, per market index. */
   readonly perpPositions: Position[][];
+  /**
+   * Per market: the highest long and lowest short liquidation price since the last full check, so
+   * the venue scans positions only when the mark could have reached one.
+   */
+  readonly liqLongMax: number[];
+  readonly liqShortMin: number[];
   private readonly sessionRng: Rng;
   private readonly req: OrderRequest = {
     orderId: undefined, accountId: '', side: 'buy', type: 'limit', tif: 'GTC', price: undefined, stopPrice: undefined, size: 0,
@@ -86,6 +92,8 @@ export class SimContext implements FillListener {
       }
     }
     this.perpPositions = this.markets.map(() => []);
+    this.liqLongMax = this.markets.map(() => 0);
+    this.liqShortMin = this.markets.map(() => Infinity);
     this.pop = new Population({ rng: this.root.fork('population'), ids: this.ids, assetCount: this.assets.length, marketCount: this.markets.length });
   }
 
@@ -198,7 +206,12 @@ export class SimContext implements FillListener {
       if (p.lots === 0) p.entry = 0;
       else if (p.lots > 0 !== before > 0) p.entry = px;
     }
-    p.liq = liquidationPrice(p);
+    const liq = (p.liq = liquidationPrice(p));
+    if (liq > 0) {
+      if (p.lots > 0) {
+        if (liq > this.liqLongMax[m.index]) this.liqLongMax[m.index] = liq;
+      } else if (liq < this.liqShortMin[m.index]) this.liqShortMin[m.index] = liq;
+    }
     if (!p.listed && p.lots !== 0) {
       p.listed = true;
       this.perpPositions[m.index].push(p);

@@ -234,7 +234,7 @@ export class SimMarket {
 
   private depthWithin(prices: number[], levels: Map<number, { total: number }>, limit: number, bid: boolean): number {
     let s = 0;
-    for (let i = prices.length - 1; i >= 0; i--) {
+    for (let i = prices.length - 1, k = 0; i >= 0 && k < 8; i--, k++) {
       const p = prices[i];
       if (bid ? p < limit : p > limit) break;
       s += levels.get(p)!.total;

@@ -218,8 +218,12 @@ export class Venue extends Agent {
 
   /** Closes positions whose mark has crossed their liquidation price, with a reduce-only market order. */
   private liquidations(p: PerpState, now: number): void {
-    const list = this.ctx.perpPositions[p.m.index];
+    const ctx = this.ctx;
+    const mi = p.m.index;
     const mark = p.mark;
+    // Nothing can be due while the mark is inside every known liquidation price.
+    if (mark > ctx.liqLongMax[mi] && mark < ctx.liqShortMin[mi]) return;
+    const list = ctx.perpPositions[mi];
     for (let i = list.length - 1; i >= 0; i--) {
       const pos = list[i];
       if (pos.lots === 0) {
@@ -246,6 +250,16 @@ export class Venue extends Agent {
       };
       this.ctx.out.emit(e);
     }
+    // Recompute the bounds (positions the orders could not close keep theirs).
+    let longMax = 0;
+    let shortMin = Infinity;
+    for (const pos of list) {
+      if (pos.lots === 0 || pos.liq <= 0) continue;
+      if (pos.lots > 0) longMax = Math.max(longMax, pos.liq);
+      else shortMin = Math.min(shortMin, pos.liq);
+    }
+    ctx.liqLongMax[mi] = longMax;
+    ctx.liqShortMin[mi] = shortMin;
   }
 }
 

@@ -85,9 +85,9 @@ export class MarketMaker extends Agent {
     if (s.imbalanceBps !== 0) centre += m.imbalance(s.halfSpreadBps * 12 + 3) * s.imbalanceBps * bps;
     // Fast markets: widen with the last ten seconds' move.
     const move = Math.abs(m.midTicks() - m.midAgo(10)) / bps;
-    const widen = 1 + Math.min(3, move / (4 * s.halfSpreadBps + 1));
+    const widen = 1 + Math.min(1.5, move / (4 * s.halfSpreadBps + 1));
     const half = Math.max(1, s.halfSpreadBps * widen * bps);
-    const gap = Math.max(1, s.levelGapBps * widen * bps);
+    const gap = Math.max(1, s.levelGapBps * (1 + (widen - 1) * 0.3) * bps);
     const tol = Math.max(0.5, s.toleranceBps * bps);
     if (s.takeEdgeBps > 0) this.pickOff(centre, s.takeEdgeBps * bps, now);
     const bestAsk = eng.bestAsk();
