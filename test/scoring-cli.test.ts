@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildDataset, loadTable, parseGermanText } from '../src/scoring/data.js';
-import { loadArtifact, readRegistry } from '../src/scoring/model-artifact.js';
+import { scoreDistribution } from '../src/scoring/metrics.js';
+import { loadArtifact, readRegistry, writeArtifact } from '../src/scoring/model-artifact.js';
+import { trainModel } from '../src/scoring/train.js';
 import { cli, DATA } from './helpers/cli.js';
 
 const GERMAN = `${DATA}credit/german.data`;
@@ -31,6 +33,7 @@ describe('riskloop score (CLI)', () => {
   it('train → predict → eval → explain round trip on German credit', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rl-score-'));
     const { file, lines } = germanCsv(dir);
+    let a0!: ReturnType<typeof loadArtifact>;
     for (const kind of ['gbdt', 'scorecard'] as const) {
       const out = join(dir, kind);
       const args = ['score', 'train', '--data', file, '--target', 'bad', '--model', kind, '--out', out, '--register', join(dir, 'models'), '--alias', kind === 'gbdt' ? 'champion' : 'challenger'];
@@ -38,6 +41,7 @@ describe('riskloop score (CLI)', () => {
       const { stdout } = await cli(args);
       expect(stdout).toContain(`trained ${kind}`);
       const a = loadArtifact(out);
+      if (kind === 'gbdt') a0 = a;
       expect(a.metadata.createdFrom.fingerprint).toMatch(/^[0-9a-f]{64}$/);
       expect(a.metadata.createdFrom.columns).toContain('bad');
       // predict: one probability per input row, in input order.
@@ -66,11 +70,22 @@ describe('riskloop score (CLI)', () => {
       else expect(o.reasons[0].lost).toBeGreaterThan(0);
     }
     // The same training run gives the same artifact (the default version is the model hash).
-    await cli(['score', 'train', '--data', file, '--target', 'bad', '--model', 'scorecard', '--out', join(dir, 'again')]);
-    expect(readFileSync(join(dir, 'again', 'model.json'), 'utf8')).toBe(readFileSync(join(dir, 'scorecard', 'model.json'), 'utf8'));
-    expect(readFileSync(join(dir, 'again', 'metadata.json'), 'utf8')).toBe(readFileSync(join(dir, 'scorecard', 'metadata.json'), 'utf8'));
+    const lt = loadTable(file);
+    const ds = buildDataset(lt.table, a0.model.features, { target: 'bad' }).dataset;
+    const again = trainModel(ds, { model: 'gbdt', monotone: { duration_months: 1 } });
+    writeArtifact(join(dir, 'again'), again.json, {
+      createdFrom: { fingerprint: lt.fingerprint, file: 'german.csv', columns: lt.table.header, rows: ds.nRows },
+      features: ds.features,
+      target: 'bad',
+      metrics: again.metrics,
+      trainingParams: again.params,
+      trainingScores: scoreDistribution(again.trainPredictions),
+    });
+    expect(readFileSync(join(dir, 'again', 'model.json'), 'utf8')).toBe(readFileSync(join(dir, 'gbdt', 'model.json'), 'utf8'));
+    expect(readFileSync(join(dir, 'again', 'metadata.json'), 'utf8')).toBe(readFileSync(join(dir, 'gbdt', 'metadata.json'), 'utf8'));
     // Aliases resolve through the registry.
     const reg = readRegistry(join(dir, 'models'));
+    expect(reg.aliases.champion).toBe(a0.metadata.version);
     expect(Object.keys(reg.aliases).sort()).toEqual(['challenger', 'champion']);
     const { stdout: viaAlias } = await cli(['score', 'predict', '--model', `${join(dir, 'models')}@champion`, '--data', file]);
     expect(viaAlias).toBe(readFileSync(join(dir, 'gbdt.csv'), 'utf8'));
