@@ -31,6 +31,12 @@ export interface BooksOptions {
   maxOrdersPerMarket?: number;
   /** How long a market/stop order is remembered for trade attribution (default 60 000 ms). */
   takerTtlMs?: number;
+  /**
+   * Maintain L2 books from depth events (default true). On full-depth feeds (e.g. Binance
+   * depth@0ms, ~50 levels per update) this is most of the engine's cost; without it the touch comes
+   * from BBO events and evidence snapshots show the top of book only.
+   */
+  l2?: boolean;
 }
 
 /** Where a touch came from. */
@@ -188,7 +194,7 @@ export class MarketBooks {
   private readonly touchScratch = new Touch();
 
   constructor(opts: BooksOptions = {}) {
-    this.opts = { maxOrdersPerMarket: opts.maxOrdersPerMarket ?? 5_000_000, takerTtlMs: opts.takerTtlMs ?? 60_000, scales: opts.scales };
+    this.opts = { maxOrdersPerMarket: opts.maxOrdersPerMarket ?? 5_000_000, takerTtlMs: opts.takerTtlMs ?? 60_000, l2: opts.l2 ?? true, scales: opts.scales };
   }
 
   /** The market's books, created on first use. */
@@ -283,7 +289,7 @@ export class MarketBooks {
       case 'trade':
         return this.onTrade(e);
       case 'depth':
-        this.onDepth(e);
+        if (this.opts.l2) this.onDepth(e);
         return 0;
       case 'bbo':
         this.onBbo(e);

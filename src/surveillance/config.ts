@@ -42,6 +42,7 @@ export const SurveillanceConfig = z
         takerTtlMs: z.number().int().positive().default(60_000).describe('how long a market order is remembered to attribute its trades'),
         priceHalfLifeMs: z.number().int().positive().default(300_000).describe('half-life of each market’s trade-price EW mean/variance (volatility)'),
         volumeWindowMs: z.number().int().positive().default(60_000).describe('window of each market’s rolling traded notional'),
+        l2Books: z.boolean().default(true).describe('maintain L2 books from depth feeds (depth evidence); off: touch from BBO only, much cheaper on full-depth feeds'),
         scales: z.record(z.string(), z.object({ price: z.number().int().min(0).max(15).optional(), size: z.number().int().min(0).max(15).optional() })).default({}).describe('decimal places of L3 prices/sizes per market; inferred when absent'),
       })
       .strict()

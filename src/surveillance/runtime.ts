@@ -49,7 +49,7 @@ export class PartitionRuntime implements DetectorContext {
     this.partition = partition;
     this.partitioner = new Partitioner(partition.count, cfg.partition.groups);
     this.tickMs = cfg.watermark.tickMs;
-    this.books = new MarketBooks({ scales: cfg.state.scales, maxOrdersPerMarket: cfg.state.maxOrdersPerMarket, takerTtlMs: cfg.state.takerTtlMs });
+    this.books = new MarketBooks({ scales: cfg.state.scales, maxOrdersPerMarket: cfg.state.maxOrdersPerMarket, takerTtlMs: cfg.state.takerTtlMs, l2: cfg.state.l2Books });
     this.flow = new OrderFlow({ accountIdleMs: cfg.state.accountIdleMs, maxAccounts: cfg.state.maxAccounts, priceHalfLifeMs: cfg.state.priceHalfLifeMs, volumeWindowMs: cfg.state.volumeWindowMs });
     this.links = links ?? new StaticLinks(cfg.links.groups);
     const isHome =
