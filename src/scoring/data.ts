@@ -52,6 +52,8 @@ export function parseCsv(text: string, delimiter?: string): CsvTable {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const firstLine = text.slice(0, Math.max(0, text.indexOf('\n')) || text.length);
   const delim = delimiter ?? sniffDelimiter(firstLine);
+  if (delim.length !== 1) throw new Error(`CSV: the delimiter must be one character, got "${delim}"`);
+  const delimCode = delim.charCodeAt(0);
   const records: string[][] = [];
   let field = '';
   let record: string[] = [];
@@ -98,9 +100,16 @@ export function parseCsv(text: string, delimiter?: string): CsvTable {
       i += ch === '\r' && text[i + 1] === '\n' ? 2 : 1;
       continue;
     }
-    field += ch;
+    // Unquoted run: take everything up to the next delimiter, quote or line break in one slice.
+    let j = i + 1;
+    while (j < n) {
+      const c = text.charCodeAt(j);
+      if (c === delimCode || c === 10 || c === 13 || c === 34) break;
+      j++;
+    }
+    field += text.slice(i, j);
     fieldStarted = true;
-    i++;
+    i = j;
   }
   if (inQuotes) throw new Error('CSV: unterminated quoted field at end of input');
   if (fieldStarted || record.length > 0) {
