@@ -250,6 +250,32 @@ describe('partitioning across worker threads', () => {
   });
 });
 
+describe('plug-ins and workers', () => {
+  const workerScript = new URL('../dist/surveillance/worker.js', import.meta.url);
+  it.skipIf(!existsSync(workerScript))('loads plug-in detectors in the main thread and in every worker, with identical alerts', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rl-plugin-'));
+    const cfgPath = join(dir, 'config.json');
+    await writeFile(cfgPath, JSON.stringify({ plugins: [new URL('./fixtures/surveillance-plugin.mjs', import.meta.url).pathname], detectors: { large_trade: { minSize: 0.5 } } }));
+    const { events } = syntheticExchange(6, { markets: 6, steps: 6000 });
+    const results: AlertT[][] = [];
+    for (const workers of [1, 2]) {
+      const col = new AlertCollector();
+      const s = await createSurveillance({ configPath: cfgPath, workers, sinks: [col] });
+      for (const e of events) s.engine.onEvent(e);
+      await s.engine.finish();
+      expect(s.engine.detectorNames).toEqual(['self_trade', 'fat_finger', 'large_trade']);
+      results.push(finalAlerts(col.transitions));
+    }
+    expect(results[0].filter((a) => a.detector === 'large_trade').length).toBeGreaterThan(1);
+    expect(JSON.stringify(results[1])).toBe(JSON.stringify(results[0]));
+  });
+
+  it('refuses detector objects that worker threads could not load', () => {
+    const custom = { ...BUILTIN_DETECTORS[0], name: 'custom' };
+    expect(() => new SurveillanceEngine({ registry: [...BUILTIN_DETECTORS, custom], workers: 2 })).toThrow(/plugins/);
+  });
+});
+
 describe('real captures', () => {
   const names = ['binance-spot-btcusdt-20240808.ndjson.gz', 'binance-usdm-btcusdt-20240808.ndjson.gz'];
   const files = names.map((f) => new URL(`../../shared/data/market/${f}`, import.meta.url).pathname);

@@ -57,6 +57,7 @@ export class SurveillanceEngine implements Operator, WatermarkOutput<ExchangeEve
   private readonly sinks: AlertSink[];
   private readonly onDeadLetterFn?: (d: DeadLetter) => void;
   private finished?: EngineStats;
+  private readonly expectedDetectors: string[] = [];
 
   constructor(opts: SurveillanceOptions = {}) {
     this.config = parseConfig(opts.config ?? {});
@@ -69,7 +70,12 @@ export class SurveillanceEngine implements Operator, WatermarkOutput<ExchangeEve
     if (workers === 1) this.runtime = new PartitionRuntime(this.config, registry, sink, { index: 0, count: 1 }, opts.links);
     else {
       // Validate config and detectors here, so a mistake fails fast rather than inside N workers.
-      new PartitionRuntime(this.config, registry, () => {}, { index: 0, count: workers });
+      const probe = new PartitionRuntime(this.config, registry, () => {}, { index: 0, count: workers });
+      this.expectedDetectors = probe.detectors.map((d) => d.def.name);
+      const builtin = new Set(BUILTIN_DETECTORS);
+      if (this.config.plugins.length === 0 && registry.some((d) => !builtin.has(d))) {
+        throw new Error('with workers > 1, custom detectors must be loaded as plugins (config "plugins"): worker threads cannot receive detector objects');
+      }
       this.pool = new WorkerPool(workers, this.config, sink);
     }
   }
@@ -139,6 +145,8 @@ export class SurveillanceEngine implements Operator, WatermarkOutput<ExchangeEve
     } else {
       stats = await this.pool!.end(final);
       workers = this.pool!.size;
+      const got = this.pool!.detectorNames.join(',');
+      if (got !== this.expectedDetectors.join(',')) throw new Error(`worker detectors (${got}) differ from the main thread's (${this.expectedDetectors.join(',')}): load custom detectors as plugins`);
     }
     for (const s of this.sinks) await s.finish?.();
     this.finished = { ...stats, workers, lateDeadLetters: this.wm.tooLate, maxReorderBuffered: this.wm.maxBufferedSeen, forcedReleases: this.wm.forcedReleases };
