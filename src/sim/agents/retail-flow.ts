@@ -94,6 +94,7 @@ export class RetailFlow extends Agent {
     const bestOpp = side === 'buy' ? eng.bestAsk() : eng.bestBid();
     const ref = m.refTicks();
     const dir = side === 'buy' ? 1 : -1;
+    if (api && rng.chance(0.01)) return this.badPrecision(a, side, bestSame > 0 ? bestSame : Math.round(ref), lots, now);
     if (r < 0.37) {
       const px = Math.round((bestOpp > 0 ? bestOpp : ref) + dir * rng.int(0, 3) * bps);
       this.ctx.place(m, a, side, 'limit', 'IOC', px, lots, now, { api });
@@ -124,9 +125,31 @@ export class RetailFlow extends Agent {
     this.ctx.place(m, a, side, 'limit', 'GTD', px, lots, now, { expireAt: Math.floor(now + rng.uniform(60_000, 600_000)), api });
   }
 
+  /**
+   * An API client with the wrong precision: the price carries one decimal more than the tick (or
+   * the size one more than the lot), and the venue rejects it.
+   */
+  private badPrecision(a: Account, side: OrderSide, priceTicks: number, lots: number, now: number): void {
+    const m = this.market;
+    const eng = m.engine;
+    const ts = Math.floor(now);
+    this.ctx.ensureSession(a, ts, true);
+    const sizeSlip = this.rng.chance(0.4);
+    const price = sizeSlip ? eng.prices.format(priceTicks) : oneMoreDigit(eng.prices.format(priceTicks), eng.prices.scale, '5');
+    const size = sizeSlip ? oneMoreDigit(eng.sizes.format(lots), eng.sizes.scale, '3') : eng.sizes.format(lots);
+    eng.submitDecimal({ accountId: a.id, side, type: 'limit', tif: 'GTC', price, size, apiKeyId: a.apiKeyId, ip: a.apiIp, owner: a }, ts);
+  }
+
   /** Spot accounts trade only what they hold. */
   private affordable(a: Account, side: OrderSide, notional: number): boolean {
     const m = this.market;
     return side === 'buy' ? a.balances[0] >= notional : a.balances[m.asset.index] * m.refPrice() >= notional;
   }
+}
+
+/** The decimal written out to `scale` places plus one more (non-zero) digit: off the grid by construction. */
+function oneMoreDigit(text: string, scale: number, digit: string): string {
+  const dot = text.indexOf('.');
+  const decimals = dot < 0 ? 0 : text.length - dot - 1;
+  return (dot < 0 ? `${text}.` : text) + '0'.repeat(scale - decimals) + digit;
 }
