@@ -8,7 +8,7 @@ import { parseEvent, type ExchangeEventInput } from '../src/events/index.js';
 import { Alert, compareAlerts, finalAlerts, alertJsonSchema, type Alert as AlertT } from '../src/surveillance/alert.js';
 import { SurveillanceEngine } from '../src/surveillance/engine.js';
 import { AlertCollector, createSurveillance, formatSurveillanceSummary, surveillanceSummary } from '../src/surveillance/run.js';
-import { loadConfig, parseConfig, stripJsonComments } from '../src/surveillance/config.js';
+import { loadConfig, parseConfig, stripJsonComments, type SurveillanceConfigInput } from '../src/surveillance/config.js';
 import { partitionKey, Partitioner } from '../src/surveillance/partitioner.js';
 import { defineDetector, baseParams, policyFrom, type Detector } from '../src/surveillance/detector.js';
 import { BUILTIN_DETECTORS } from '../src/surveillance/detectors/index.js';
@@ -24,10 +24,21 @@ function ev(x: ExchangeEventInput): ExchangeEvent {
   return r.event;
 }
 
-async function run(events: ExchangeEvent[], opts: ConstructorParameters<typeof SurveillanceEngine>[0] = {}): Promise<{ transitions: AlertT[]; engine: SurveillanceEngine; dead: DeadLetter[] }> {
+/** The two reference detectors only (other built-ins switched off), so these tests pin the engine core. */
+const REFERENCE = ['self_trade', 'fat_finger'];
+function referenceOnly(cfg: SurveillanceConfigInput = {}): SurveillanceConfigInput {
+  const off = Object.fromEntries(BUILTIN_DETECTORS.filter((d) => !REFERENCE.includes(d.name)).map((d) => [d.name, { enabled: false }]));
+  return { ...cfg, detectors: { ...off, ...(cfg.detectors ?? {}) } };
+}
+
+async function run(
+  events: ExchangeEvent[],
+  opts: ConstructorParameters<typeof SurveillanceEngine>[0] & { allDetectors?: boolean } = {},
+): Promise<{ transitions: AlertT[]; engine: SurveillanceEngine; dead: DeadLetter[] }> {
   const col = new AlertCollector();
   const dead: DeadLetter[] = [];
-  const engine = new SurveillanceEngine({ ...opts, sinks: [col, ...(opts.sinks ?? [])], onDeadLetter: (d) => dead.push(d) });
+  const config = opts.allDetectors ? opts.config : referenceOnly(opts.config as SurveillanceConfigInput | undefined);
+  const engine = new SurveillanceEngine({ ...opts, config, sinks: [col, ...(opts.sinks ?? [])], onDeadLetter: (d) => dead.push(d) });
   for (const e of events) engine.onEvent(e);
   await engine.finish();
   return { transitions: col.transitions, engine, dead };
@@ -248,6 +259,15 @@ describe('partitioning across worker threads', () => {
     const logins = input.filter((e) => e.type === 'login').length;
     expect(s3.events).toBe(s1.events + 2 * logins);
   });
+
+  it.skipIf(!existsSync(workerScript))('with every built-in detector enabled, workers=3 still equals workers=1', async () => {
+    const { events } = syntheticExchange(8, { markets: 9, steps: 30_000 });
+    const input = jitter(events, 5, 100);
+    const one = await run(input, { allDetectors: true });
+    const three = await run(input, { allDetectors: true, workers: 3 });
+    expect(one.engine.stats().detectorErrors).toEqual({});
+    expect(JSON.stringify(finalAlerts(three.transitions))).toBe(JSON.stringify(finalAlerts(one.transitions)));
+  });
 });
 
 describe('plug-ins and workers', () => {
@@ -255,7 +275,7 @@ describe('plug-ins and workers', () => {
   it.skipIf(!existsSync(workerScript))('loads plug-in detectors in the main thread and in every worker, with identical alerts', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'rl-plugin-'));
     const cfgPath = join(dir, 'config.json');
-    await writeFile(cfgPath, JSON.stringify({ plugins: [new URL('./fixtures/surveillance-plugin.mjs', import.meta.url).pathname], detectors: { large_trade: { minSize: 0.5 } } }));
+    await writeFile(cfgPath, JSON.stringify(referenceOnly({ plugins: [new URL('./fixtures/surveillance-plugin.mjs', import.meta.url).pathname], detectors: { large_trade: { minSize: 0.5 } } })));
     const { events } = syntheticExchange(6, { markets: 6, steps: 6000 });
     const results: AlertT[][] = [];
     for (const workers of [1, 2]) {
@@ -290,7 +310,7 @@ describe('real captures', () => {
       const dir = await mkdtemp(join(tmpdir(), 'rl-'));
       const alertsPath = join(dir, 'alerts.ndjson');
       // end to end through the replay pipeline
-      const s = await createSurveillance({ alertsPath });
+      const s = await createSurveillance({ alertsPath, config: parseConfig(referenceOnly()) });
       const p = await replay([{ path: file, format: 'binance' }], { operators: [s.engine] });
       const summary = surveillanceSummary(s);
       expect(p.events).toBeGreaterThan(40_000);
@@ -311,7 +331,7 @@ describe('real captures', () => {
       await replay([{ path: file, format: 'binance' }], { operators: [{ onEvent: (e) => void events.push(e) }] });
       let best = 0;
       for (let rep = 0; rep < 3; rep++) {
-        const engine = new SurveillanceEngine();
+        const engine = new SurveillanceEngine({ config: referenceOnly() });
         const t0 = performance.now();
         for (const e of events) engine.onEvent(e);
         await engine.finish();

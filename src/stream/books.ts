@@ -115,6 +115,8 @@ export class MarketBook {
   bboAskStr = '';
   bboBidSzStr = '';
   bboAskSzStr = '';
+  /** The BBO strings changed since they were last parsed (parsing is deferred to the first read). */
+  bboDirty = false;
   lastTradePx = NaN;
   lastTradeStr = '';
   lastTradeTs = NaN;
@@ -401,12 +403,18 @@ export class MarketBooks {
     b.bboAskStr = e.askPrice;
     b.bboBidSzStr = e.bidSize;
     b.bboAskSzStr = e.askSize;
-    const bid = +e.bidPrice;
-    const ask = +e.askPrice;
+    // BBO updates are the most frequent market-data events; parse only when someone reads them.
+    b.bboDirty = true;
+  }
+
+  private static parseBbo(b: MarketBook): void {
+    b.bboDirty = false;
+    const bid = +b.bboBidStr;
+    const ask = +b.bboAskStr;
     b.bboBid = bid > 0 ? bid : NaN;
     b.bboAsk = ask > 0 ? ask : NaN;
-    b.bboBidSz = +e.bidSize;
-    b.bboAskSz = +e.askSize;
+    b.bboBidSz = +b.bboBidSzStr;
+    b.bboAskSz = +b.bboAskSzStr;
   }
 
   /** The touch of a market (reused object, valid until the next call). */
@@ -417,6 +425,7 @@ export class MarketBooks {
     t.reliable = false;
     const b = this.markets.get(market);
     if (b === undefined) return t;
+    if (b.bboDirty) MarketBooks.parseBbo(b);
     const bb = b.l3.bestBid();
     const ba = b.l3.bestAsk();
     if (bb !== undefined && ba !== undefined) {
