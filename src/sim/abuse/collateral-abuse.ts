@@ -91,7 +91,7 @@ export const collateralAbuse: Injector = {
   defaults: {
     pushes: [6, 18],
     pushSeconds: [45, 240],
-    pushMultiple: [0.8, 3],
+    pushMultiple: [1.2, 4],
     /** Value of the pledged alt, in maker levels of the market, at the pre-pump price. */
     pledgeMultiple: [15, 60],
     helpers: [0, 2],
