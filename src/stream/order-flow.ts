@@ -133,7 +133,7 @@ export class Position {
     if (!parseDecimal(size) || parsed.negative || !(price > 0)) return false;
     if (parsed.scale > this.scale) {
       const k = POW10[parsed.scale - this.scale];
-      if (k === undefined) return false;
+      if (k === undefined || !Number.isSafeInteger(this.boughtLots * k) || !Number.isSafeInteger(this.soldLots * k)) return false;
       this.lots *= k;
       this.boughtLots *= k;
       this.soldLots *= k;
