@@ -46,6 +46,9 @@ export const fatFingerParams = z.object({
   sizeQuantile: z.number().min(0.5).max(1).default(0.99).describe('quantile of the account’s past order sizes in the market'),
   sizeMultiple: z.number().positive().default(10).describe('size must exceed this multiple of that quantile'),
   minHistory: z.number().int().positive().default(30).describe('orders in the account’s history before the size test applies'),
+  devQuantile: z.number().min(0.5).max(1).default(0.99).describe('quantile of the account’s past limit-price deviations from the reference in the market'),
+  devMultiple: z.number().positive().default(2).describe('a price deviation must also exceed this multiple of that quantile (accounts that routinely quote far away, e.g. market makers’ deep ladders, do not alert)'),
+  minDevHistory: z.number().int().positive().default(20).describe('limit orders in the account’s history before the deviation-history test applies'),
   historyIdleMs: z.number().int().positive().default(7 * 86_400_000).describe('forget an account’s size history after this much inactivity'),
   maxAccounts: z.number().int().positive().default(500_000).describe('cap on accounts with size history (memory bound)'),
   checkTrades: z.boolean().default(true).describe('also test trade prints against the market (variant off_market_trade)'),
@@ -55,7 +58,12 @@ export type FatFingerParams = z.output<typeof fatFingerParams>;
 
 const ORDER_TYPES = ['order.placed', 'order.amended', 'trade'] as const;
 
-function newHistory(): Map<string, P2Quantile> {
+interface Hist {
+  size: P2Quantile;
+  dev: P2Quantile;
+}
+
+function newHistory(): Map<string, Hist> {
   return new Map();
 }
 
@@ -65,7 +73,7 @@ class FatFingerDetector implements Detector {
   readonly eventTypes: readonly (typeof ORDER_TYPES)[number][];
   readonly policy: EpisodePolicy;
   /** account -> market -> P² quantile of order sizes */
-  private readonly history: KeyedState<string, Map<string, P2Quantile>>;
+  private readonly history: KeyedState<string, Map<string, Hist>>;
   // scratch for the reference price (no allocation per event)
   private refPrice = NaN;
   private refKind = '';
@@ -90,6 +98,11 @@ class FatFingerDetector implements Detector {
     if (e.type === 'order.placed') side = e.side;
     else side = ctx.books.order(e.market, e.orderId)?.side;
     const isLimit = e.type === 'order.amended' || e.orderType === 'limit';
+    const byMarket = this.history.get(e.accountId, e.ts);
+    let h = byMarket.get(e.market);
+    if (h === undefined) byMarket.set(e.market, (h = { size: new P2Quantile(this.p.sizeQuantile), dev: new P2Quantile(this.p.devQuantile) }));
+    let devQ = NaN;
+    let devN = 0;
     if (isLimit && e.price !== undefined && this.reference(e.market, e.ts, ctx, side)) {
       const px = +e.price;
       dev = (Math.abs(px - this.refPrice) / this.refPrice) * 100;
@@ -99,7 +112,13 @@ class FatFingerDetector implements Detector {
         const t = ctx.books.touch(e.market);
         this.marketable = side === 'buy' ? px >= t.ask : px <= t.bid;
       }
+      devN = h.dev.count;
+      if (devN >= this.p.minDevHistory) {
+        devQ = h.dev.value();
+        if (devQ * this.p.devMultiple > thr) thr = devQ * this.p.devMultiple;
+      }
       if (dev > thr) priceScore = score(dev / thr) + (this.marketable ? 10 : 0);
+      if (Number.isFinite(dev)) h.dev.add(e.ts, dev);
     }
     // Size against the account's own history in this market (placements, and amendments that grow).
     let sizeScore = 0;
@@ -108,9 +127,7 @@ class FatFingerDetector implements Detector {
     let histN = 0;
     if (e.size !== undefined) {
       size = +e.size;
-      const byMarket = this.history.get(e.accountId, e.ts);
-      let q = byMarket.get(e.market);
-      if (q === undefined) byMarket.set(e.market, (q = new P2Quantile(this.p.sizeQuantile)));
+      const q = h.size;
       histN = q.count;
       if (histN >= this.p.minHistory) {
         sizeQ = q.value();
@@ -136,6 +153,7 @@ class FatFingerDetector implements Detector {
         ep.notes.refKind = this.refKind;
         ep.notes.ref = String(this.refPrice);
         this.priceFeatures(ep, dev, thr, vol, +e.price!);
+        if (Number.isFinite(devQ)) ep.feature('deviation_vs_own_history', dev, devQ * this.p.devMultiple, '>', '%');
       }
       if (Number.isFinite(sizeQ)) {
         ep.feature('size_multiple_of_history_quantile', size / sizeQ, this.p.sizeMultiple, '>', 'x');

@@ -1,0 +1,237 @@
+import { z } from 'zod';
+import type { EventOf, ExchangeEvent } from '../../events/schema.js';
+import { KeyedState } from '../../stream/keyed.js';
+import { baseParams, defineDetector, policyFrom, type Detector, type DetectorContext, type EpisodePolicy } from '../detector.js';
+import type { Episode } from '../emitter.js';
+import { num, pct, time } from './format.js';
+
+/**
+ * Collateral abuse: an account pumps a collateral asset — aggressive buying that dominates a spot
+ * market's taker flow and moves its price — and then borrows against that asset (`loan.borrow`
+ * with it as `collateralAsset`) while the price is still inflated, so the loan is sized off the
+ * manipulated valuation.
+ *
+ * Per account × spot market the detector keeps the current "buying run": aggressive (taker) buy
+ * and sell notional, the reference price (mid, else last trade) just before the run's first
+ * aggressive buy, and the market's total taker-buy notional since then. A run ends after
+ * `runIdleMs` without an aggressive buy by the account. On `loan.borrow` (account-level, so it
+ * reaches every partition; only the partition holding the collateral's spot market can act, so
+ * exactly one does) with a collateral asset whose spot market(s) this partition trades, the
+ * borrower's run in that market is tested:
+ *  - price rise from the run's start to now ≥ `minRisePct` and ≥ `k` × the market's rolling
+ *    relative volatility;
+ *  - the account's share of the market's taker-buy notional during the run ≥ `minBuyShare`;
+ *  - the account is a net buyer: buys / (buys + sells) ≥ `minNetBuyRatio`;
+ *  - at least `minBuys` aggressive buys;
+ *  - the borrow comes within `maxBorrowDelayMs` of the last aggressive buy.
+ * The inflated part of the collateral value, collateralAmount × (price now − price before), is
+ * reported. A legitimate borrower against an altcoin has no buying run that moved the price, and a
+ * buyer who never borrows against the asset is not this typology.
+ *
+ * Score: 50 + 25·log2 of the weakest ratio of rise and share to their thresholds, +10 when the
+ * loan's LTV on the pre-pump price exceeds `ltvWarn`.
+ *
+ * Method: manipulation of collateral valuations (the 2022 Mango Markets oracle/collateral attack;
+ * CFTC v. Eisenberg, 2023); detection as the conjunction of price-impact manipulation
+ * (Comerton-Forde & Putniņš, "Measuring closing price manipulation", J. Financial Intermediation
+ * 2011 — abnormal aggressive volume with price impact) and the benefit taken (the borrow).
+ */
+export const collateralAbuseParams = z.object({
+  ...baseParams,
+  episodeGapMs: z.number().int().positive().default(600_000).describe('an episode closes after this much event time (ms) without a new observation'),
+  minRisePct: z.number().default(0).describe('price rise (%) from before the account’s buying run to the higher of its highest fill and the price at the borrow'),
+  k: z.number().nonnegative().default(0).describe('…and at least k × the market’s rolling relative volatility at the run’s start'),
+  minBuyShare: z.number().min(0).max(1).default(0.3).describe('account’s share of the market’s taker-buy notional during its run'),
+  minNetBuyRatio: z.number().min(0).max(1).default(0.8).describe('account’s aggressive buys / (buys + sells) in the run'),
+  minBuys: z.number().int().positive().default(3).describe('aggressive buys in the run'),
+  runIdleMs: z.number().int().positive().default(300_000).describe('a buying run ends after this long without an aggressive buy by the account'),
+  maxBorrowDelayMs: z.number().int().positive().default(300_000).describe('the borrow must come within this long after the run’s last aggressive buy'),
+  ltvWarn: z.number().positive().default(0.5).describe('loan / collateral value at the pre-pump price above this adds to the score'),
+  quoteAssets: z.array(z.string()).default(['USDT', 'USDC', 'FDUSD', 'BUSD', 'USD', 'EUR', 'TRY', 'BTC', 'ETH']).describe('quote-asset suffixes used to find a collateral asset’s spot markets (e.g. ZNTH → ZNTHUSDT)'),
+  maxAccounts: z.number().int().positive().default(200_000).describe('cap on tracked account × market runs'),
+  bookLevels: z.number().int().positive().default(5).describe('levels per side in the evidence book snapshot'),
+});
+export type CollateralAbuseParams = z.output<typeof collateralAbuseParams>;
+
+class Run {
+  startTs = NaN;
+  lastBuyTs = NaN;
+  startPrice = NaN;
+  buyNotional = 0;
+  sellNotional = 0;
+  buys = 0;
+  marketBuyAtStart = 0;
+  peak = NaN;
+  volAtStart = NaN;
+  firstEventId = '';
+  readonly trades: string[] = [];
+}
+
+const EVENT_TYPES = ['trade', 'loan.borrow'] as const;
+
+class CollateralAbuseDetector implements Detector {
+  readonly name = 'collateral_abuse';
+  readonly typology = 'collateral_abuse' as const;
+  readonly eventTypes = EVENT_TYPES;
+  readonly policy: EpisodePolicy;
+  /** account \0 market -> run */
+  private readonly runs: KeyedState<string, Run>;
+  /** market -> cumulative taker-buy notional */
+  private readonly marketBuy = new Map<string, number>();
+  /** base asset -> spot markets seen in this partition */
+  private readonly marketsOfAsset = new Map<string, string[]>();
+  private readonly seenMarkets = new Set<string>();
+
+  constructor(private readonly p: CollateralAbuseParams) {
+    this.policy = policyFrom(p);
+    this.runs = new KeyedState(() => new Run(), { idleMs: Math.max(p.runIdleMs, p.maxBorrowDelayMs) * 2, maxKeys: p.maxAccounts });
+  }
+
+  private base(market: string): string | undefined {
+    if (market.includes('-')) return undefined; // perpetuals, indices
+    for (const q of this.p.quoteAssets) if (market.length > q.length && market.endsWith(q)) return market.slice(0, -q.length);
+    return undefined;
+  }
+
+  private price(market: string, ctx: DetectorContext): number {
+    const t = ctx.books.touch(market);
+    if (t.mid > 0) return t.mid;
+    const mf = ctx.flow.peekMarket(market);
+    return mf !== undefined && mf.lastPrice > 0 ? mf.lastPrice : NaN;
+  }
+
+  onEvent(e: ExchangeEvent, ctx: DetectorContext): void {
+    if (e.type === 'trade') this.onTrade(e, ctx);
+    else if (e.type === 'loan.borrow') this.onBorrow(e, ctx);
+  }
+
+  private onTrade(e: EventOf<'trade'>, ctx: DetectorContext): void {
+    if (!this.seenMarkets.has(e.market)) {
+      this.seenMarkets.add(e.market);
+      const b = this.base(e.market);
+      if (b !== undefined) {
+        const l = this.marketsOfAsset.get(b) ?? [];
+        l.push(e.market);
+        this.marketsOfAsset.set(b, l);
+      }
+    }
+    if (e.market.includes('-')) return;
+    const notional = +e.price * +e.size;
+    if (!(notional > 0)) return;
+    const side = ctx.trade.takerSide ?? (e.aggressor === 'unknown' ? undefined : e.aggressor);
+    const before = this.marketBuy.get(e.market) ?? 0;
+    if (side === 'buy') this.marketBuy.set(e.market, before + notional);
+    const taker = ctx.trade.taker;
+    if (taker === undefined || side === undefined) return;
+    const key = `${taker}\u0000${e.market}`;
+    if (side === 'sell') {
+      const r = this.runs.peek(key, e.ts);
+      if (r !== undefined && r.buys > 0 && e.ts - r.lastBuyTs <= this.p.runIdleMs) r.sellNotional += notional;
+      return;
+    }
+    const r = this.runs.get(key, e.ts);
+    if (!(r.buys > 0) || e.ts - r.lastBuyTs > this.p.runIdleMs) {
+      // a new run: the reference is the market just before this buy
+      r.startTs = e.ts;
+      r.startPrice = this.price(e.market, ctx);
+      r.buyNotional = 0;
+      r.sellNotional = 0;
+      r.buys = 0;
+      r.marketBuyAtStart = before;
+      r.peak = NaN;
+      const mf0 = ctx.flow.peekMarket(e.market);
+      r.volAtStart = mf0 !== undefined && mf0.price.count >= 20 ? mf0.relativeVolatility() * 100 : NaN;
+      r.firstEventId = e.id;
+      r.trades.length = 0;
+    }
+    r.buyNotional += notional;
+    if (!(+e.price <= r.peak)) r.peak = +e.price;
+    if (r.lastBuyTs !== e.ts || r.buys === 0) r.buys++; // fills of one order in one ms count once
+    r.lastBuyTs = e.ts;
+    if (r.trades.length < 50) r.trades.push(e.tradeId);
+  }
+
+  private onBorrow(e: EventOf<'loan.borrow'>, ctx: DetectorContext): void {
+    const asset = e.collateralAsset;
+    if (asset === undefined) return;
+    const markets = this.marketsOfAsset.get(asset.toUpperCase());
+    if (markets === undefined) return;
+    for (const m of markets) this.test(e, m, ctx);
+  }
+
+  private test(e: EventOf<'loan.borrow'>, market: string, ctx: DetectorContext): void {
+    const r = this.runs.peek(`${e.accountId}\u0000${market}`, e.ts);
+    if (r === undefined || r.buys === 0) return;
+    const sinceBuy = e.ts - r.lastBuyTs;
+    if (sinceBuy < 0 || sinceBuy > this.p.maxBorrowDelayMs) return;
+    if (r.buys < this.p.minBuys) return;
+    const now = this.price(market, ctx);
+    if (!(now > 0) || !(r.startPrice > 0)) return;
+    const rise = ((Math.max(now, r.peak > 0 ? r.peak : now) - r.startPrice) / r.startPrice) * 100;
+    const vol = r.volAtStart;
+    const riseThr = Number.isFinite(vol) ? Math.max(this.p.minRisePct, this.p.k * vol) : this.p.minRisePct;
+    if (!(rise >= riseThr)) return;
+    const marketBuys = (this.marketBuy.get(market) ?? 0) - r.marketBuyAtStart;
+    const share = marketBuys > 0 ? r.buyNotional / marketBuys : 0;
+    if (!(share >= this.p.minBuyShare)) return;
+    const net = r.buyNotional / (r.buyNotional + r.sellNotional);
+    if (!(net >= this.p.minNetBuyRatio)) return;
+    const collAmt = e.collateralAmount !== undefined ? +e.collateralAmount : NaN;
+    const amount = +e.amount;
+    const ltvPre = collAmt > 0 ? amount / (collAmt * r.startPrice) : NaN;
+    const ltvNow = collAmt > 0 ? amount / (collAmt * now) : NaN;
+    const score = Math.min(100, 50 + 25 * Math.log2(share / this.p.minBuyShare) + Math.min(25, Math.max(0, rise) * 5) + (ltvPre > this.p.ltvWarn ? 10 : 0));
+    const ep = ctx.alerts.episode(this, `${e.accountId}\u0000${market}`, { id: r.firstEventId, ts: r.startTs });
+    ctx.alerts.episode(this, `${e.accountId}\u0000${market}`, e);
+    ep.variant ??= 'pump_then_borrow';
+    ep.addMarket(market).addAccount(e.accountId);
+    for (const t of r.trades) ep.addTrade(t);
+    if (ep.offer(Math.max(50, score))) {
+      ep.notes.loanId = e.loanId;
+      ep.notes.asset = e.collateralAsset ?? '';
+      ep.notes.borrowed = `${e.amount} ${e.asset}`;
+      ep.notes.collateral = e.collateralAmount ?? '?';
+      ep.notes.runStart = String(r.startTs);
+      ep.notes.ts = String(e.ts);
+      ep.notes.pricePre = String(r.startPrice);
+      ep.notes.priceNow = String(now);
+      ep.feature('price_rise_pct', rise, riseThr, '>=', '%');
+      ep.feature('account_share_of_taker_buys', share, this.p.minBuyShare, '>=');
+      ep.feature('net_buy_ratio', net, this.p.minNetBuyRatio, '>=');
+      ep.feature('aggressive_buys', r.buys, this.p.minBuys, '>=');
+      ep.feature('buy_notional', r.buyNotional, 0, '>');
+      ep.feature('borrow_delay_ms', sinceBuy, this.p.maxBorrowDelayMs, '<=', 'ms');
+      if (Number.isFinite(ltvPre)) {
+        ep.feature('ltv_at_pre_pump_price', ltvPre, this.p.ltvWarn, '>');
+        ep.feature('ltv_at_current_price', ltvNow, this.p.ltvWarn, '>');
+        ep.feature('inflated_collateral_value', collAmt * (now - r.startPrice), 0, '>');
+      }
+      ep.book = ctx.books.snapshot(market, this.p.bookLevels);
+    }
+    ctx.alerts.commit(ep, e.ts);
+  }
+
+  explain(ep: Episode): string {
+    const n = ep.notes;
+    const rise = ep.get('price_rise_pct');
+    const share = ep.get('account_share_of_taker_buys');
+    const ltv = ep.get('ltv_at_pre_pump_price');
+    return (
+      `Account ${ep.accounts.join(', ')} bought aggressively in ${ep.markets.join(', ')} from ${time(Number(n.runStart))} ` +
+      `(${num((share?.value ?? 0) * 100, 0)}% of the market’s taker buying, ${num(ep.get('aggressive_buys')?.value ?? 0, 0)} buys), lifting the price ${pct(rise?.value ?? 0)} ` +
+      `from ${num(Number(n.pricePre), 8)} to ${num(Number(n.priceNow), 8)}, then at ${time(Number(n.ts))} borrowed ${n.borrowed} (loan ${n.loanId}) against ${n.collateral} ${n.asset}` +
+      (ltv !== undefined ? ` — an LTV of ${num(ltv.value * 100, 0)}% at the pre-pump price.` : '.')
+    );
+  }
+}
+
+export const collateralAbuse = defineDetector({
+  name: 'collateral_abuse',
+  typology: 'collateral_abuse',
+  description: 'An account’s aggressive buying dominates a spot market and lifts its price, then the account borrows against that asset as collateral at the inflated valuation.',
+  citation:
+    'Comerton-Forde & Putniņš (2011), Measuring closing price manipulation, J. Financial Intermediation 20(2); CFTC v. Avraham Eisenberg (2023, Mango Markets collateral/oracle manipulation); ESMA MAR Guidelines Annex I',
+  params: collateralAbuseParams,
+  enabledByDefault: true,
+  create: (p) => new CollateralAbuseDetector(p),
+});
