@@ -59,7 +59,8 @@ function decodeAll(lines: string[], dec = new BinanceDecoder()): { events: Excha
 
 const statusOf = (events: ExchangeEvent[]) => events.filter((e): e is EventOf<'book.status'> => e.type === 'book.status');
 
-describe('Binance raw captures (real data)', () => {
+// Real captures of tens of MB, replayed several times: allow for slow shared machines.
+describe('Binance raw captures (real data)', { timeout: 240_000 }, () => {
   it('sniffs the format from the first line', () => {
     expect(sniffFormat(readLines(SPOT)[0])).toBe('binance');
     expect(sniffFormat(readLines(USDM)[0])).toBe('binance');

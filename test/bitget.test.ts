@@ -53,7 +53,7 @@ function decodeAll(lines: string[]) {
 const statusOf = (events: ExchangeEvent[]) => events.filter((e): e is EventOf<'book.status'> => e.type === 'book.status');
 const payload = (line: string) => JSON.parse(line.slice(line.indexOf(': ') + 2));
 
-describe('Bitget v1 capture (real data)', () => {
+describe('Bitget v1 capture (real data)', { timeout: 120_000 }, () => {
   it('sniffs the format, on spot and on a futures capture', () => {
     expect(sniffFormat(readLines(SPOT)[0])).toBe('bitget');
     expect(sniffFormat(readLines(MIX)[0])).toBe('bitget');

@@ -27,7 +27,7 @@ class NaiveBook {
   }
 }
 
-describe('L2Book', () => {
+describe('L2Book', { timeout: 120_000 }, () => {
   it('sets, updates and removes levels, keeping the exact strings and numeric order', () => {
     const b = new L2Book();
     b.set('bid', '9.5', '1');
@@ -50,6 +50,27 @@ describe('L2Book', () => {
     expect(b.crossed()).toBe(false);
     b.set('bid', '2000', '1');
     expect(b.crossed()).toBe(true);
+  });
+
+  it('treats spellings of one price as one level, also after it was removed and came back', () => {
+    const b = new L2Book();
+    b.set('bid', '1.50', '1');
+    b.set('bid', '1.50', '0'); // gone; "1.50" is remembered
+    b.set('bid', '1.5', '2'); // back, spelled differently
+    expect(b.top('bid', 5)).toEqual([['1.5', '2']]);
+    b.set('bid', '1.50', '0'); // the old spelling removes it
+    expect(b.count('bid')).toBe(0);
+    b.set('bid', '1.5', '3');
+    b.set('bid', '1.50', '4'); // the old spelling updates it
+    expect(b.top('bid', 5)).toEqual([['1.50', '4']]);
+    expect(b.count('bid')).toBe(1);
+    // Many removals and returns keep the count right (tombstones are swept).
+    for (let r = 0; r < 3; r++) {
+      for (let i = 0; i < 5000; i++) b.set('ask', String(100 + i), '1');
+      for (let i = 0; i < 5000; i++) b.set('ask', String(100 + i), '0');
+    }
+    expect(b.count('ask')).toBe(0);
+    expect(b.bestAsk()).toBeUndefined();
   });
 
   it('orders prices exactly even where doubles collide', () => {

@@ -116,13 +116,17 @@ function show(v: unknown): string {
   return s.length > 40 ? s.slice(0, 40) + '…' : s;
 }
 
-function allDigits(s: string): boolean {
-  if (s.length === 0) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
+const NO_TIME = -1;
+
+/** The receive time in ms from the first `end` characters (nanoseconds), or NO_TIME if not all digits. */
+function receiveMs(line: string, end: number): number {
+  let ms = 0;
+  for (let i = 0; i < end; i++) {
+    const c = line.charCodeAt(i);
+    if (c < 48 || c > 57) return NO_TIME;
+    if (i < end - 6) ms = ms * 10 + (c - 48); // dropping the last six digits is floor(ns / 1e6)
   }
-  return true;
+  return ms;
 }
 
 /** The fields of the common messages, as the fast scanner fills them; absent fields stay undefined. */
@@ -160,19 +164,22 @@ const DATA_KEY = ',"data":{';
 class FastScanner {
   stream: string | undefined;
   private v: unknown;
+  /** Last values of the stream name, e, s and X: they repeat line after line, so reuse the strings. */
+  private readonly last = ['', '', '', ''];
 
-  scan(j: string): Msg | undefined {
+  /** Scans j from index `from` (past the receive-time prefix, so the line need not be sliced). */
+  scan(j: string, from: number): Msg | undefined {
     const m = new Msg();
     this.stream = undefined;
-    let i = 0;
-    if (j.startsWith(STREAM_PREFIX)) {
-      i = this.str(j, STREAM_PREFIX.length - 1);
+    let i = from;
+    if (j.startsWith(STREAM_PREFIX, from)) {
+      i = this.repeated(j, from + STREAM_PREFIX.length - 1, 0);
       if (i < 0 || !j.startsWith(DATA_KEY, i)) return undefined;
       this.stream = this.v as string;
       i = this.obj(j, i + DATA_KEY.length - 1, m);
       return i > 0 && j.charCodeAt(i) === 125 /* } */ && i + 1 === j.length ? m : undefined;
     }
-    i = this.obj(j, 0, m);
+    i = this.obj(j, from, m);
     return i === j.length ? m : undefined;
   }
 
@@ -191,7 +198,8 @@ class FastScanner {
         i += 4;
       } else return -1;
       if (j.charCodeAt(i) !== 58 /* : */) return -1;
-      i = this.value(j, i + 1);
+      const slot = pu ? 0 : k === 101 ? 1 : k === 115 ? 2 : k === 88 ? 3 : 0;
+      i = slot !== 0 && j.charCodeAt(i + 1) === 34 ? this.repeated(j, i + 1, slot) : this.value(j, i + 1);
       if (i < 0) return -1;
       const v = this.v;
       if (pu) m.pu = v;
@@ -235,6 +243,18 @@ class FastScanner {
     return i + word.length;
   }
 
+  /** A string like str(), reusing the previous value of the same slot when the text is the same. */
+  private repeated(j: string, i: number, slot: number): number {
+    const prev = this.last[slot];
+    if (prev.length > 0 && j.charCodeAt(i + 1 + prev.length) === 34 && j.startsWith(prev, i + 1)) {
+      this.v = prev;
+      return i + 2 + prev.length;
+    }
+    const end = this.str(j, i);
+    if (end > 0) this.last[slot] = this.v as string;
+    return end;
+  }
+
   /** A string without escapes or control characters, from its opening quote. */
   private str(j: string, i: number): number {
     const start = i + 1;
@@ -252,12 +272,18 @@ class FastScanner {
   /** A JSON integer (no fraction or exponent: Binance sends decimals as strings). */
   private int(j: string, i: number): number {
     const start = i;
-    if (j.charCodeAt(i) === 45) i++;
+    const neg = j.charCodeAt(i) === 45;
+    if (neg) i++;
     const first = i;
+    let v = 0;
     let c = j.charCodeAt(i);
-    while (c >= 48 && c <= 57) c = j.charCodeAt(++i);
+    while (c >= 48 && c <= 57) {
+      v = v * 10 + (c - 48);
+      c = j.charCodeAt(++i);
+    }
     if (i === first || (j.charCodeAt(first) === 48 && i - first > 1) || c === 46 || c === 101 || c === 69) return -1;
-    this.v = Number(j.slice(start, i));
+    // Exact up to 15 digits; longer ones are rounded the way JSON.parse rounds them.
+    this.v = i - first > 15 ? Number(j.slice(start, i)) : neg ? -v : v;
     return i;
   }
 
@@ -332,6 +358,10 @@ export class BinanceDecoder implements Decoder {
   private readonly ids = new RecentIds(1 << 16);
   private pending: PendingSnapshot | undefined;
   private readonly scanner = new FastScanner();
+  /** Set while handling a scanner-read message: its level rows are already validated decimals. */
+  private trusted = false;
+  private lastSymbol = '';
+  private lastInfo: MarketInfo | undefined;
 
   constructor(opts: BinanceDecoderOptions = {}) {
     const v = opts.venue;
@@ -349,30 +379,32 @@ export class BinanceDecoder implements Decoder {
   }
 
   decode(line: string, pos: RecordPosition, out: Emit): void {
-    let json = line;
-    let ns: string | undefined;
+    let from = 0;
+    let recvMs = NO_TIME;
     const c0 = line.charCodeAt(0);
     if (c0 >= 48 && c0 <= 57) {
       const sp = line.indexOf(' ');
-      ns = sp > 0 ? line.slice(0, sp) : line;
-      if (sp < 0 || !allDigits(ns)) {
+      recvMs = sp > 0 ? receiveMs(line, sp) : NO_TIME;
+      if (recvMs === NO_TIME) {
         out.reject('expected "<local receive ns> <json>"', line, pos);
         return;
       }
-      json = line.slice(sp + 1);
+      from = sp + 1;
     } else if (c0 !== 123 /* { */ && c0 !== 91 /* [ */) {
       if (line.trim() !== '') out.reject('expected "<local receive ns> <json>" or a JSON line', line, pos);
       return;
     }
-    const fast = this.scanner.scan(json);
+    const fast = this.scanner.scan(line, from);
     if (fast !== undefined) {
-      const r = this.one(fast as unknown as Record<string, unknown>, this.scanner.stream, ns, line, pos, out);
+      this.trusted = true;
+      const r = this.one(fast as unknown as Record<string, unknown>, this.scanner.stream, recvMs, line, pos, out);
+      this.trusted = false;
       if (r !== undefined) out.reject(r.reason, line, pos, r.type);
       return;
     }
     let msg: unknown;
     try {
-      msg = JSON.parse(json);
+      msg = JSON.parse(from === 0 ? line : line.slice(from));
     } catch (err) {
       out.reject(`invalid JSON: ${(err as Error).message}`, line, pos);
       return;
@@ -391,7 +423,7 @@ export class BinanceDecoder implements Decoder {
       this.skipped++; // subscription ack
       return;
     }
-    const r = Array.isArray(data) ? this.each(data, stream, ns, line, pos, out) : this.one(data, stream, ns, line, pos, out);
+    const r = Array.isArray(data) ? this.each(data, stream, recvMs, line, pos, out) : this.one(data, stream, recvMs, line, pos, out);
     if (r !== undefined) out.reject(r.reason, line, pos, r.type);
   }
 
@@ -412,7 +444,7 @@ export class BinanceDecoder implements Decoder {
   // ------------------------------------------------------------------ dispatch
 
   /** Array payloads (e.g. !markPrice@arr): good elements become events, bad ones one reject for the line. */
-  private each(arr: unknown[], stream: string | undefined, ns: string | undefined, raw: string, pos: RecordPosition, out: Emit): Reject | undefined {
+  private each(arr: unknown[], stream: string | undefined, recvMs: number, raw: string, pos: RecordPosition, out: Emit): Reject | undefined {
     let bad = 0;
     let first: Reject | undefined;
     for (let i = 0; i < arr.length; i++) {
@@ -420,7 +452,7 @@ export class BinanceDecoder implements Decoder {
       const e = typeof d === 'object' && d !== null ? (d as Record<string, unknown>).e : undefined;
       // Book messages only make sense one per line, in sequence.
       const book = e === 'depthUpdate' || e === 'bookTicker' || (e === undefined && typeof d === 'object' && d !== null && !Array.isArray(d));
-      const r = book ? new Reject(`array payloads of ${show(e ?? 'book data')} are not supported`) : this.one(d, stream, ns, raw, pos, out);
+      const r = book ? new Reject(`array payloads of ${show(e ?? 'book data')} are not supported`) : this.one(d, stream, recvMs, raw, pos, out);
       if (r !== undefined) {
         bad++;
         first ??= new Reject(`element ${i}: ${r.reason}`, r.type);
@@ -430,7 +462,7 @@ export class BinanceDecoder implements Decoder {
     return bad === 1 ? first : new Reject(`${bad} of ${arr.length} elements rejected; first: ${first.reason}`, first.type);
   }
 
-  private one(d: unknown, stream: string | undefined, ns: string | undefined, raw: string, pos: RecordPosition, out: Emit): Reject | undefined {
+  private one(d: unknown, stream: string | undefined, recvMs: number, raw: string, pos: RecordPosition, out: Emit): Reject | undefined {
     if (typeof d !== 'object' || d === null || Array.isArray(d)) return new Reject(`data: expected an object, got ${show(d)}`);
     const o = d as Record<string, unknown>;
     switch (o.e) {
@@ -438,10 +470,10 @@ export class BinanceDecoder implements Decoder {
       case 'aggTrade':
         return this.trade(o, out);
       case 'bookTicker':
-        return this.bbo(o, ns, out);
+        return this.bbo(o, recvMs, out);
       case 'depthUpdate':
-        if (stream !== undefined && PARTIAL_DEPTH_STREAM.test(stream)) return this.snapshot(o, stream, ns, raw, pos, out);
-        return this.diff(o, ns, out);
+        if (stream !== undefined && PARTIAL_DEPTH_STREAM.test(stream)) return this.snapshot(o, stream, recvMs, raw, pos, out);
+        return this.diff(o, recvMs, out);
       case 'markPriceUpdate':
         return this.markPrice(o, out);
       case 'forceOrder':
@@ -452,8 +484,8 @@ export class BinanceDecoder implements Decoder {
       case '24hrMiniTicker':
         return this.ticker(o, out);
       case undefined:
-        if (o.lastUpdateId !== undefined) return this.snapshot(o, stream, ns, raw, pos, out);
-        if (o.u !== undefined && o.b !== undefined && o.a !== undefined) return this.bbo(o, ns, out);
+        if (o.lastUpdateId !== undefined) return this.snapshot(o, stream, recvMs, raw, pos, out);
+        if (o.u !== undefined && o.b !== undefined && o.a !== undefined) return this.bbo(o, recvMs, out);
         if (o.code !== undefined && o.msg !== undefined) return new Reject(`exchange error frame: ${show(o.code)} ${show(o.msg)}`);
         return new Reject('unrecognised message: no event type "e" and not a book ticker or depth snapshot');
       default:
@@ -465,6 +497,16 @@ export class BinanceDecoder implements Decoder {
 
   /** Venue from the symbol's shape, else from payload evidence, else what this symbol or file showed before. */
   private info(symbol: string, evidence: BinanceVenue | undefined): MarketInfo {
+    // Most messages repeat the previous one's market.
+    const last = this.lastInfo;
+    if (last !== undefined && symbol === this.lastSymbol && (evidence === undefined || evidence === last.venue || (evidence === 'usdm' && last.venue === 'coinm'))) return last;
+    const info = this.resolve(symbol, evidence);
+    this.lastSymbol = symbol;
+    this.lastInfo = info;
+    return info;
+  }
+
+  private resolve(symbol: string, evidence: BinanceVenue | undefined): MarketInfo {
     let venue = this.venueOption;
     if (venue === undefined) {
       const us = symbol.indexOf('_');
@@ -502,17 +544,17 @@ export class BinanceDecoder implements Decoder {
   }
 
   /** ts: T, else E, else the local receive time. */
-  private timeOf(o: Record<string, unknown>, ns: string | undefined, type: string): number | Reject {
+  private timeOf(o: Record<string, unknown>, recvMs: number, type: string): number | Reject {
     const T = o.T;
     if (T !== undefined) return isInt(T) ? T : new Reject(`field T: expected integer milliseconds, got ${show(T)}`, type);
-    return this.eventTime(o, ns, type);
+    return this.eventTime(o, recvMs, type);
   }
 
   /** ts: E, else the local receive time (for payloads whose T means something else). */
-  private eventTime(o: Record<string, unknown>, ns: string | undefined, type: string): number | Reject {
+  private eventTime(o: Record<string, unknown>, recvMs: number, type: string): number | Reject {
     const E = o.E;
     if (E !== undefined) return isInt(E) ? E : new Reject(`field E: expected integer milliseconds, got ${show(E)}`, type);
-    if (ns !== undefined) return Math.floor(Number(ns) / 1e6);
+    if (recvMs !== NO_TIME) return recvMs;
     return new Reject('no event time (E or T) and no local receive time', type);
   }
 
@@ -529,7 +571,7 @@ export class BinanceDecoder implements Decoder {
     const q = o.q;
     if (!isPositive(q)) return new Reject(`field q: expected a positive decimal string, got ${show(q)}`, 'trade');
     if (typeof o.m !== 'boolean') return new Reject(`field m: expected true or false, got ${show(o.m)}`, 'trade');
-    const ts = this.timeOf(o, undefined, 'trade');
+    const ts = this.timeOf(o, NO_TIME, 'trade');
     if (ts instanceof Reject) return ts;
     // Spot trades carry M (and no X); futures trades carry X (and no M).
     const evidence: BinanceVenue | undefined = o.X !== undefined ? 'usdm' : o.M !== undefined ? 'spot' : undefined;
@@ -572,7 +614,7 @@ export class BinanceDecoder implements Decoder {
     const size = isPositive(x.z) ? x.z : x.q;
     if (!isPositive(size)) return new Reject(`field o.q: expected a positive decimal string, got ${show(x.q)}`, 'liquidation');
     // The order's trade time, else the event time.
-    const ts = isInt(x.T) ? x.T : this.eventTime(o, undefined, 'liquidation');
+    const ts = isInt(x.T) ? x.T : this.eventTime(o, NO_TIME, 'liquidation');
     if (ts instanceof Reject) return ts;
     const info = this.info(sym, sym.includes('_') ? undefined : 'usdm');
     const id = `${info.prefix}liquidation:${ts}:${S}:${price}:${size}`;
@@ -608,7 +650,7 @@ export class BinanceDecoder implements Decoder {
     if (sym instanceof Reject) return sym;
     const p = o.p;
     if (!isPositive(p)) return new Reject(`field p: expected a positive decimal string, got ${show(p)}`, 'mark_price');
-    const ts = this.eventTime(o, undefined, 'mark_price');
+    const ts = this.eventTime(o, NO_TIME, 'mark_price');
     if (ts instanceof Reject) return ts;
     const info = this.info(sym, sym.includes('_') ? undefined : 'usdm');
     const e: EventOf<'mark_price'> = {
@@ -649,7 +691,7 @@ export class BinanceDecoder implements Decoder {
       if (!isPositive(c[f])) return new Reject(`field k.${f}: expected a positive decimal string, got ${show(c[f])}`, 'candle');
     }
     if (!isUnsignedDecimal(c.v)) return new Reject(`field k.v: expected a decimal string, got ${show(c.v)}`, 'candle');
-    const ts = this.eventTime(o, undefined, 'candle');
+    const ts = this.eventTime(o, NO_TIME, 'candle');
     if (ts instanceof Reject) return ts;
     const info = this.info(sym, undefined);
     const e: EventOf<'candle'> = {
@@ -675,7 +717,7 @@ export class BinanceDecoder implements Decoder {
     const sym = this.symbolOf(o, 'ticker');
     if (sym instanceof Reject) return sym;
     if (!isPositive(o.c)) return new Reject(`field c: expected a positive decimal string, got ${show(o.c)}`, 'ticker');
-    const ts = this.eventTime(o, undefined, 'ticker');
+    const ts = this.eventTime(o, NO_TIME, 'ticker');
     if (ts instanceof Reject) return ts;
     // Only spot's full ticker carries the previous close x and the best bid/ask.
     const info = this.info(sym, o.e === '24hrTicker' ? (o.x !== undefined ? 'spot' : 'usdm') : undefined);
@@ -709,15 +751,16 @@ export class BinanceDecoder implements Decoder {
 
   // ------------------------------------------------------------------ book
 
-  private bbo(o: Record<string, unknown>, ns: string | undefined, out: Emit): Reject | undefined {
+  private bbo(o: Record<string, unknown>, recvMs: number, out: Emit): Reject | undefined {
     const sym = this.symbolOf(o, 'bbo');
     if (sym instanceof Reject) return sym;
     const u = o.u;
     if (!isInt(u)) return new Reject(`field u: expected an update id, got ${show(u)}`, 'bbo');
-    for (const f of ['b', 'B', 'a', 'A'] as const) {
-      if (!isUnsignedDecimal(o[f])) return new Reject(`field ${f}: expected a decimal string, got ${show(o[f])}`, 'bbo');
-    }
-    const ts = this.timeOf(o, ns, 'bbo');
+    if (!isUnsignedDecimal(o.b)) return new Reject(`field b: expected a decimal string, got ${show(o.b)}`, 'bbo');
+    if (!isUnsignedDecimal(o.B)) return new Reject(`field B: expected a decimal string, got ${show(o.B)}`, 'bbo');
+    if (!isUnsignedDecimal(o.a)) return new Reject(`field a: expected a decimal string, got ${show(o.a)}`, 'bbo');
+    if (!isUnsignedDecimal(o.A)) return new Reject(`field A: expected a decimal string, got ${show(o.A)}`, 'bbo');
+    const ts = this.timeOf(o, recvMs, 'bbo');
     if (ts instanceof Reject) return ts;
     // Futures book tickers carry "e"; spot's do not.
     const info = this.info(sym, o.e === 'bookTicker' ? 'usdm' : 'spot');
@@ -800,7 +843,7 @@ export class BinanceDecoder implements Decoder {
     return { reason: `sequence gap: expected U<=${last + 1}, got U=${d.U} (u=${d.u}); ${d.U - last - 1} update ids missing`, expected: last + 1, received: d.U };
   }
 
-  private diff(o: Record<string, unknown>, ns: string | undefined, out: Emit): Reject | undefined {
+  private diff(o: Record<string, unknown>, recvMs: number, out: Emit): Reject | undefined {
     const sym = this.symbolOf(o, 'depth');
     if (sym instanceof Reject) return sym;
     const U = o.U;
@@ -809,11 +852,12 @@ export class BinanceDecoder implements Decoder {
     if (!isInt(U)) return new Reject(`field U: expected an update id, got ${show(U)}`, 'depth');
     if (!isInt(u) || u < U) return new Reject(`field u: expected an update id >= U, got ${show(u)}`, 'depth');
     if (pu !== undefined && !isInt(pu)) return new Reject(`field pu: expected an update id, got ${show(pu)}`, 'depth');
-    const bids = levels(o.b, 'b');
+    // Rows the scanner read are already checked decimals.
+    const bids = this.trusted && Array.isArray(o.b) ? (o.b as Levels) : levels(o.b, 'b');
     if (typeof bids === 'string') return new Reject(bids, 'depth');
-    const asks = levels(o.a, 'a');
+    const asks = this.trusted && Array.isArray(o.a) ? (o.a as Levels) : levels(o.a, 'a');
     if (typeof asks === 'string') return new Reject(asks, 'depth');
-    const ts = this.timeOf(o, ns, 'depth');
+    const ts = this.timeOf(o, recvMs, 'depth');
     if (ts instanceof Reject) return ts;
     const info = this.info(sym, pu !== undefined ? 'usdm' : 'spot');
     const st = this.state(info);
@@ -863,7 +907,7 @@ export class BinanceDecoder implements Decoder {
   }
 
   /** REST-style snapshot lines (no symbol) and partial-depth streams (top N levels). */
-  private snapshot(o: Record<string, unknown>, stream: string | undefined, ns: string | undefined, raw: string, pos: RecordPosition, out: Emit): Reject | undefined {
+  private snapshot(o: Record<string, unknown>, stream: string | undefined, recvMs: number, raw: string, pos: RecordPosition, out: Emit): Reject | undefined {
     const futuresPartial = o.e === 'depthUpdate';
     const L = futuresPartial ? o.u : o.lastUpdateId;
     if (!isInt(L)) return new Reject(`field ${futuresPartial ? 'u' : 'lastUpdateId'}: expected an update id, got ${show(L)}`, 'depth');
@@ -871,7 +915,7 @@ export class BinanceDecoder implements Decoder {
     if (typeof bids === 'string') return new Reject(bids, 'depth');
     const asks = levels(futuresPartial ? o.a : o.asks, futuresPartial ? 'a' : 'asks');
     if (typeof asks === 'string') return new Reject(asks, 'depth');
-    const ts = this.timeOf(o, ns, 'depth');
+    const ts = this.timeOf(o, recvMs, 'depth');
     if (ts instanceof Reject) return ts;
 
     let symbol: string | undefined = typeof o.s === 'string' && o.s !== '' ? o.s : undefined;
