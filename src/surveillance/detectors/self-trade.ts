@@ -15,7 +15,8 @@ import { num, plural, time } from './format.js';
  *
  * Score: 45 + 10·log2(1 + count / minTrades) + 20·(share of the account's traded volume in the
  * market that was self-traded), capped at 100; the alert opens once `minTrades` and `minNotional`
- * are reached.
+ * are reached and, below `confirmTrades` self-trades, the self-traded share is at least `minorShare`
+ * (an isolated self-match by an account that mostly trades with others is usually accidental).
  *
  * Method: the "wash sale" of the US Commodity Exchange Act §4c(a)(2)(A)(i) and EU MAR Annex I
  * 1(a) (transactions with no change in beneficial interest); self-match detection as in exchange
@@ -26,6 +27,8 @@ import { num, plural, time } from './format.js';
 export const selfTradeParams = z.object({
   ...baseParams,
   minTrades: z.number().int().positive().default(1).describe('self-trades in an episode before the alert opens'),
+  confirmTrades: z.number().int().positive().default(3).describe('below this many self-trades the alert also needs minorShare: an isolated self-match by an account that mostly trades with others is usually accidental (STP off)'),
+  minorShare: z.number().min(0).max(1).default(0.5).describe('self-traded share of the account’s volume in the market that lets fewer than confirmTrades self-trades alert'),
   minNotional: z.number().nonnegative().default(0).describe('quote notional of the episode’s self-trades before the alert opens'),
   trustVenueFlag: z.boolean().default(true).describe('treat trades the venue flags selfTrade as self-trades even without account ids'),
 });
@@ -63,7 +66,8 @@ class SelfTradeDetector implements Detector {
     const am = account !== undefined ? ctx.flow.accountMarket(account, e.market) : undefined;
     // Self-traded share of the account's volume here (a self-trade counts on both sides of its flow).
     const share = am !== undefined && am.volume > 0 ? Math.min(1, (2 * d.volume) / am.volume) : NaN;
-    const qualifies = d.count >= this.p.minTrades && d.notional >= this.p.minNotional;
+    const confirmed = d.count >= this.p.confirmTrades || !Number.isFinite(share) || share >= this.p.minorShare;
+    const qualifies = d.count >= this.p.minTrades && d.notional >= this.p.minNotional && confirmed;
     const score = qualifies ? 45 + 10 * Math.log2(1 + d.count / this.p.minTrades) + 20 * (Number.isFinite(share) ? share : 0) : 0;
     if (ep.offer(score)) {
       ep.feature('self_trades', d.count, this.p.minTrades, '>=');
