@@ -44,6 +44,7 @@ export const collateralAbuseParams = z.object({
   minBuyShare: z.number().min(0).max(1).default(0.3).describe('account’s share of the market’s taker-buy notional during its run'),
   minNetBuyRatio: z.number().min(0).max(1).default(0.8).describe('account’s aggressive buys / (buys + sells) in the run'),
   minBuys: z.number().int().positive().default(3).describe('aggressive buys in the run'),
+  minTouchMultiple: z.number().nonnegative().default(2).describe('the run’s buy notional must be at least this multiple of the best-ask level’s notional at its start (it consumed real depth)'),
   runIdleMs: z.number().int().positive().default(300_000).describe('a buying run ends after this long without an aggressive buy by the account'),
   maxBorrowDelayMs: z.number().int().positive().default(300_000).describe('the borrow must come within this long after the run’s last aggressive buy'),
   ltvWarn: z.number().positive().default(0.5).describe('loan / collateral value at the pre-pump price above this adds to the score'),
@@ -62,6 +63,7 @@ class Run {
   buys = 0;
   marketBuyAtStart = 0;
   peak = NaN;
+  touchNotional = NaN;
   volAtStart = NaN;
   firstEventId = '';
   readonly trades: string[] = [];
@@ -139,6 +141,8 @@ class CollateralAbuseDetector implements Detector {
       r.buys = 0;
       r.marketBuyAtStart = before;
       r.peak = NaN;
+      const tt = ctx.books.touch(e.market);
+      r.touchNotional = tt.ask > 0 && tt.askSize > 0 ? tt.ask * tt.askSize : NaN;
       const mf0 = ctx.flow.peekMarket(e.market);
       r.volAtStart = mf0 !== undefined && mf0.price.count >= 20 ? mf0.relativeVolatility() * 100 : NaN;
       r.firstEventId = e.id;
@@ -165,6 +169,8 @@ class CollateralAbuseDetector implements Detector {
     const sinceBuy = e.ts - r.lastBuyTs;
     if (sinceBuy < 0 || sinceBuy > this.p.maxBorrowDelayMs) return;
     if (r.buys < this.p.minBuys) return;
+    const depthMult = r.touchNotional > 0 ? r.buyNotional / r.touchNotional : Infinity;
+    if (!(depthMult >= this.p.minTouchMultiple)) return;
     const now = this.price(market, ctx);
     if (!(now > 0) || !(r.startPrice > 0)) return;
     const rise = ((Math.max(now, r.peak > 0 ? r.peak : now) - r.startPrice) / r.startPrice) * 100;
@@ -200,6 +206,7 @@ class CollateralAbuseDetector implements Detector {
       ep.feature('net_buy_ratio', net, this.p.minNetBuyRatio, '>=');
       ep.feature('aggressive_buys', r.buys, this.p.minBuys, '>=');
       ep.feature('buy_notional', r.buyNotional, 0, '>');
+      if (Number.isFinite(depthMult)) ep.feature('buy_notional_vs_best_ask_level', depthMult, this.p.minTouchMultiple, '>=', 'x');
       ep.feature('borrow_delay_ms', sinceBuy, this.p.maxBorrowDelayMs, '<=', 'ms');
       if (Number.isFinite(ltvPre)) {
         ep.feature('ltv_at_pre_pump_price', ltvPre, this.p.ltvWarn, '>');

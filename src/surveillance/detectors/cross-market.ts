@@ -41,6 +41,7 @@ export const crossMarketParams = z.object({
   episodeGapMs: z.number().int().positive().default(300_000).describe('an episode closes after this much event time (ms) without a new observation'),
   minShare: z.number().min(0).max(1).default(0.3).describe('the run’s share of the spot market’s taker notional since it began'),
   minOrders: z.number().int().positive().default(3).describe('aggressive spot orders in the run'),
+  minOrderVsTrade: z.number().nonnegative().default(4).describe('the run’s average aggressive order notional ≥ this × the spot market’s average trade notional (pushes sweep depth; routine flow trades at the usual size)'),
   minRunNotional: z.number().nonnegative().default(0).describe('minimum notional of the spot run (quote currency)'),
   minMovePct: z.number().nonnegative().default(0.05).describe('spot price move (%) in the push direction since the run began'),
   k: z.number().nonnegative().default(1).describe('…and at least k × the spot market’s rolling relative volatility'),
@@ -249,6 +250,10 @@ class CrossMarketDetector implements Detector {
 
   private test(e: EventOf<'trade'>, account: string, perp: string, r: Run, ctx: DetectorContext): void {
     if (r.orders < this.p.minOrders || r.notional < this.p.minRunNotional) return;
+    const mf0 = ctx.flow.peekMarket(e.market);
+    const avgTrade = mf0 !== undefined && mf0.fills > 0 ? mf0.notional / mf0.fills : NaN;
+    const orderVsTrade = avgTrade > 0 ? r.notional / r.orders / avgTrade : Infinity;
+    if (!(orderVsTrade >= this.p.minOrderVsTrade)) return;
     const ps = this.pos.peek(`${account}\u0000${perp}`, e.ts);
     if (ps === undefined) return;
     const posSize = ps.size;
@@ -286,6 +291,7 @@ class CrossMarketDetector implements Detector {
       ep.feature('perp_to_spot_notional', perpNotional / r.notional, this.p.minPerpToSpot, '>=', 'x');
       ep.feature('share_of_spot_taker_notional', share, this.p.minShare, '>=');
       ep.feature('aggressive_orders', r.orders, this.p.minOrders, '>=');
+      if (Number.isFinite(orderVsTrade)) ep.feature('avg_order_vs_market_trade', orderVsTrade, this.p.minOrderVsTrade, '>=', 'x');
       ep.feature('spot_run_notional', r.notional, this.p.minRunNotional, '>=');
       ep.feature('spot_move_pct', move, moveThr, '>=', '%');
       ep.book = ctx.books.snapshot(e.market, this.p.bookLevels);
