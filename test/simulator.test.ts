@@ -67,7 +67,7 @@ describe('simulator', () => {
     expect(a.n).toBeGreaterThan(10_000);
     expect(b).toEqual(a);
     expect(digest({ ...cfg, seed: 6 }).hash).not.toBe(a.hash);
-  });
+  }, 180_000);
 
   it('writes byte-identical files for the same seed', async () => {
     const cfg: SimConfigInput = { seed: 9, duration: '4m', population: SMALL, abuse: { intensity: 6, warmupMs: 30_000, guardMs: 10_000 } };
@@ -76,7 +76,7 @@ describe('simulator', () => {
     for (const f of ['events.ndjson', 'labels.ndjson', 'manifest.json']) {
       expect((await readFile(join(dir, 'a', f))).equals(await readFile(join(dir, 'b', f)))).toBe(true);
     }
-  });
+  }, 120_000);
 
   it('derives the start time from the seed, not the clock', () => {
     const starts = [1, 2].map((seed) => simulate({ seed, duration: '1m', population: SMALL, abuse: { enabled: false } }, () => {}).startTime);
@@ -225,7 +225,7 @@ describe('simulator', () => {
 
   it('round-trips through the CLI: simulate, then replay accepts every event', async () => {
     const out = join(dir, 'cli');
-    const sim = await cli(['simulate', '--seed', '3', '--duration', '4m', '--out', out, '--intensity', '3', '--json', '-q']);
+    const sim = await cli(['simulate', '--seed', '3', '--duration', '3m', '--out', out, '--intensity', '3', '--json', '-q']);
     const s = JSON.parse(sim.stdout) as { events: number; summary: { accepted: number } };
     expect(s.events).toBeGreaterThan(10_000);
     const rep = await cli(['replay', join(out, 'events.ndjson'), '--json', '-q']);
@@ -238,5 +238,5 @@ describe('simulator', () => {
     expect(Object.values(g.episodesByTypology).every((n) => n === 0)).toBe(true);
     const rg = JSON.parse((await cli(['replay', join(dir, 'gz', 'events.ndjson.gz'), '--json', '-q'])).stdout) as { accepted: number; rejected: number };
     expect(rg).toMatchObject({ accepted: g.events, rejected: 0 });
-  });
+  }, 240_000);
 });
