@@ -49,6 +49,7 @@ export const fatFingerParams = z.object({
   devQuantile: z.number().min(0.5).max(1).default(0.99).describe('quantile of the account’s past limit-price deviations from the reference in the market'),
   devMultiple: z.number().positive().default(2).describe('a price deviation must also exceed this multiple of that quantile (accounts that routinely quote far away, e.g. market makers’ deep ladders, do not alert)'),
   minDevHistory: z.number().int().positive().default(20).describe('limit orders in the account’s history before the deviation-history test applies'),
+  newAccountDeviationPct: z.number().positive().default(10).describe('price threshold (%) for an account with less history than minDevHistory in the market (its quoting habits are unknown)'),
   historyIdleMs: z.number().int().positive().default(7 * 86_400_000).describe('forget an account’s size history after this much inactivity'),
   maxAccounts: z.number().int().positive().default(500_000).describe('cap on accounts with size history (memory bound)'),
   checkTrades: z.boolean().default(true).describe('also test trade prints against the market (variant off_market_trade)'),
@@ -116,7 +117,7 @@ class FatFingerDetector implements Detector {
       if (devN >= this.p.minDevHistory) {
         devQ = h.dev.value();
         if (devQ * this.p.devMultiple > thr) thr = devQ * this.p.devMultiple;
-      }
+      } else if (thr < this.p.newAccountDeviationPct) thr = this.p.newAccountDeviationPct;
       if (dev > thr) priceScore = score(dev / thr) + (this.marketable ? 10 : 0);
       if (Number.isFinite(dev)) h.dev.add(e.ts, dev);
     }

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import type { ExchangeEvent } from '../src/events/schema.js';
+import { parseEvent, type ExchangeEventInput } from '../src/events/index.js';
+import { TYPOLOGIES } from '../src/events/labels.js';
+import type { Alert } from '../src/surveillance/alert.js';
+import { finalAlerts } from '../src/surveillance/alert.js';
+import { SurveillanceEngine } from '../src/surveillance/engine.js';
+import { AlertCollector } from '../src/surveillance/run.js';
+import { BUILTIN_DETECTORS } from '../src/surveillance/detectors/index.js';
+import { evaluate, type TypologyMetrics } from '../src/surveillance/eval.js';
+import type { SimConfigInput } from '../src/sim/config.js';
+import { simulate } from '../src/sim/simulator.js';
+
+// The reference cases (price collar, size vs history, off-market prints) are also pinned in
+// test/surveillance-engine.test.ts; these add the off-market variant against the account's own
+// quoting habits and the legitimate look-alikes.
+const NAME = 'fat_finger';
+const TYP = 'fat_finger';
+
+function ev(x: ExchangeEventInput): ExchangeEvent {
+  const r = parseEvent(x);
+  if (!r.ok) throw new Error(r.reason);
+  return r.event;
+}
+
+function engineFor(params: Record<string, unknown> = {}): { engine: SurveillanceEngine; col: AlertCollector } {
+  const off = Object.fromEntries(BUILTIN_DETECTORS.filter((d) => d.name !== NAME).map((d) => [d.name, { enabled: false }]));
+  const col = new AlertCollector();
+  return { col, engine: new SurveillanceEngine({ config: { detectors: { ...off, [NAME]: { enabled: true, ...params } } }, sinks: [col] }) };
+}
+
+async function run(events: ExchangeEvent[], params: Record<string, unknown> = {}): Promise<Alert[]> {
+  const { engine, col } = engineFor(params);
+  for (const e of events.sort((a, b) => a.ts - b.ts)) engine.onEvent(e);
+  await engine.finish();
+  return finalAlerts(col.transitions).filter((a) => a.typology === TYP);
+}
+
+const T0 = 1_723_161_600_000;
+let n = 0;
+const M = 'PYRAUSDT';
+const bbo = (ts: number, mid: number) => ev({ type: 'bbo', id: `b${n++}`, ts, market: M, bidPrice: (mid * 0.999).toFixed(4), bidSize: '500', askPrice: (mid * 1.001).toFixed(4), askSize: '500' });
+const trade = (ts: number, px: number) => ev({ type: 'trade', id: `t${n++}`, ts, market: M, tradeId: `tr${n}`, price: px.toFixed(4), size: '10', aggressor: 'buy' });
+const place = (ts: number, acct: string, side: 'buy' | 'sell', px: number, size: number) =>
+  ev({ type: 'order.placed', id: `p${n++}`, ts, market: M, accountId: acct, orderId: `o${n}`, side, orderType: 'limit', timeInForce: 'GTC', price: px.toFixed(4), size: String(size) });
+
+/** A market quiet around 2.0000 with trades every 2 s. */
+function background(from: number, to: number): ExchangeEvent[] {
+  const out: ExchangeEvent[] = [];
+  for (let t = from, i = 0; t < to; t += 2_000, i++) out.push(bbo(t, 2 + 0.002 * Math.sin(i / 3)), trade(t + 1, 2 + 0.002 * Math.sin(i / 3)));
+  return out;
+}
+
+/** `count` orders by `acct` from `from`, every 10 s, at `dev(i)` relative deviation from 2.0, of `size(i)`. */
+function history(acct: string, from: number, count: number, dev: (i: number) => number, size: (i: number) => number): ExchangeEvent[] {
+  return Array.from({ length: count }, (_, i) => place(from + i * 10_000, acct, i % 2 ? 'buy' : 'sell', 2 * (1 + (i % 2 ? -1 : 1) * dev(i)), size(i)));
+}
+
+describe('fat_finger detector', () => {
+  it('alerts on an off-market order from an account that trades near the touch', async () => {
+    const t = T0 + 600_000;
+    const events = [...background(T0, T0 + 900_000), ...history('A', T0 + 150_000, 40, (i) => 0.001 * (i % 3), (i) => 100 + (i % 7) * 10), place(t, 'A', 'buy', 2 * 1.2, 110)];
+    const alerts = await run(events);
+    expect(alerts.length).toBe(1);
+    expect(alerts[0].accounts).toEqual(['A']);
+    expect(alerts[0].evidence.features.find((f) => f.name === 'deviation_pct')!.value).toBeGreaterThan(19);
+    expect(alerts[0].evidence.features.find((f) => f.name === 'deviation_vs_own_history')!.passed).toBe(true);
+  });
+
+  it('alerts on a size far beyond the account’s history at a sane price', async () => {
+    const t = T0 + 600_000;
+    const events = [...background(T0, T0 + 900_000), ...history('S', T0 + 150_000, 40, () => 0.001, (i) => 100 + (i % 7) * 10), place(t, 'S', 'buy', 2 * 0.999, 30_000)];
+    const alerts = await run(events);
+    expect(alerts.map((a) => a.accounts)).toEqual([['S']]);
+    expect(alerts[0].evidence.features.find((f) => f.name === 'size_multiple_of_history_quantile')!.value).toBeGreaterThan(100);
+  });
+
+  it('stays silent for a market maker’s deep ladder and a whale’s usual large order', async () => {
+    const t = T0 + 600_000;
+    const events = [
+      ...background(T0, T0 + 900_000),
+      // a maker that always quotes 2–6% away: another order 6% away is its habit, not an error
+      ...history('MM', T0 + 60_000, 50, (i) => 0.02 + 0.04 * ((i % 5) / 4), () => 500),
+      place(t, 'MM', 'sell', 2 * 1.06, 500),
+      // a whale whose orders are always large, at a sane price
+      ...history('W', T0 + 60_000, 40, () => 0.002, (i) => 20_000 + (i % 5) * 5_000),
+      place(t + 1_000, 'W', 'buy', 2 * 0.998, 40_000),
+    ];
+    expect(await run(events)).toEqual([]);
+  });
+});
+
+async function e2e(seed: number, sim: SimConfigInput): Promise<TypologyMetrics> {
+  const { engine, col } = engineFor();
+  const only = Object.fromEntries(TYPOLOGIES.map((t) => [t, { intensity: t === TYP ? 1 : 0 }]));
+  const r = simulate({ seed, ...sim, abuse: { ...(sim.abuse ?? {}), typologies: only } } as SimConfigInput, (e) => engine.onEvent(e));
+  await engine.finish();
+  return evaluate(col.transitions, r.episodes).rows.find((x) => x.typology === TYP)!;
+}
+
+describe('fat_finger on a simulator run', () => {
+  it('reaches F1 >= 0.9 (seed 7)', async () => {
+    const m = await e2e(7, { duration: '40m', trafficScale: 0.5, population: { retail: 1500, savers: 150, borrowers: 60, algos: 30, momentum: 20, signupsPerHour: 20 }, abuse: { intensity: 4, warmupMs: 600_000, guardMs: 30_000 } } as SimConfigInput);
+    expect(m.labels).toBeGreaterThanOrEqual(3);
+    expect(m.f1).toBeGreaterThanOrEqual(0.9);
+  }, 180_000);
+});
