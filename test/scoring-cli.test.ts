@@ -89,7 +89,7 @@ describe('riskloop score (CLI)', () => {
     expect(Object.keys(reg.aliases).sort()).toEqual(['challenger', 'champion']);
     const { stdout: viaAlias } = await cli(['score', 'predict', '--model', `${join(dir, 'models')}@champion`, '--data', file]);
     expect(viaAlias).toBe(readFileSync(join(dir, 'gbdt.csv'), 'utf8'));
-  });
+  }, 180_000);
 
   it('reads german.data directly and imports a LightGBM model', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rl-score-'));
@@ -102,7 +102,7 @@ describe('riskloop score (CLI)', () => {
     const lines = p.trim().split('\n');
     expect(lines.length).toBe(17);
     expect(Number(lines[1])).toBeCloseTo(0.5285688492261708, 12);
-  });
+  }, 180_000);
 
   it('5×2 cross-validation on German credit: both models reach AUC ≥ 0.74', async () => {
     const { stdout } = await cli(['score', 'cv', '--data', GERMAN, '--folds', '5x2', '--json']);
@@ -115,5 +115,5 @@ describe('riskloop score (CLI)', () => {
     // Both beat the trivial policies: rejecting everyone costs 0.7 per applicant, accepting everyone 1.5.
     expect(by.gbdt.mean.cost).toBeLessThan(0.65);
     expect(by.scorecard.mean.cost).toBeLessThan(0.65);
-  });
+  }, 180_000);
 });

@@ -110,5 +110,5 @@ describe('XGBoost JSON models', () => {
         expect(worst).toBeLessThan(1e-6);
       }
     }
-  });
+  }, 180_000);
 });

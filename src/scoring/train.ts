@@ -126,7 +126,7 @@ export function trainModel(ds: Dataset, opts: TrainOptions): TrainOutput {
   }
   const result = trainGbdt(train, p, valid);
   const model = result.model;
-  const json: ModelJSON = { format: 'riskloop-model', formatVersion: 1, type: 'gbdt', params: { ...DEFAULT_GBDT_PARAMS, ...p, ...(validFraction ? { validFraction } : {}) }, model: model.toJSON() };
+  const json: ModelJSON = { format: 'riskloop-model', formatVersion: 1, type: 'gbdt', params: { ...result.params, ...(validFraction ? { validFraction } : {}) }, model: model.toJSON() };
   if (opts.calibrate && valid) {
     const vm = Float64Array.from({ length: valid.nRows }, (_, r) => model.margin(valid!.columns.map((c) => c[r])));
     calibration = (opts.calibrate === 'platt' ? fitPlatt(vm, valid.target!) : fitIsotonic(vm, valid.target!)).json;
