@@ -165,6 +165,29 @@ describe('entity graph', () => {
     expect(g.getAttribute('watermark')).toBe(10_001);
     expect(b.edgeUpdates).toBe(9);
   });
+
+  it('batches new nodes and edges into graphology, and its own CSR view ranks exactly like the graphology walk', () => {
+    const b = new EntityGraphBuilder();
+    b.onEvent(E.login('A', 1, 'd1', 'i1'));
+    expect(b.graph.order).toBe(3);
+    b.onEvent(E.login('A', 2, 'd1', 'i1'));
+    // An update of a known edge is visible without a sync (attribute objects are shared).
+    expect(b.graph.getEdgeAttribute('uses_device|account:A|device:d1', 'count')).toBe(2);
+    for (let i = 0; i < 200; i++) {
+      b.onEvent(E.login(`u${i}`, 10 + i, `d${i % 37}`, `i${i % 11}`));
+      b.onEvent(E.transfer(`u${i}`, `u${(i * 7) % 200}`, 10 + i, String(1 + (i % 5))));
+    }
+    const weight = (a: { count: number }) => 1 + Math.log(a.count);
+    const fast = riskPropagation(b.graph, ['account:u3', 'account:A'], { view: b.csrView({ weight }), top: 20, edgeWeight: weight });
+    const slow = riskPropagation(b.graph, ['account:u3', 'account:A'], { top: 20, edgeWeight: weight });
+    expect(fast.ranking.map((r) => r.node)).toEqual(slow.ranking.map((r) => r.node));
+    for (const [k, v] of slow.scores) expect(fast.scores.get(k)).toBeCloseTo(v, 12);
+    // A builder can continue an existing graph.
+    const c = new EntityGraphBuilder({ graph: b.graph });
+    c.onEvent(E.login('A', 3, 'd1', 'i1'));
+    expect(c.graph.getEdgeAttribute('uses_device|account:A|device:d1', 'count')).toBe(3);
+    expect(c.graph.size).toBe(b.graph.size);
+  });
 });
 
 describe('linked clusters', () => {

@@ -2,6 +2,8 @@ import { MultiDirectedGraph } from 'graphology';
 import type { ExchangeEvent } from '../events/schema.js';
 import type { Operator } from '../pipeline/types.js';
 import { normalizeAddress } from '../chain/address.js';
+import { buildCsr } from './csr.js';
+import type { CsrView } from './graph-csr.js';
 
 /**
  * The entity graph: accounts and the identifiers and counterparties that tie them together.
@@ -108,40 +110,145 @@ export interface EntityGraphBuilderOptions {
 }
 
 const BUCKET_STRIDE = 5;
+/** Edge lookup keys are source id · 2^26 + target id: exact in a double for up to 134M nodes. */
+const KEY_SHIFT = 67_108_864;
+const KINDS: readonly EntityKind[] = ['account', 'device', 'ip', 'address'];
+const EDGE_TYPES: readonly EntityEdgeType[] = [...IDENTIFIER_EDGE_TYPES, ...FLOW_EDGE_TYPES];
 
 /**
  * Builds the entity graph incrementally from canonical events (an Operator, so it sits in the replay
- * pipeline like any other stage). Updates mutate attribute objects in place: graphology's structure
- * only changes when a node or edge is new.
+ * pipeline like any other stage).
+ *
+ * The hot path never touches graphology: nodes are interned per kind from their raw ids (no key
+ * strings built), edges are found by a numeric key in one Map per type, and updates mutate the
+ * attribute objects in place. New nodes and edges are handed to graphology in one batch when
+ * `graph` is read (attribute objects are shared, so updates to known edges are visible at once).
+ * Reading `graph` after every event is correct but gives up the batching.
  */
 export class EntityGraphBuilder implements Operator {
-  readonly graph: EntityGraph;
   /** Edge updates applied (new edges and updates of existing ones). */
   edgeUpdates = 0;
   events = 0;
+  private readonly g: EntityGraph;
   private readonly value: (asset: string, amount: string, ts: number) => number;
   private readonly bucketMs: number;
   private readonly maxBuckets: number;
   private readonly activityCap: number;
   private readonly marketIndex = new Map<string, number>();
+  private readonly markets: string[];
+  private readonly ids: Record<EntityKind, Map<string, number>> = { account: new Map(), device: new Map(), ip: new Map(), address: new Map() };
+  /** Node keys (`kind:id`), built when first handed to graphology. */
+  private readonly nodeKeys: string[] = [];
+  private readonly nodeAttrs: EntityNodeAttributes[] = [];
+  private readonly edgeIndex: Record<EntityEdgeType, Map<number, EntityEdgeAttributes>> = {
+    uses_device: new Map(),
+    uses_ip: new Map(),
+    deposits_from: new Map(),
+    withdraws_to: new Map(),
+    transfers_to: new Map(),
+    trades_with: new Map(),
+  };
+  private readonly pendingAttrs: EntityEdgeAttributes[] = [];
+  private readonly pendingFrom: number[] = [];
+  private readonly pendingTo: number[] = [];
+  private syncedNodes = 0;
+  private watermark = 0;
 
   constructor(opts: EntityGraphBuilderOptions = {}) {
     this.bucketMs = opts.bucketMs ?? opts.graph?.getAttribute('bucketMs') ?? 60_000;
-    this.graph = opts.graph ?? createEntityGraph(this.bucketMs);
+    this.g = opts.graph ?? createEntityGraph(this.bucketMs);
     this.value = opts.value ?? ((_a, amount) => Number(amount));
     this.maxBuckets = opts.maxBucketsPerEdge ?? 2048;
     this.activityCap = opts.activityCap ?? 256;
-    const markets = this.graph.getAttribute('markets') ?? [];
-    markets.forEach((m, i) => this.marketIndex.set(m, i));
+    this.markets = this.g.getAttribute('markets') ?? [];
+    if (!this.g.getAttribute('markets')) this.g.setAttribute('markets', this.markets);
+    this.markets.forEach((m, i) => this.marketIndex.set(m, i));
+    this.watermark = this.g.getAttribute('watermark') ?? 0;
+    // Index what an existing graph already holds.
+    this.g.forEachNode((key, a) => {
+      if (!KINDS.includes(a.kind)) return;
+      this.ids[a.kind].set(a.id, this.nodeKeys.length);
+      this.nodeKeys.push(key);
+      this.nodeAttrs.push(a);
+    });
+    this.syncedNodes = this.nodeAttrs.length;
+    this.g.forEachEdge((_k, a, s, t) => {
+      const si = this.ids[this.g.getNodeAttribute(s, 'kind')].get(keyId(s));
+      const ti = this.ids[this.g.getNodeAttribute(t, 'kind')].get(keyId(t));
+      if (si !== undefined && ti !== undefined && EDGE_TYPES.includes(a.type)) this.edgeIndex[a.type].set(si * KEY_SHIFT + ti, a);
+    });
+  }
+
+  /** The graphology graph, with every node and edge seen so far. */
+  get graph(): EntityGraph {
+    this.sync();
+    return this.g;
+  }
+
+  /** Hands new nodes and edges to graphology (called by `graph`). */
+  sync(): void {
+    const g = this.g;
+    for (let i = this.syncedNodes; i < this.nodeAttrs.length; i++) {
+      const a = this.nodeAttrs[i];
+      const key = `${a.kind}:${a.id}`;
+      this.nodeKeys.push(key);
+      g.addNode(key, a);
+    }
+    this.syncedNodes = this.nodeAttrs.length;
+    for (let i = 0; i < this.pendingAttrs.length; i++) {
+      const from = this.nodeKeys[this.pendingFrom[i]];
+      const to = this.nodeKeys[this.pendingTo[i]];
+      const a = this.pendingAttrs[i];
+      g.addDirectedEdgeWithKey(`${a.type}|${from}|${to}`, from, to, a);
+    }
+    this.pendingAttrs.length = 0;
+    this.pendingFrom.length = 0;
+    this.pendingTo.length = 0;
+    g.setAttribute('watermark', this.watermark);
+  }
+
+  /**
+   * The graph as CSR straight from the builder's own arrays (no graphology walk, no key lookups): the
+   * fast path for PageRank and distances on a large entity graph. Dense ids follow `nodes`.
+   */
+  csrView(opts: { edgeTypes?: readonly EntityEdgeType[]; weight?: (a: EntityEdgeAttributes) => number; undirected?: boolean } = {}): CsrView {
+    this.sync();
+    const types = opts.edgeTypes ?? EDGE_TYPES;
+    let m = 0;
+    for (const t of types) m += this.edgeIndex[t].size;
+    const src = new Int32Array(m);
+    const dst = new Int32Array(m);
+    const w = new Float64Array(m);
+    let k = 0;
+    for (const t of types) {
+      for (const [key, a] of this.edgeIndex[t]) {
+        const s = Math.floor(key / KEY_SHIFT);
+        src[k] = s;
+        dst[k] = key - s * KEY_SHIFT;
+        w[k] = opts.weight ? opts.weight(a) : a.weight;
+        k++;
+      }
+    }
+    const ids = this.ids;
+    return {
+      csr: buildCsr(this.nodeAttrs.length, src, dst, w, { undirected: opts.undirected ?? true }),
+      nodes: this.nodeKeys,
+      index: {
+        get(key: string): number | undefined {
+          const c = key.indexOf(':');
+          const map = ids[key.slice(0, c) as EntityKind];
+          return map ? map.get(key.slice(c + 1)) : undefined;
+        },
+      },
+    };
   }
 
   onEvent(e: ExchangeEvent): void {
     this.events++;
-    const attrs = this.graph.getAttributes();
-    if (e.ts > attrs.watermark) attrs.watermark = e.ts;
+    if (e.ts > this.watermark) this.watermark = e.ts;
     switch (e.type) {
       case 'account.opened': {
-        const a = this.touch('account', e.accountId, e.ts);
+        const a = this.nodeAttrs[this.node('account', e.accountId, e.ts)];
         a.openedAt = a.openedAt === undefined ? e.ts : Math.min(a.openedAt, e.ts);
         if (e.referrerId) a.referrerId = e.referrerId;
         if (e.country) a.country = e.country;
@@ -149,48 +256,49 @@ export class EntityGraphBuilder implements Operator {
         return;
       }
       case 'login': {
-        const acc = accountKey(e.accountId);
-        const a = this.touch('account', e.accountId, e.ts);
+        const acc = this.node('account', e.accountId, e.ts);
+        const a = this.nodeAttrs[acc];
         if (e.success === false) {
           a.failedLogins = (a.failedLogins ?? 0) + 1;
           return;
         }
         this.activity(a, e.ts);
-        if (e.deviceId) this.link('uses_device', acc, this.touchKey('device', e.deviceId, e.ts), e.ts, 0);
-        if (e.ip) this.link('uses_ip', acc, this.touchKey('ip', e.ip, e.ts), e.ts, 0);
+        if (e.deviceId) this.link('uses_device', acc, this.node('device', e.deviceId, e.ts), e.ts, 0);
+        if (e.ip) this.link('uses_ip', acc, this.node('ip', e.ip, e.ts), e.ts, 0);
         return;
       }
       case 'api_key.used': {
-        const a = this.touch('account', e.accountId, e.ts);
-        this.activity(a, e.ts);
-        this.link('uses_ip', accountKey(e.accountId), this.touchKey('ip', e.ip, e.ts), e.ts, 0);
+        const acc = this.node('account', e.accountId, e.ts);
+        this.activity(this.nodeAttrs[acc], e.ts);
+        this.link('uses_ip', acc, this.node('ip', e.ip, e.ts), e.ts, 0);
         return;
       }
       case 'order.placed': {
-        const a = this.touch('account', e.accountId, e.ts);
-        this.activity(a, e.ts);
-        if (e.ip) this.link('uses_ip', accountKey(e.accountId), this.touchKey('ip', e.ip, e.ts), e.ts, 0);
+        const acc = this.node('account', e.accountId, e.ts);
+        this.activity(this.nodeAttrs[acc], e.ts);
+        if (e.ip) this.link('uses_ip', acc, this.node('ip', e.ip, e.ts), e.ts, 0);
         return;
       }
       case 'deposit':
       case 'withdrawal': {
-        const a = this.touch('account', e.accountId, e.ts);
-        this.activity(a, e.ts);
-        const addr = normalizeAddress(e.address);
-        const key = this.touchKey('address', addr, e.ts);
-        const node = this.graph.getNodeAttributes(key);
+        const acc = this.node('account', e.accountId, e.ts);
+        this.activity(this.nodeAttrs[acc], e.ts);
+        const addr = this.node('address', normalizeAddress(e.address), e.ts);
+        const node = this.nodeAttrs[addr];
         const chain = e.chain.toLowerCase();
         if (!node.chains) node.chains = [chain];
         else if (!node.chains.includes(chain)) node.chains.push(chain);
-        this.link(e.type === 'deposit' ? 'deposits_from' : 'withdraws_to', accountKey(e.accountId), key, e.ts, this.value(e.asset, e.amount, e.ts));
+        this.link(e.type === 'deposit' ? 'deposits_from' : 'withdraws_to', acc, addr, e.ts, this.value(e.asset, e.amount, e.ts));
         return;
       }
       case 'transfer.internal': {
         if (e.fromAccountId === e.toAccountId) return;
-        this.activity(this.touch('account', e.fromAccountId, e.ts), e.ts);
-        this.activity(this.touch('account', e.toAccountId, e.ts), e.ts);
+        const from = this.node('account', e.fromAccountId, e.ts);
+        const to = this.node('account', e.toAccountId, e.ts);
+        this.activity(this.nodeAttrs[from], e.ts);
+        this.activity(this.nodeAttrs[to], e.ts);
         const v = this.value(e.asset, e.amount, e.ts);
-        const edge = this.link('transfers_to', accountKey(e.fromAccountId), accountKey(e.toAccountId), e.ts, v);
+        const edge = this.link('transfers_to', from, to, e.ts, v);
         this.bucket(edge, e.ts, -1, Number(e.amount), v);
         return;
       }
@@ -198,62 +306,66 @@ export class EntityGraphBuilder implements Operator {
         const maker = e.makerAccountId;
         const taker = e.takerAccountId;
         if (!maker || !taker) return;
-        const m = this.touch('account', maker, e.ts);
-        this.activity(m, e.ts);
+        const m = this.node('account', maker, e.ts);
+        this.activity(this.nodeAttrs[m], e.ts);
         if (maker === taker) {
-          m.selfTrades = (m.selfTrades ?? 0) + 1;
+          const a = this.nodeAttrs[m];
+          a.selfTrades = (a.selfTrades ?? 0) + 1;
           return;
         }
-        this.activity(this.touch('account', taker, e.ts), e.ts);
+        const t = this.node('account', taker, e.ts);
+        this.activity(this.nodeAttrs[t], e.ts);
         // Base asset flows seller → buyer. With an unknown aggressor, maker → taker keeps the pair without claiming a side.
         const takerBuys = e.aggressor !== 'sell';
-        const seller = takerBuys ? maker : taker;
-        const buyer = takerBuys ? taker : maker;
         const qty = Number(e.size);
         const notional = qty * Number(e.price);
-        const edge = this.link('trades_with', accountKey(seller), accountKey(buyer), e.ts, notional);
+        const edge = this.link('trades_with', takerBuys ? m : t, takerBuys ? t : m, e.ts, notional);
         edge.qty = (edge.qty ?? 0) + qty;
         this.bucket(edge, e.ts, this.market(e.market), qty, notional);
         return;
       }
       default: {
-        if ('accountId' in e && typeof e.accountId === 'string') this.activity(this.touch('account', e.accountId, e.ts), e.ts);
+        if ('accountId' in e && typeof e.accountId === 'string') this.activity(this.nodeAttrs[this.node('account', e.accountId, e.ts)], e.ts);
       }
     }
   }
 
-  /** Ensures a node exists and marks it seen at ts; returns its attributes (mutable). */
+  /** Ensures a node exists and marks it seen at ts; returns the node's attributes (mutable, shared with the graph). */
   touch(kind: EntityKind, id: string, ts: number): EntityNodeAttributes {
-    const key = `${kind}:${id}`;
-    const g = this.graph;
-    if (!g.hasNode(key)) {
-      const attrs: EntityNodeAttributes = { kind, id, firstSeen: ts, lastSeen: ts, events: 1 };
-      g.addNode(key, attrs);
-      return attrs;
+    return this.nodeAttrs[this.node(kind, id, ts)];
+  }
+
+  /** Dense node id, creating the node on first sight. */
+  private node(kind: EntityKind, id: string, ts: number): number {
+    const map = this.ids[kind];
+    let i = map.get(id);
+    if (i === undefined) {
+      i = this.nodeAttrs.length;
+      map.set(id, i);
+      this.nodeAttrs.push({ kind, id, firstSeen: ts, lastSeen: ts, events: 1 });
+      return i;
     }
-    const a = g.getNodeAttributes(key);
+    const a = this.nodeAttrs[i];
     if (ts < a.firstSeen) a.firstSeen = ts;
     if (ts > a.lastSeen) a.lastSeen = ts;
     a.events++;
-    return a;
+    return i;
   }
 
-  private touchKey(kind: EntityKind, id: string, ts: number): string {
-    this.touch(kind, id, ts);
-    return `${kind}:${id}`;
-  }
-
-  /** Adds or updates the edge of this type between two existing nodes. */
-  link(type: EntityEdgeType, from: string, to: string, ts: number, weight: number): EntityEdgeAttributes {
-    const key = `${type}|${from}|${to}`;
-    const g = this.graph;
+  /** Adds or updates the edge of this type between two nodes (dense ids). */
+  private link(type: EntityEdgeType, from: number, to: number, ts: number, weight: number): EntityEdgeAttributes {
     this.edgeUpdates++;
-    if (!g.hasEdge(key)) {
+    const map = this.edgeIndex[type];
+    const key = from * KEY_SHIFT + to;
+    const a = map.get(key);
+    if (a === undefined) {
       const attrs: EntityEdgeAttributes = { type, weight, count: 1, firstSeen: ts, lastSeen: ts };
-      g.addDirectedEdgeWithKey(key, from, to, attrs);
+      map.set(key, attrs);
+      this.pendingAttrs.push(attrs);
+      this.pendingFrom.push(from);
+      this.pendingTo.push(to);
       return attrs;
     }
-    const a = g.getEdgeAttributes(key);
     a.weight += weight;
     a.count++;
     if (ts < a.firstSeen) a.firstSeen = ts;
@@ -270,9 +382,8 @@ export class EntityGraphBuilder implements Operator {
   private market(m: string): number {
     let i = this.marketIndex.get(m);
     if (i === undefined) {
-      const markets = this.graph.getAttribute('markets');
-      i = markets.length;
-      markets.push(m);
+      i = this.markets.length;
+      this.markets.push(m);
       this.marketIndex.set(m, i);
     }
     return i;

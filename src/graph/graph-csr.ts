@@ -5,9 +5,10 @@ import { buildCsr, type Csr } from './csr.js';
 export interface CsrView {
   csr: Csr;
   nodes: string[];
-  index: Map<string, number>;
-  /** Per input edge: its graphology key (parallel to csr.edgeIds' values). */
-  edgeKeys: string[];
+  /** Node key → dense id. */
+  index: { get(key: string): number | undefined };
+  /** Per input edge: its graphology key (csr.edgeIds index into it); only with `keys: true`. */
+  edgeKeys?: string[];
 }
 
 export type EdgeWeight<E extends Attributes = Attributes> = string | null | ((attrs: E, key: string) => number);
@@ -19,6 +20,8 @@ export interface CsrViewOptions<E extends Attributes = Attributes> {
   filter?: (attrs: E, key: string, source: string, target: string) => boolean;
   /** Treat edges as undirected. Default: graph.type === 'undirected'. Mixed graphs' undirected edges always go both ways. */
   undirected?: boolean;
+  /** Keep every edge's key (costs a string array the size of the graph). */
+  keys?: boolean;
 }
 
 /** Lays a graphology graph out as CSR (one pass over the edges). Parallel edges stay separate slots. */
@@ -30,7 +33,7 @@ export function csrView<N extends Attributes, E extends Attributes>(graph: Abstr
   let src = new Int32Array(m);
   let dst = new Int32Array(m);
   let w = new Float64Array(m);
-  const edgeKeys: string[] = [];
+  const edgeKeys: string[] | undefined = opts.keys ? [] : undefined;
   const weight = opts.weight === undefined ? 'weight' : opts.weight;
   const allUndirected = opts.undirected ?? graph.type === 'undirected';
   const extraSrc: number[] = [];
@@ -51,13 +54,13 @@ export function csrView<N extends Attributes, E extends Attributes>(graph: Abstr
     src[k] = si;
     dst[k] = ti;
     w[k] = value;
-    edgeKeys.push(key);
+    edgeKeys?.push(key);
     k++;
     if (undirected && !allUndirected && si !== ti) {
       extraSrc.push(ti);
       extraDst.push(si);
       extraW.push(value);
-      extraKeys.push(key);
+      if (edgeKeys) extraKeys.push(key);
     }
   });
   if (extraSrc.length) {
@@ -74,7 +77,7 @@ export function csrView<N extends Attributes, E extends Attributes>(graph: Abstr
     src = s2;
     dst = d2;
     w = w2;
-    edgeKeys.push(...extraKeys);
+    if (edgeKeys) for (const x of extraKeys) edgeKeys.push(x);
     k = total;
   }
   const csr = buildCsr(nodes.length, src.subarray(0, k), dst.subarray(0, k), w.subarray(0, k), { undirected: allUndirected });
