@@ -61,6 +61,15 @@ describe('self_trade', () => {
     expect(st).toHaveLength(1);
     expect(st[0].accounts).toEqual(['a']);
   });
+
+  it('ignores an isolated accidental self-match by an account that mostly trades with others, not a repeated one', async () => {
+    const evs: ExchangeEvent[] = [];
+    for (let i = 0; i < 20; i++) evs.push(trade(T0 + i * 1_000, 'busy', `c${i}`, '3'));
+    evs.push(trade(T0 + 30_000, 'busy', 'busy', '3'));
+    expect((await run(evs)).filter((a) => a.detector === 'self_trade')).toHaveLength(0);
+    for (let i = 0; i < 3; i++) evs.push(trade(T0 + 40_000 + i * 2_000, 'busy', 'busy', '3'));
+    expect((await run(evs)).filter((a) => a.detector === 'self_trade')).toHaveLength(1);
+  });
 });
 
 describe('collusive_wash', () => {

@@ -31,7 +31,7 @@ export const pumpAndDumpParams = z.object({
   burstWindowMs: z.number().int().positive().default(15_000).describe('window of the burst (ms) over which volume and price jump are measured'),
   volumeMultiple: z.number().positive().default(8).describe('burst aggressive-buy notional must reach this multiple of the baseline for the window'),
   minBurstNotional: z.number().nonnegative().default(0).describe('…and at least this quote notional'),
-  minJumpPct: z.number().positive().default(1).describe('price must be at least this % above the baseline price'),
+  minJumpPct: z.number().positive().default(1.5).describe('price must be at least this % above the baseline price'),
   jumpSigma: z.number().nonnegative().default(3).describe('…and this many baseline relative standard deviations'),
   baselineHalfLifeMs: z.number().int().positive().default(1_800_000).describe('half-life of the per-market baselines (volume rate, price)'),
   minHistoryMs: z.number().int().nonnegative().default(600_000).describe('event time a market must have been observed before it can alert'),
