@@ -1,0 +1,261 @@
+import { z } from 'zod';
+import type { EventOf, ExchangeEvent } from '../../events/schema.js';
+import { KeyedState } from '../../stream/keyed.js';
+import { baseParams, defineDetector, policyFrom, type Detector, type DetectorContext, type EpisodePolicy } from '../detector.js';
+import type { Episode } from '../emitter.js';
+import { num, time } from './format.js';
+
+/**
+ * Ramping (momentum ignition): a run of aggressive orders in one direction that moves the price,
+ * followed by the same account trading the other way into the move it started.
+ *
+ * Per account × market the detector follows *ignition runs*: the account's aggressive (taker)
+ * orders on one side, each within `maxGapMs` of the previous one. A run is an ignition when it has
+ * at least `minOrders` aggressive orders of which at least `minSweeps` swept a level (printed at
+ * more than one price — ignition consumes depth, a pick-off of a stale quote does not), it is one-way (the account's own fills on the other side
+ * while it lasted are at most `maxOppShare` of its volume — market makers and HFT pick-off traders
+ * trade both ways throughout), it took at least `minShare` of the market's traded volume
+ * while it lasted, and the mid moved in its direction by at least `minMoveBps` AND `moveSigmas` ×
+ * the market's rolling volatility (EW standard deviation of trade prices, relative) from just
+ * before its first order to its last. After an ignition the account's executions on the other side
+ * (as maker or taker) within `reversalWindowMs` of the run's end are the *reversal*; the alert
+ * opens when the reversal volume reaches `minReversalRatio` × the ignition volume.
+ *
+ * A trader who simply executes a large order aggressively (no reversal), a market maker (passive
+ * fills on both sides, no aggressive runs) and a momentum follower (does not move the price itself:
+ * small share of the volume) do not alert.
+ *
+ * Score: 50 + 10·log2(move / threshold) + 5·log2(sweeps / minSweeps) + 15·min(1, reversal ratio −
+ * threshold) + 10 when the
+ * reversal was at a better average price than the ignition (it profited from the move); capped at
+ * 100. One episode per account × market within `episodeGapMs`.
+ *
+ * Method: SEC Concept Release on Equity Market Structure (2010, 75 FR 3594, "momentum ignition");
+ * FINRA Regulatory Notice 15-09 and its guidance on algorithmic strategies; ESMA MAR Guidelines
+ * Annex I (orders that move the price followed by opposite trading); Cartea, Jaimungal & Wang
+ * (2020), "Spoofing and price manipulation in order-driven markets", Applied Mathematical Finance.
+ */
+export const rampingParams = z.object({
+  ...baseParams,
+  maxGapMs: z.number().int().positive().default(15_000).describe('aggressive orders of one run follow each other within this'),
+  minOrders: z.number().int().positive().default(3).describe('aggressive orders in an ignition run'),
+  minShare: z.number().min(0).max(1).default(0.4).describe('the run’s share of the market’s traded volume while it lasted'),
+  maxOppShare: z.number().min(0).default(0.1).describe('the account’s own fills on the other side during the run, at most this share of the run’s volume (an ignition is one-way)'),
+  minSweeps: z.number().int().nonnegative().default(2).describe('aggressive orders of the run that printed at more than one price (swept a level)'),
+  minMoveBps: z.number().nonnegative().default(2).describe('mid move in the run’s direction, floor (basis points)'),
+  moveSigmas: z.number().nonnegative().default(0).describe('…and this multiple of the market’s rolling relative volatility (0: the floor alone; the EW deviation of prices over minutes is inflated by trends)'),
+  reversalWindowMs: z.number().int().positive().default(180_000).describe('the reversal must come within this after the run’s last order'),
+  minReversalRatio: z.number().positive().default(0.6).describe('reversal volume as a share of the ignition volume before the alert opens'),
+  minVolSamples: z.number().int().nonnegative().default(50).describe('trades in the market before its volatility is trusted (the floor applies alone until then)'),
+  accountIdleMs: z.number().int().positive().default(1_800_000).describe('forget an account × market after this much inactivity'),
+  maxAccounts: z.number().int().positive().default(500_000).describe('cap on tracked account × market states'),
+  bookLevels: z.number().int().positive().default(5).describe('levels per side in the evidence book snapshot'),
+});
+export type RampingParams = z.output<typeof rampingParams>;
+
+class Run {
+  side: 'buy' | 'sell' = 'buy';
+  start = NaN;
+  last = NaN;
+  orders = 0;
+  lastOrder = '';
+  lastOrderPx = NaN;
+  swept = false;
+  /** Aggressive orders of the run that printed at more than one price (swept a level). */
+  sweeps = 0;
+  volume = 0;
+  notional = 0;
+  /** The account's fills on the other side while the run lasted (a one-way run has none). */
+  oppVolume = 0;
+  startMid = NaN;
+  endMid = NaN;
+  /** Market traded volume when the run started (cumulative counter). */
+  mktVolStart = 0;
+  mktVolEnd = 0;
+  firstTradeId = '';
+  readonly tradeIds: string[] = [];
+}
+
+class Ignition {
+  side: 'buy' | 'sell' = 'buy';
+  start = 0;
+  end = 0;
+  orders = 0;
+  sweeps = 0;
+  volume = 0;
+  vwap = 0;
+  moveBps = 0;
+  moveThr = 0;
+  share = 0;
+  revVolume = 0;
+  revNotional = 0;
+  readonly tradeIds: string[] = [];
+}
+
+class AcctState {
+  run = new Run();
+  ign: Ignition | undefined;
+}
+
+function newState(): AcctState {
+  return new AcctState();
+}
+
+class RampingDetector implements Detector {
+  readonly name = 'ramping';
+  readonly typology = 'ramping' as const;
+  readonly eventTypes = ['trade'] as const;
+  readonly policy: EpisodePolicy;
+  private readonly state: KeyedState<string, AcctState>;
+  /** Mid just before the current trade (onEvent), per market. */
+  private preMid = NaN;
+
+  constructor(private readonly p: RampingParams) {
+    this.policy = policyFrom(p);
+    this.state = new KeyedState(newState, { idleMs: p.accountIdleMs, maxKeys: p.maxAccounts });
+  }
+
+  onEvent(_e: ExchangeEvent, ctx: DetectorContext): void {
+    if (_e.type === 'trade') this.preMid = ctx.books.touch(_e.market).mid;
+  }
+
+  afterEvent(ev: ExchangeEvent, ctx: DetectorContext): void {
+    const e = ev as EventOf<'trade'>;
+    const side = ctx.trade.takerSide;
+    if (side === undefined) return;
+    const sz = +e.size;
+    const px = +e.price;
+    const mf = ctx.flow.peekMarket(e.market);
+    const mktVol = mf?.volume ?? 0;
+    const taker = ctx.trade.taker;
+    const maker = ctx.trade.maker;
+    if (taker !== undefined) this.onFill(taker, side, true, e, sz, px, mktVol, ctx);
+    if (maker !== undefined && maker !== taker) this.onFill(maker, side === 'buy' ? 'sell' : 'buy', false, e, sz, px, mktVol, ctx);
+  }
+
+  private onFill(account: string, side: 'buy' | 'sell', aggressive: boolean, e: EventOf<'trade'>, sz: number, px: number, mktVol: number, ctx: DetectorContext): void {
+    const t = e.ts;
+    const st = this.state.get(`${account}\u0000${e.market}`, t);
+    // Reversal of an earlier ignition.
+    const ign = st.ign;
+    if (ign !== undefined) {
+      if (t - ign.end > this.p.reversalWindowMs) st.ign = undefined;
+      else if (side !== ign.side) {
+        ign.revVolume += sz;
+        ign.revNotional += sz * px;
+        if (ign.tradeIds.length < 100) ign.tradeIds.push(e.tradeId);
+        this.report(account, ign, e, ctx);
+      }
+    }
+    const run = st.run;
+    if (run.orders > 0 && side !== run.side && t - run.last <= this.p.maxGapMs) run.oppVolume += sz;
+    if (!aggressive) return;
+    if (run.orders === 0 || run.side !== side || t - run.last > this.p.maxGapMs) {
+      run.side = side;
+      run.start = t;
+      run.orders = 0;
+      run.lastOrder = '';
+      run.sweeps = 0;
+      run.volume = 0;
+      run.notional = 0;
+      run.oppVolume = 0;
+      run.startMid = this.preMid;
+      run.mktVolStart = mktVol - sz;
+      run.tradeIds.length = 0;
+    }
+    const oid = e.takerOrderId ?? e.tradeId;
+    if (oid !== run.lastOrder) {
+      run.orders++;
+      run.lastOrder = oid;
+      run.lastOrderPx = px;
+      run.swept = false;
+    } else if (px !== run.lastOrderPx && !run.swept) {
+      // The order printed at more than one price: it swept a level.
+      run.swept = true;
+      run.sweeps++;
+    }
+    run.last = t;
+    run.volume += sz;
+    run.notional += sz * px;
+    run.mktVolEnd = mktVol;
+    if (run.tradeIds.length < 100) run.tradeIds.push(e.tradeId);
+    run.endMid = ctx.books.touch(e.market).mid;
+    if (run.orders < this.p.minOrders || !(run.startMid > 0) || !(run.endMid > 0)) return;
+    const dir = side === 'buy' ? 1 : -1;
+    const moveBps = (dir * (run.endMid - run.startMid) * 1e4) / run.startMid;
+    const mf = ctx.flow.peekMarket(e.market);
+    const vol = mf !== undefined && mf.price.count >= this.p.minVolSamples ? mf.relativeVolatility() * 1e4 : NaN;
+    const thr = Number.isFinite(vol) ? Math.max(this.p.minMoveBps, this.p.moveSigmas * vol) : this.p.minMoveBps;
+    const share = run.volume / Math.max(run.volume, run.mktVolEnd - run.mktVolStart);
+    if (!(moveBps >= thr) || share < this.p.minShare || run.sweeps < this.p.minSweeps || run.oppVolume > this.p.maxOppShare * run.volume) return;
+    // (Re)arm the ignition with the run so far.
+    let g = st.ign;
+    if (g === undefined || g.start !== run.start || g.side !== side) {
+      g = st.ign = new Ignition();
+      g.side = side;
+      g.start = run.start;
+    }
+    g.end = t;
+    g.orders = run.orders;
+    g.sweeps = run.sweeps;
+    g.volume = run.volume;
+    g.vwap = run.notional / run.volume;
+    g.moveBps = moveBps;
+    g.moveThr = thr;
+    g.share = share;
+    g.tradeIds.length = 0;
+    for (const id of run.tradeIds) g.tradeIds.push(id);
+  }
+
+  private report(account: string, g: Ignition, e: EventOf<'trade'>, ctx: DetectorContext): void {
+    const ratio = g.revVolume / g.volume;
+    if (ratio < this.p.minReversalRatio) return;
+    const revVwap = g.revNotional / g.revVolume;
+    const profitable = g.side === 'buy' ? revVwap > g.vwap : revVwap < g.vwap;
+    const score = Math.min(100, 50 + 10 * Math.log2(Math.max(1, g.moveBps / g.moveThr)) + 5 * Math.log2(Math.max(1, g.sweeps / Math.max(1, this.p.minSweeps))) + 15 * Math.min(1, ratio - this.p.minReversalRatio) + (profitable ? 10 : 0));
+    const ep = ctx.alerts.episode(this, `${account}\u0000${e.market}`, { id: e.id, ts: g.start });
+    ep.addMarket(e.market).addAccount(account);
+    for (const id of g.tradeIds) ep.addTrade(id);
+    ep.addTrade(e.tradeId);
+    if (e.ts > ep.endTime) ep.endTime = e.ts;
+    ep.variant ??= g.side === 'buy' ? 'ramp_up' : 'ramp_down';
+    if (ep.offer(score)) {
+      ep.feature('ignition_orders', g.orders, this.p.minOrders, '>=');
+      ep.feature('sweeping_orders', g.sweeps, this.p.minSweeps, '>=');
+      ep.feature('price_move_bps', g.moveBps, g.moveThr, '>=', 'bps');
+      ep.feature('share_of_market_volume', g.share, this.p.minShare, '>=');
+      ep.feature('reversal_over_ignition_volume', ratio, this.p.minReversalRatio, '>=', 'x');
+      ep.feature('reversal_vwap', revVwap, g.vwap, g.side === 'buy' ? '>' : '<');
+      ep.notes.side = g.side;
+      ep.notes.start = String(g.start);
+      ep.notes.end = String(g.end);
+      ep.notes.volume = num(g.volume, 8);
+      ep.notes.rev = num(g.revVolume, 8);
+      ep.notes.ts = String(e.ts);
+      ep.book = ctx.books.snapshot(e.market, this.p.bookLevels);
+    }
+    ctx.alerts.commit(ep, e.ts);
+  }
+
+  explain(ep: Episode): string {
+    const n = ep.notes;
+    const mv = ep.get('price_move_bps');
+    const sh = ep.get('share_of_market_volume');
+    const rv = ep.get('reversal_vwap');
+    const opp = n.side === 'buy' ? 'sold' : 'bought';
+    const dir = n.side === 'buy' ? 'up' : 'down';
+    const profit = rv !== undefined && rv.passed ? `at a better average price (${num(rv.value, 8)} vs ${num(rv.threshold, 8)})` : `at an average price of ${num(rv?.value ?? 0, 8)} (ignition ${num(rv?.threshold ?? 0, 8)})`;
+    return `Account ${ep.accounts.join(', ')} ${n.side === 'buy' ? 'bought' : 'sold'} ${n.volume} aggressively in ${num(ep.get('ignition_orders')?.value ?? 0, 0)} orders in ${ep.markets.join(', ')} between ${time(Number(n.start))} and ${time(Number(n.end))} (${num((sh?.value ?? 0) * 100, 0)}% of the market’s volume), moving the mid ${dir} ${num(mv?.value ?? 0, 1)} bps (threshold ${num(mv?.threshold ?? 0, 1)}), then ${opp} ${n.rev} into the move by ${time(Number(n.ts))} ${profit}.`;
+  }
+}
+
+export const ramping = defineDetector({
+  name: 'ramping',
+  typology: 'ramping',
+  description: 'Momentum ignition: an aggressive run that moves the price, followed by the same account trading the other way into the move.',
+  citation:
+    'SEC Concept Release on Equity Market Structure, 75 FR 3594 (2010), momentum ignition; FINRA Regulatory Notice 15-09; ESMA MAR Guidelines Annex I; Cartea, Jaimungal & Wang (2020), Spoofing and price manipulation in order-driven markets, Applied Mathematical Finance 27(1-2)',
+  params: rampingParams,
+  enabledByDefault: true,
+  create: (p) => new RampingDetector(p),
+});

@@ -1,0 +1,339 @@
+import { z } from 'zod';
+import type { EventOf, ExchangeEvent } from '../../events/schema.js';
+import { KeyedState } from '../../stream/keyed.js';
+import { P2Quantile } from '../../stream/rolling-quantile.js';
+import { baseParams, defineDetector, policyFrom, type Detector, type DetectorContext, type EpisodePolicy } from '../detector.js';
+import type { Episode } from '../emitter.js';
+import { num, plural, time } from './format.js';
+
+/**
+ * Spoofing and layering: non-bona-fide orders that show size on one side of the book and are
+ * cancelled once the same actor (or an account linked to it, `ctx.links`) has traded, or offered to
+ * trade, on the other side.
+ *
+ * For every resting limit order (not marketable on arrival) the detector records, at placement, its
+ * size relative to the book it joins: the mean size of the `refLevels` best levels on its side (the
+ * L3 book just before the order), and whether it sits behind the touch. When such an order is
+ * cancelled (not filled by more than `maxFilledShare`) within `maxLifetimeMs` of its placement, it is
+ * a *fleeting* order. The account's fleeting orders on one side cancelled within `clusterMs` of
+ * each other form a cluster:
+ *
+ * - **layering** when the cluster spans at least `minLayers` distinct price levels and its total
+ *   size is at least `layerTotalMultiple` × the reference level size;
+ * - **spoofing** otherwise, when one of its orders is at least `sizeMultiple` × the reference level
+ *   size and was placed behind the touch (or within `maxTouchDistanceBps` of it).
+ *
+ * Either needs *opposite-side interest* while the orders rested: an execution or a placement at or
+ * through the touch on the other side, by the account or a linked account, between the cluster's
+ * first placement and its cancellation. Without it a cluster counts only as `unpaired` and an alert
+ * needs `unpairedMinClusters` of them in the episode (a large fleeting order that repeats — the
+ * trading leg may sit in an account the surveillance does not know is linked).
+ *
+ * Legitimate market makers also cancel most of what they post, and trade on both sides; what they
+ * do not do is post orders many times the size of the levels they join and pull them within
+ * seconds. The size test is relative to the book, so it adapts to each market's depth.
+ *
+ * Score: 45 + 20·log2(size ratio / threshold) + 10 per further cluster in the episode (up to +30),
+ * +10 when the trading leg came from a linked account; −15 when unpaired. One episode per account ×
+ * market (spoofer) within `episodeGapMs`.
+ *
+ * Method: Lee, Eom & Park (2013), "Microstructure-based manipulation: strategic behavior and
+ * performance of spoofing traders", Journal of Financial Markets 16(2); CFTC v. Sarao (2015) and
+ * US v. Coscia (7th Cir. 2017) fact patterns (large orders away from the touch, cancelled before
+ * execution, while trading the other side); Dodd-Frank §747 (CEA §4c(a)(5)(C)); EU MAR Annex I
+ * 1(a)/2(a) indicators; FCA Final Notice 7722656 (Da Vinci Invest, layering).
+ */
+export const spoofingParams = z.object({
+  ...baseParams,
+  refLevels: z.number().int().positive().default(5).describe('best levels on the order’s side whose mean size is the reference level size'),
+  sizeMultiple: z.number().positive().default(3).describe('spoofing: a fleeting order must be at least this multiple of the reference level size'),
+  layerMinMultiple: z.number().positive().default(0.8).describe('layering: each layer must be at least this multiple of the reference level size'),
+  layerTotalMultiple: z.number().positive().default(4).describe('layering: the layers together must be at least this multiple of the reference level size'),
+  minLayers: z.number().int().min(2).default(3).describe('layering: distinct price levels in one cluster'),
+  maxLifetimeMs: z.number().int().positive().default(10_000).describe('a fleeting order is cancelled within this long of its placement'),
+  maxFilledShare: z.number().min(0).max(1).default(0.25).describe('a fleeting order had at most this share of its size filled'),
+  clusterMs: z.number().int().positive().default(1_500).describe('fleeting orders of one side cancelled within this of each other form one cluster'),
+  maxTouchDistanceBps: z.number().nonnegative().default(0).describe('spoofing: orders at the touch qualify only when at least this far from the opposite touch (0: must be behind the touch)'),
+  minRefLevels: z.number().int().positive().default(2).describe('levels the side must have for the reference to be trusted'),
+  ownSizeMultiple: z.number().positive().default(3).describe('an order must also be at least this multiple of the account’s own median order size in the market (when it has minHistory orders there)'),
+  minHistory: z.number().int().positive().default(20).describe('orders the account needs in the market before its own median size is used'),
+  warmupMs: z.number().int().nonnegative().default(120_000).describe('no alerts until the market has been observed this long (book and account baselines)'),
+  unpairedMinClusters: z.number().int().positive().default(3).describe('clusters without opposite-side interest needed for an alert'),
+  accountIdleMs: z.number().int().positive().default(3_600_000).describe('forget an account × market after this much inactivity'),
+  maxAccounts: z.number().int().positive().default(500_000).describe('cap on tracked account × market states (memory bound)'),
+  maxLiveCandidates: z.number().int().positive().default(2_000).describe('cap on tracked resting orders per account × market'),
+  bookLevels: z.number().int().positive().default(5).describe('levels per side in the evidence book snapshot'),
+});
+export type SpoofingParams = z.output<typeof spoofingParams>;
+
+const BUY = 0;
+const SELL = 1;
+
+interface Cand {
+  side: number;
+  price: number;
+  size: number;
+  placedTs: number;
+  ref: number;
+  behind: boolean;
+  distBps: number;
+}
+
+interface Fleeting {
+  id: string;
+  price: number;
+  size: number;
+  placedTs: number;
+  cancelTs: number;
+  ref: number;
+  behind: boolean;
+  distBps: number;
+}
+
+class AcctState {
+  readonly live = new Map<string, Cand>();
+  /** Last opposite-side interest per side (execution or order at/through the touch). */
+  readonly lastAct = [-Infinity, -Infinity];
+  /** Recently cancelled fleeting orders per side (short). */
+  readonly recent: [Fleeting[], Fleeting[]] = [[], []];
+  /** The account's own usual order size here (P² median of its limit orders). */
+  readonly sizes = new P2Quantile(0.5);
+}
+
+function newState(): AcctState {
+  return new AcctState();
+}
+
+type Kind = 'spoofing' | 'layering';
+
+class SpoofingDetector implements Detector {
+  readonly name: string;
+  readonly typology: Kind;
+  readonly eventTypes = ['order.placed', 'order.amended', 'order.cancelled', 'trade'] as const;
+  readonly policy: EpisodePolicy;
+  private readonly state: KeyedState<string, AcctState>;
+  private readonly firstSeen = new Map<string, number>();
+
+  constructor(
+    private readonly p: SpoofingParams,
+    private readonly kind: Kind,
+  ) {
+    this.name = kind;
+    this.typology = kind;
+    this.policy = policyFrom(p);
+    this.state = new KeyedState(newState, { idleMs: p.accountIdleMs, maxKeys: p.maxAccounts });
+  }
+
+  onEvent(ev: ExchangeEvent, ctx: DetectorContext): void {
+    switch (ev.type) {
+      case 'order.placed':
+        return this.onPlaced(ev, ctx);
+      case 'order.amended': {
+        const st = this.state.peek(`${ev.accountId}\u0000${ev.market}`, ev.ts);
+        const c = st?.live.get(ev.orderId);
+        if (c !== undefined && ev.size !== undefined) c.size = Math.max(c.size, +ev.size);
+        if (c !== undefined && ev.price !== undefined) c.price = +ev.price;
+        return;
+      }
+      case 'order.cancelled':
+        return this.onCancelled(ev, ctx);
+      default:
+        return;
+    }
+  }
+
+  afterEvent(ev: ExchangeEvent, ctx: DetectorContext): void {
+    if (ev.type !== 'trade') return;
+    const side = ctx.trade.takerSide;
+    if (side === undefined) return;
+    const t = side === 'buy' ? BUY : SELL;
+    if (ctx.trade.taker !== undefined) this.mark(ctx.trade.taker, ev.market, t, ev.ts);
+    if (ctx.trade.maker !== undefined) this.mark(ctx.trade.maker, ev.market, 1 - t, ev.ts);
+  }
+
+  private mark(account: string, market: string, side: number, ts: number): void {
+    const st = this.state.get(`${account}\u0000${market}`, ts);
+    if (ts > st.lastAct[side]) st.lastAct[side] = ts;
+  }
+
+  private onPlaced(e: EventOf<'order.placed'>, ctx: DetectorContext): void {
+    const side = e.side === 'buy' ? BUY : SELL;
+    let first = this.firstSeen.get(e.market);
+    if (first === undefined) this.firstSeen.set(e.market, (first = e.ts));
+    const t = ctx.books.touch(e.market);
+    const bid = t.bid;
+    const ask = t.ask;
+    const px = e.price !== undefined ? +e.price : NaN;
+    const marketable = e.orderType === 'market' || !(px > 0) || (side === BUY ? px >= ask : px <= bid) || e.timeInForce === 'IOC' || e.timeInForce === 'FOK';
+    const st = this.state.get(`${e.accountId}\u0000${e.market}`, e.ts);
+    // Interest at or through the touch counts as trading on this side.
+    const atTouch = marketable || (side === BUY ? px >= bid : px <= ask);
+    if (atTouch && e.ts > st.lastAct[side]) st.lastAct[side] = e.ts;
+    const size = +e.size;
+    const own = st.sizes.count >= this.p.minHistory ? st.sizes.value() : NaN;
+    st.sizes.add(e.ts, size);
+    if (marketable || e.orderType !== 'limit' || !(bid > 0 && ask > bid)) return;
+    if (size < this.p.ownSizeMultiple * own) return;
+    if (e.ts - first < this.p.warmupMs) return;
+    const ref = this.refLevelSize(e.market, side, ctx);
+    if (!(ref > 0)) return;
+    if (!(size >= this.p.layerMinMultiple * ref)) return;
+    if (st.live.size >= this.p.maxLiveCandidates) return;
+    const behind = side === BUY ? px < bid : px > ask;
+    const mid = t.mid;
+    const distBps = side === BUY ? ((ask - px) / mid) * 1e4 : ((px - bid) / mid) * 1e4;
+    st.live.set(e.orderId, { side, price: px, size, placedTs: e.ts, ref, behind, distBps });
+  }
+
+  /** Mean size of the best `refLevels` levels on a side of the L3 book (float), NaN if too thin. */
+  private refLevelSize(market: string, side: number, ctx: DetectorContext): number {
+    const b = ctx.books.peek(market);
+    if (b === undefined) return NaN;
+    const levels = side === BUY ? b.l3.bids : b.l3.asks;
+    const prices = levels.prices;
+    const n = Math.min(this.p.refLevels, prices.length);
+    if (n < this.p.minRefLevels) return NaN;
+    let sum = 0;
+    for (let i = prices.length - 1, k = 0; k < n; i--, k++) sum += levels.levels.get(prices[i])?.total ?? 0;
+    return b.szFloat(sum / n);
+  }
+
+  private onCancelled(e: EventOf<'order.cancelled'>, ctx: DetectorContext): void {
+    const key = `${e.accountId}\u0000${e.market}`;
+    const st = this.state.peek(key, e.ts);
+    if (st === undefined) return;
+    const c = st.live.get(e.orderId);
+    if (c === undefined) return;
+    st.live.delete(e.orderId);
+    if (e.reason !== 'user' || e.ts - c.placedTs > this.p.maxLifetimeMs) return;
+    const resting = ctx.books.order(e.market, e.orderId);
+    const remaining = resting !== undefined ? (ctx.books.peek(e.market)?.szFloat(resting.size) ?? c.size) : e.remainingSize !== undefined ? +e.remainingSize : c.size;
+    if (remaining < (1 - this.p.maxFilledShare) * c.size) return;
+    const rec = st.recent[c.side];
+    // Keep only this cluster's orders (cancelled within clusterMs of each other).
+    while (rec.length > 0 && e.ts - rec[rec.length - 1].cancelTs > this.p.clusterMs) rec.length = 0;
+    if (rec.length >= 64) rec.shift();
+    rec.push({ id: e.orderId, price: c.price, size: c.size, placedTs: c.placedTs, cancelTs: e.ts, ref: c.ref, behind: c.behind, distBps: c.distBps });
+    this.evaluate(e, st, c.side, rec, ctx);
+  }
+
+  private evaluate(e: EventOf<'order.cancelled'>, st: AcctState, side: number, rec: Fleeting[], ctx: DetectorContext): void {
+    // Cluster features.
+    let first = Infinity;
+    let total = 0;
+    let ref = 0;
+    let maxRatio = 0;
+    let maxBehindRatio = 0;
+    let levels = 0;
+    for (let i = 0; i < rec.length; i++) {
+      const f = rec[i];
+      if (f.placedTs < first) first = f.placedTs;
+      total += f.size;
+      ref = Math.max(ref, f.ref);
+      const r = f.size / f.ref;
+      if (r > maxRatio) maxRatio = r;
+      if ((f.behind || f.distBps >= this.p.maxTouchDistanceBps) && r > maxBehindRatio && (f.behind || this.p.maxTouchDistanceBps > 0)) maxBehindRatio = r;
+      let seen = false;
+      for (let j = 0; j < i; j++) if (rec[j].price === f.price) seen = true;
+      if (!seen) levels++;
+    }
+    const isLayering = levels >= this.p.minLayers && total >= this.p.layerTotalMultiple * ref;
+    if (this.kind === 'layering' ? !isLayering : isLayering) return;
+    const ratio = this.kind === 'layering' ? total / ref : maxBehindRatio;
+    const threshold = this.kind === 'layering' ? this.p.layerTotalMultiple : this.p.sizeMultiple;
+    if (!(ratio >= threshold)) return;
+    // Opposite-side interest while the orders rested: own or linked.
+    const opp = 1 - side;
+    let pairedBy: string | undefined;
+    if (st.lastAct[opp] >= first) pairedBy = e.accountId;
+    else {
+      for (const other of ctx.links.linked(e.accountId)) {
+        const os = this.state.peek(`${other}\u0000${e.market}`, e.ts);
+        if (os !== undefined && os.lastAct[opp] >= first) {
+          pairedBy = other;
+          break;
+        }
+      }
+    }
+    const key = `${e.accountId}\u0000${e.market}`;
+    const ep = ctx.alerts.episode(this, key, e);
+    ep.addMarket(e.market).addAccount(e.accountId);
+    for (const f of rec) ep.addOrder(f.id);
+    // A cluster is counted once (its last cancel wins).
+    const clusterId = first;
+    if (ep.data.lastCluster !== clusterId) {
+      ep.data.lastCluster = clusterId;
+      ep.data.clusters = (ep.data.clusters ?? 0) + 1;
+      if (pairedBy === undefined) ep.data.unpaired = (ep.data.unpaired ?? 0) + 1;
+    }
+    if (pairedBy !== undefined) {
+      ep.addAccount(pairedBy);
+      ep.data.paired = (ep.data.paired ?? 0) + (ep.data.lastPaired === clusterId ? 0 : 1);
+      ep.data.lastPaired = clusterId;
+    }
+    const clusters = ep.data.clusters ?? 1;
+    const paired = ep.data.paired ?? 0;
+    const linked = pairedBy !== undefined && pairedBy !== e.accountId;
+    let score = 45 + 20 * Math.log2(ratio / threshold) + Math.min(30, 10 * (clusters - 1)) + (linked ? 10 : 0);
+    if (paired === 0) score = (ep.data.unpaired ?? 0) >= this.p.unpairedMinClusters ? score - 15 : 0;
+    if (ep.offer(score)) {
+      ep.variant = this.kind === 'layering' ? undefined : linked ? 'linked_account' : 'single_account';
+      if (this.kind === 'layering') {
+        ep.feature('layers', levels, this.p.minLayers, '>=');
+        ep.feature('stack_size_over_level', total / ref, this.p.layerTotalMultiple, '>=', 'x');
+      } else ep.feature('order_size_over_level', ratio, this.p.sizeMultiple, '>=', 'x');
+      ep.feature('lifetime_ms', e.ts - first, this.p.maxLifetimeMs, '<=', 'ms');
+      ep.feature('opposite_side_interest', pairedBy !== undefined ? 1 : 0, 1, '>=');
+      ep.feature('clusters_in_episode', clusters, 1, '>=');
+      ep.notes.side = side === BUY ? 'buy' : 'sell';
+      ep.notes.pairedBy = pairedBy ?? '';
+      ep.notes.ts = String(e.ts);
+      ep.notes.size = num(total, 8);
+      ep.notes.ref = num(ref, 8);
+      ep.notes.levels = String(levels);
+      ep.book = ctx.books.snapshot(e.market, this.p.bookLevels);
+    }
+    ctx.alerts.commit(ep, e.ts);
+  }
+
+  explain(ep: Episode): string {
+    const n = ep.notes;
+    const acct = ep.key.split('\u0000')[0];
+    const other = n.side === 'buy' ? 'sell' : 'buy';
+    const life = ep.get('lifetime_ms')?.value ?? 0;
+    const clusters = ep.data.clusters ?? 1;
+    const what =
+      this.kind === 'layering'
+        ? `stacked ${n.levels} ${n.side} orders on distinct price levels (${n.size} in total, ${num(ep.get('stack_size_over_level')?.value ?? 0, 1)}× the ${n.ref} mean level size)`
+        : `posted a ${n.side} order of ${n.size} behind the touch (${num(ep.get('order_size_over_level')?.value ?? 0, 1)}× the ${n.ref} mean level size)`;
+    const paired =
+      n.pairedBy === ''
+        ? `no ${other}-side trading by it or a linked account was seen meanwhile, but the pattern repeated`
+        : n.pairedBy === acct
+          ? `meanwhile it traded or quoted at the touch on the ${other} side`
+          : `meanwhile linked account ${n.pairedBy} traded or quoted at the touch on the ${other} side`;
+    return `Account ${acct} ${what} in ${ep.markets.join(', ')} at ${time(Number(n.ts))} and cancelled within ${num(life / 1000, 2)} s; ${paired} (${plural(clusters, 'such cycle')} in this episode).`;
+  }
+}
+
+export const spoofing = defineDetector({
+  name: 'spoofing',
+  typology: 'spoofing',
+  description: 'Large resting orders behind the touch, cancelled within seconds while the account or a linked account trades on the other side.',
+  citation:
+    'Lee, Eom & Park (2013), Microstructure-based manipulation: strategic behavior and performance of spoofing traders, J. Financial Markets 16(2); CEA §4c(a)(5)(C) (Dodd-Frank §747); CFTC v. Sarao (2015); US v. Coscia (7th Cir. 2017); EU MAR Annex I 2(a)',
+  params: spoofingParams,
+  enabledByDefault: true,
+  create: (p) => new SpoofingDetector(p, 'spoofing'),
+});
+
+export const layering = defineDetector({
+  name: 'layering',
+  typology: 'layering',
+  description: 'Orders stacked on several price levels of one side and cancelled together within seconds while the account or a linked account trades on the other side.',
+  citation:
+    'Lee, Eom & Park (2013), J. Financial Markets 16(2); FCA Final Notice, Da Vinci Invest Ltd (2015, layering); US v. Coscia (7th Cir. 2017); EU MAR Annex I 2(a); ESMA MAR Guidelines on layering and spoofing indicators',
+  params: spoofingParams,
+  enabledByDefault: true,
+  create: (p) => new SpoofingDetector(p, 'layering'),
+});
