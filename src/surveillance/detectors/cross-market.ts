@@ -39,12 +39,12 @@ import { num, pct, time } from './format.js';
 export const crossMarketParams = z.object({
   ...baseParams,
   episodeGapMs: z.number().int().positive().default(300_000).describe('an episode closes after this much event time (ms) without a new observation'),
-  minShare: z.number().min(0).max(1).default(0.3).describe('the run’s share of the spot market’s taker notional since it began'),
+  minShare: z.number().min(0).max(1).default(0.25).describe('the run’s share of the spot market’s taker notional since it began'),
   minOrders: z.number().int().positive().default(3).describe('aggressive spot orders in the run'),
-  minOrderVsTrade: z.number().nonnegative().default(4).describe('the run’s average aggressive order notional ≥ this × the spot market’s average trade notional (pushes sweep depth; routine flow trades at the usual size)'),
+  minOrderVsTrade: z.number().nonnegative().default(3).describe('the run’s average aggressive order notional ≥ this × the spot market’s average trade notional (pushes sweep depth; routine flow trades at the usual size)'),
   minRunNotional: z.number().nonnegative().default(0).describe('minimum notional of the spot run (quote currency)'),
-  minMovePct: z.number().nonnegative().default(0.05).describe('spot price move (%) in the push direction since the run began'),
-  k: z.number().nonnegative().default(1).describe('…and at least k × the spot market’s rolling relative volatility'),
+  minMovePct: z.number().default(0.03).describe('spot price move (%) in the push direction since the run began'),
+  k: z.number().nonnegative().default(0.5).describe('…and at least k × the spot market’s rolling relative volatility'),
   minPerpToSpot: z.number().nonnegative().default(0.3).describe('perp position notional ≥ this × the spot run’s notional'),
   minPerpNotional: z.number().nonnegative().default(0).describe('minimum perp position notional'),
   runIdleMs: z.number().int().positive().default(90_000).describe('a spot run ends after this long without an aggressive trade in its direction'),
@@ -255,8 +255,9 @@ class CrossMarketDetector implements Detector {
     const orderVsTrade = avgTrade > 0 ? r.notional / r.orders / avgTrade : Infinity;
     if (!(orderVsTrade >= this.p.minOrderVsTrade)) return;
     const ps = this.pos.peek(`${account}\u0000${perp}`, e.ts);
-    if (ps === undefined) return;
-    const posSize = ps.size;
+    let posSize = ps !== undefined ? ps.size : 0;
+    if (Math.abs(posSize) < 1e-9) posSize = ctx.flow.accountMarket(account, perp)?.position.size ?? 0; // fills seen by the shared order flow
+    if (Math.abs(posSize) < 1e-9) return;
     if (Math.sign(posSize) !== r.dir) return;
     const perpPx = this.price(perp, ctx);
     const perpNotional = Math.abs(posSize) * (perpPx > 0 ? perpPx : +e.price);

@@ -43,8 +43,10 @@ export const markingTheCloseParams = z.object({
   minOrders: z.number().int().positive().default(5).describe('aggressive orders by the account in the window'),
   minDirectionality: z.number().min(0).max(1).default(0.8).describe('|bought − sold| / (bought + sold) of its aggressive notional'),
   minShare: z.number().min(0).max(1).default(0.2).describe('share of the market’s taker notional from its first trade to the close'),
-  minImpactPct: z.number().nonnegative().default(0.03).describe('price move (%) into the close in the account’s direction'),
+  minImpactPct: z.number().default(0.03).describe('price move (%) into the close in the account’s direction'),
   k: z.number().nonnegative().default(0.5).describe('…and at least k × the market’s rolling relative volatility'),
+  dominantShare: z.number().min(0).max(1).default(0.5).describe('an account with at least this share of the taker notional…'),
+  dominantOrders: z.number().int().positive().default(15).describe('…and this many aggressive orders alerts even when the price did not visibly move (deep markets absorb the push), unless it moved against it by more than the impact threshold'),
   minAbnormal: z.number().nonnegative().default(3).describe('window notional vs the account’s average per window-length outside close windows'),
   baselineHalfLifeMs: z.number().int().positive().default(3_600_000).describe('half-life of the account’s outside-window activity rate'),
   fundingHours: z.array(z.number().min(0).max(23)).default([0, 8, 16]).describe('UTC funding hours when the feed gives no nextFundingTime'),
@@ -282,13 +284,14 @@ class MarkingTheCloseDetector implements Detector {
       if (!(r.startPrice > 0 && closePx > 0)) continue;
       const impact = ((closePx - r.startPrice) / r.startPrice) * 100 * dir;
       const thr = Number.isFinite(vol) ? Math.max(this.p.minImpactPct, this.p.k * vol) : this.p.minImpactPct;
-      if (!(impact >= thr)) continue;
+      const dominant = share >= this.p.dominantShare && r.orders >= this.p.dominantOrders && impact > -thr;
+      if (!(impact >= thr) && !dominant) continue;
       const b = this.baselines.get(`${a}\u0000${s.market}`);
       const expected = b !== undefined ? b.rate * Math.pow(0.5, Math.max(0, r.firstTs - b.lastTs) / this.p.baselineHalfLifeMs) * this.p.windowMs : 0;
       const abnormal = expected > 0 ? gross / expected : Infinity;
       if (!(abnormal >= this.p.minAbnormal)) continue;
       const reversal = afterPx > 0 && closePx !== r.startPrice ? (closePx - afterPx) / (closePx - r.startPrice) : NaN;
-      const score = Math.min(100, 50 + 25 * Math.log2(Math.min(share / this.p.minShare, impact / thr, dirn / this.p.minDirectionality * 2)) + (reversal > 0.3 ? 10 : 0));
+      const score = Math.min(100, 50 + 25 * Math.log2(Math.min(share / this.p.minShare, impact >= thr && thr > 0 ? impact / thr : 1, (dirn / this.p.minDirectionality) * 2)) + (reversal > 0.3 ? 10 : 0));
       const key = `${a}\u0000${s.market}\u0000${c.close}`;
       const ep = ctx.alerts.episode(this, key, { id: r.firstId, ts: r.firstTs });
       ctx.alerts.episode(this, key, { id: r.lastId, ts: r.lastTs });
