@@ -13,7 +13,7 @@ import { num, pct, plural, time } from './format.js';
  * distinct accounts buy aggressively. Each market keeps an exponentially decaying baseline
  * (`baselineHalfLifeMs`) of its aggressive buy notional per unit time, of its rush-order rate and of
  * its trade price. The pump is flagged, within the burst, when in the last `burstWindowMs`
- *  - a coordinated rush occurred,
+ *  - at least `minRushes` coordinated rushes occurred (distinct milliseconds),
  *  - aggressive buy notional is at least `volumeMultiple` × the baseline expected over that
  *    window (and at least `minBurstNotional`),
  *  - the price is at least `minJumpPct` above the baseline price (and `jumpSigma` × the baseline's
@@ -28,6 +28,7 @@ export const pumpAndDumpParams = z.object({
   ...baseParams,
   episodeGapMs: z.number().int().positive().default(180_000).describe('an episode closes after this much event time (ms) without another coordinated rush'),
   minRushTakers: z.number().int().min(2).default(2).describe('distinct accounts buying aggressively in the same millisecond for a coordinated rush'),
+  minRushes: z.number().int().positive().default(2).describe('coordinated rushes (distinct milliseconds) within burstWindowMs before the alert opens: one coincidence is not a campaign'),
   burstWindowMs: z.number().int().positive().default(15_000).describe('window of the burst (ms) over which volume and price jump are measured'),
   volumeMultiple: z.number().positive().default(8).describe('burst aggressive-buy notional must reach this multiple of the baseline for the window'),
   minBurstNotional: z.number().nonnegative().default(0).describe('…and at least this quote notional'),
@@ -63,6 +64,8 @@ interface MState {
   recentSum: number;
   lastRush: number;
   rushTakersPending: string[];
+  /** times of coordinated rushes within the burst window */
+  rushTimes: number[];
 }
 
 class PumpAndDumpDetector implements Detector {
@@ -87,7 +90,7 @@ class PumpAndDumpDetector implements Detector {
     if (!(price > 0) || !(size > 0)) return;
     let s = this.m.get(e.market);
     if (s === undefined) {
-      s = { first: e.ts, volSum: 0, volTs: e.ts, pMean: price, pVar: 0, pTs: e.ts, msTs: NaN, msTakers: [], msNotional: 0, recent: [], recentHead: 0, recentSum: 0, lastRush: -Infinity, rushTakersPending: [] };
+      s = { first: e.ts, volSum: 0, volTs: e.ts, pMean: price, pVar: 0, pTs: e.ts, msTs: NaN, msTakers: [], msNotional: 0, recent: [], recentHead: 0, recentSum: 0, lastRush: -Infinity, rushTakersPending: [], rushTimes: [] };
       this.m.set(e.market, s);
     }
     const notional = price * size;
@@ -122,7 +125,9 @@ class PumpAndDumpDetector implements Detector {
       s.msNotional += notional;
       if (s.msTakers.length >= this.p.minRushTakers) {
         rush = true;
+        if (s.lastRush !== e.ts) s.rushTimes.push(e.ts);
         s.lastRush = e.ts;
+        while (s.rushTimes.length > 0 && s.rushTimes[0] <= e.ts - this.p.burstWindowMs) s.rushTimes.shift();
       }
     }
     if (rush) this.check(e, s, ctx, baseRate, baseMean, baseStd);
@@ -147,7 +152,7 @@ class PumpAndDumpDetector implements Detector {
       const jump = baseMean > 0 ? ((price - baseMean) / baseMean) * 100 : 0;
       const relStd = baseMean > 0 ? (baseStd / baseMean) * 100 : 0;
       const jumpThr = Math.max(this.p.minJumpPct, this.p.jumpSigma * relStd);
-      if (ratio < this.p.volumeMultiple || s.recentSum < this.p.minBurstNotional || jump < jumpThr) return;
+      if (s.rushTimes.length < this.p.minRushes || ratio < this.p.volumeMultiple || s.recentSum < this.p.minBurstNotional || jump < jumpThr) return;
       const ep = ctx.alerts.episode(this, e.market, e);
       ep.variant ??= 'pump';
       ep.addMarket(e.market).addTrade(e.tradeId);
@@ -163,6 +168,7 @@ class PumpAndDumpDetector implements Detector {
       const score = 50 + 10 * Math.log2(ratio / this.p.volumeMultiple) + 10 * Math.log2(jump / jumpThr) + 5 * (s.msTakers.length - this.p.minRushTakers);
       if (ep.offer(Math.min(100, score))) {
         ep.feature('coordinated_takers_same_ms', s.msTakers.length, this.p.minRushTakers, '>=');
+        ep.feature('coordinated_rushes_in_window', s.rushTimes.length, this.p.minRushes, '>=');
         ep.feature('burst_buy_volume_ratio', ratio, this.p.volumeMultiple, '>=');
         ep.feature('burst_buy_notional', s.recentSum, this.p.minBurstNotional, '>=', 'quote');
         ep.feature('price_jump_pct', jump, jumpThr, '>=', '%');
