@@ -162,8 +162,8 @@ export class GbdtTrainer {
   private readonly totalBins: number;
   private readonly monotone: Int8Array;
   private readonly rng: ScoringRng;
-  private readonly grad: Float64Array;
-  private readonly hess: Float64Array;
+  /** Gradient and hessian interleaved per row (one cache line per row when rows are scattered). */
+  private readonly gh: Float64Array;
   private readonly rows: Int32Array;
   private readonly tmp: Int32Array;
   private readonly hists: Float64Array[];
@@ -204,8 +204,7 @@ export class GbdtTrainer {
       this.monotone[f] = dir;
     }
     this.rng = new ScoringRng(p.seed);
-    this.grad = new Float64Array(ds.nRows);
-    this.hess = new Float64Array(ds.nRows);
+    this.gh = new Float64Array(2 * ds.nRows);
     this.rows = new Int32Array(ds.nRows);
     this.tmp = new Int32Array(ds.nRows);
     this.rowBins = new Uint8Array(ds.nRows * nf);
@@ -279,18 +278,17 @@ export class GbdtTrainer {
   }
 
   private gradients(margin: Float64Array, y: Float64Array): void {
-    const g = this.grad;
-    const h = this.hess;
+    const gh = this.gh;
     if (this.p.objective === 'binary') {
       for (let i = 0; i < margin.length; i++) {
         const q = 1 / (1 + Math.exp(-margin[i]));
-        g[i] = q - y[i];
-        h[i] = Math.max(q * (1 - q), 1e-16);
+        gh[2 * i] = q - y[i];
+        gh[2 * i + 1] = Math.max(q * (1 - q), 1e-16);
       }
     } else {
       for (let i = 0; i < margin.length; i++) {
-        g[i] = margin[i] - y[i];
-        h[i] = 1;
+        gh[2 * i] = margin[i] - y[i];
+        gh[2 * i + 1] = 1;
       }
     }
   }
@@ -311,8 +309,8 @@ export class GbdtTrainer {
     let g = 0;
     let h = 0;
     for (let i = 0; i < nRoot; i++) {
-      g += this.grad[this.rows[i]];
-      h += this.hess[this.rows[i]];
+      g += this.gh[2 * this.rows[i]];
+      h += this.gh[2 * this.rows[i] + 1];
     }
     const nodes: NodeBuild[] = [];
     const newNode = (value: number, cover: number): number => {
@@ -422,8 +420,7 @@ export class GbdtTrainer {
     const S = this.stride;
     for (let k = 0; k < nu; k++) hist.fill(0, S * off[used[k]], S * off[used[k] + 1]);
     const rows = this.rows;
-    const grad = this.grad;
-    const hess = this.hess;
+    const gh = this.gh;
     const bins = this.rowBins;
     const nf = this.X.nFeatures;
     // Row-major bytes: one gradient load per row, then nf byte lookups in one or two cache lines
@@ -433,8 +430,8 @@ export class GbdtTrainer {
       const identity = this.rowsIdentity && begin === 0;
       for (let i = begin; i < end; i++) {
         const r = identity ? i : rows[i];
-        const g = grad[r];
-        const h = hess[r];
+        const g = gh[2 * r];
+        const h = gh[2 * r + 1];
         const base = r * nf;
         for (let f = 0; f < even; f += 2) {
           const b = (off[f] + bins[base + f]) << 1;
@@ -455,8 +452,8 @@ export class GbdtTrainer {
     if (S === 2) {
       for (let i = begin; i < end; i++) {
         const r = rows[i];
-        const g = grad[r];
-        const h = hess[r];
+        const g = gh[2 * r];
+        const h = gh[2 * r + 1];
         const base = r * nf;
         for (let k = 0; k < nu; k++) {
           const f = used[k];
@@ -472,8 +469,8 @@ export class GbdtTrainer {
       const identity = this.rowsIdentity && begin === 0;
       for (let i = begin; i < end; i++) {
         const r = identity ? i : rows[i];
-        const g = grad[r];
-        const h = hess[r];
+        const g = gh[2 * r];
+        const h = gh[2 * r + 1];
         const base = r * nf;
         for (let f = 0; f < even; f += 2) {
           const b = 3 * (off[f] + bins[base + f]);
@@ -495,8 +492,8 @@ export class GbdtTrainer {
     } else {
       for (let i = begin; i < end; i++) {
         const r = rows[i];
-        const g = grad[r];
-        const h = hess[r];
+        const g = gh[2 * r];
+        const h = gh[2 * r + 1];
         const base = r * nf;
         for (let k = 0; k < nu; k++) {
           const f = used[k];
