@@ -41,7 +41,7 @@ export const collateralAbuseParams = z.object({
   episodeGapMs: z.number().int().positive().default(600_000).describe('an episode closes after this much event time (ms) without a new observation'),
   minRisePct: z.number().default(0).describe('price rise (%) from before the account’s buying run to the higher of its highest fill and the price at the borrow'),
   k: z.number().nonnegative().default(0).describe('…and at least k × the market’s rolling relative volatility at the run’s start'),
-  minBuyShare: z.number().min(0).max(1).default(0.3).describe('account’s share of the market’s taker-buy notional during its run'),
+  minBuyShare: z.number().min(0).max(1).default(0.1).describe('account’s share of the market’s taker-buy notional during its run'),
   minNetBuyRatio: z.number().min(0).max(1).default(0.8).describe('account’s aggressive buys / (buys + sells) in the run'),
   minBuys: z.number().int().positive().default(3).describe('aggressive buys in the run'),
   minTouchMultiple: z.number().nonnegative().default(2).describe('the run’s buy notional must be at least this multiple of the best-ask level’s notional at its start (it consumed real depth)'),

@@ -46,6 +46,7 @@ export const fatFingerParams = z.object({
   sizeQuantile: z.number().min(0.5).max(1).default(0.99).describe('quantile of the account’s past order sizes in the market'),
   sizeMultiple: z.number().positive().default(10).describe('size must exceed this multiple of that quantile'),
   minHistory: z.number().int().positive().default(30).describe('orders in the account’s history before the size test applies'),
+  minAccountHistory: z.number().int().positive().default(10).describe('with fewer than minHistory orders in the market, the size test uses the notional of the account’s orders across the partition’s markets once it has this many'),
   devQuantile: z.number().min(0.5).max(1).default(0.99).describe('quantile of the account’s past limit-price deviations from the reference in the market'),
   devMultiple: z.number().positive().default(2).describe('a price deviation must also exceed this multiple of that quantile (accounts that routinely quote far away, e.g. market makers’ deep ladders, do not alert)'),
   minDevHistory: z.number().int().positive().default(20).describe('limit orders in the account’s history before the deviation-history test applies'),
@@ -126,15 +127,32 @@ class FatFingerDetector implements Detector {
     let size = NaN;
     let sizeQ = NaN;
     let histN = 0;
+    let sizeBasis = 'market';
     if (e.size !== undefined) {
       size = +e.size;
       const q = h.size;
       histN = q.count;
+      let all = byMarket.get('\u0000all');
+      if (all === undefined) byMarket.set('\u0000all', (all = { size: new P2Quantile(this.p.sizeQuantile), dev: new P2Quantile(this.p.devQuantile) }));
+      const px = e.price !== undefined ? +e.price : ctx.books.touch(e.market).mid;
+      const notional = px > 0 ? size * px : NaN;
       if (histN >= this.p.minHistory) {
         sizeQ = q.value();
         if (sizeQ > 0 && size > this.p.sizeMultiple * sizeQ) sizeScore = score(size / (this.p.sizeMultiple * sizeQ));
+      } else if (all.size.count >= this.p.minAccountHistory && notional > 0) {
+        // little history in this market: compare the order's notional with the account's usual notional
+        const nq = all.size.value();
+        if (nq > 0) {
+          sizeBasis = 'account';
+          histN = all.size.count;
+          sizeQ = (nq / notional) * size; // the size at the account's usual notional
+          if (size > this.p.sizeMultiple * sizeQ) sizeScore = score(size / (this.p.sizeMultiple * sizeQ));
+        }
       }
-      if (e.type === 'order.placed') q.add(e.ts, size);
+      if (e.type === 'order.placed') {
+        q.add(e.ts, size);
+        if (notional > 0) all.size.add(e.ts, notional);
+      }
     }
     if (priceScore === 0 && sizeScore === 0) return;
     const ep = ctx.alerts.episode(this, `${e.accountId}\u0000${e.market}`, e);
@@ -159,7 +177,8 @@ class FatFingerDetector implements Detector {
       if (Number.isFinite(sizeQ)) {
         ep.feature('size_multiple_of_history_quantile', size / sizeQ, this.p.sizeMultiple, '>', 'x');
         ep.feature('order_size', size, this.p.sizeMultiple * sizeQ, '>');
-        ep.feature('history_orders', histN, this.p.minHistory, '>=');
+        ep.feature('history_orders', histN, sizeBasis === 'market' ? this.p.minHistory : this.p.minAccountHistory, '>=');
+        ep.notes.sizeBasis = sizeBasis;
       }
       ep.book = ctx.books.snapshot(e.market, this.p.bookLevels);
     }
