@@ -99,8 +99,8 @@ describe('marking_the_close detector', () => {
   });
 });
 
-async function e2e(seed: number, sim: SimConfigInput): Promise<TypologyMetrics> {
-  const { engine, col } = engineFor();
+async function e2e(seed: number, sim: SimConfigInput, params: Record<string, unknown> = {}): Promise<TypologyMetrics> {
+  const { engine, col } = engineFor(params);
   const only = Object.fromEntries(TYPOLOGIES.map((t) => [t, { intensity: t === TYP ? 1 : 0 }]));
   const r = simulate({ seed, ...sim, abuse: { ...(sim.abuse ?? {}), typologies: only } } as SimConfigInput, (e) => engine.onEvent(e));
   await engine.finish();
@@ -116,7 +116,9 @@ describe('marking_the_close on a simulator run', () => {
       trafficScale: 0.5,
       population: { retail: 1500, savers: 150, borrowers: 60, algos: 30, momentum: 20, signupsPerHour: 20 },
       abuse: { intensity: 8, warmupMs: 180_000, guardMs: 30_000 },
-    } as SimConfigInput);
+    } as SimConfigInput,
+    // the venue's settlement interval is configuration (the detector also learns it from settlement events)
+    { settlementMinutes: 10 });
     expect(m.labels).toBeGreaterThanOrEqual(3);
     expect(m.f1).toBeGreaterThanOrEqual(0.9);
   }, 180_000);
