@@ -1,4 +1,5 @@
-import { DirectedGraph, UndirectedGraph } from 'graphology';
+import { DirectedGraph, MultiGraph, UndirectedGraph } from 'graphology';
+import { csrView, csrViewPublic } from '../src/graph/graph-csr.js';
 import { describe, expect, it } from 'vitest';
 import { buildCsr, connectedComponents, pageRank, stronglyConnectedComponents } from '../src/graph/csr.js';
 import { EntityGraphBuilder } from '../src/graph/entity-graph.js';
@@ -42,6 +43,29 @@ describe('CSR kernels on hand-made graphs', () => {
     expect(p[1]).toBeCloseTo(p[3], 12);
     expect(p[2]).toBeLessThan(p[1]);
     expect(p.reduce((s, x) => s + x, 0)).toBeCloseTo(1, 9);
+  });
+});
+
+describe('CSR layout of graphology graphs', () => {
+  it('the fast layout equals the public-API layout on a mixed multigraph, and its index outlives a newer view', () => {
+    const g = new MultiGraph();
+    for (const k of ['a', 'b', 'c', 'd']) g.addNode(k);
+    g.addDirectedEdge('a', 'b', { weight: 2 });
+    g.addDirectedEdge('a', 'b', { weight: 3 });
+    g.addUndirectedEdge('b', 'c', { weight: 5 });
+    g.addUndirectedEdge('d', 'd');
+    g.addDirectedEdge('c', 'a');
+    const fast = csrView(g, { keys: true });
+    const slow = csrViewPublic(g, { keys: true });
+    expect(fast.nodes).toEqual(slow.nodes);
+    expect([...fast.csr.offsets]).toEqual([...slow.csr.offsets]);
+    expect([...fast.csr.targets]).toEqual([...slow.csr.targets]);
+    expect([...fast.csr.weights]).toEqual([...slow.csr.weights]);
+    expect(fast.edgeKeys).toEqual(slow.edgeKeys);
+    const filtered = csrView(g, { filter: (a) => a.weight !== 3 });
+    expect(filtered.csr.targets.length).toBe(slow.csr.targets.length - 1);
+    expect(fast.index.get('c')).toBe(2);
+    expect(fast.index.get('zz')).toBeUndefined();
   });
 });
 

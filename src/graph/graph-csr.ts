@@ -24,8 +24,105 @@ export interface CsrViewOptions<E extends Attributes = Attributes> {
   keys?: boolean;
 }
 
-/** Lays a graphology graph out as CSR (one pass over the edges). Parallel edges stay separate slots. */
+interface NodeData {
+  key: string;
+  __csr?: number;
+  __csrGen?: number;
+}
+interface EdgeData<E> {
+  key: string;
+  attributes: E;
+  undirected: boolean;
+  source: NodeData;
+  target: NodeData;
+}
+let generation = 0;
+
+/**
+ * Lays a graphology graph out as CSR (one pass over the edges). Parallel edges stay separate slots.
+ *
+ * With graphology's own node and edge stores available (0.26, pinned), dense ids are stamped on its
+ * node records and read back off each edge record: no key hashing per edge, about four times faster
+ * than going through the public iteration API, which remains the fallback.
+ */
 export function csrView<N extends Attributes, E extends Attributes>(graph: AbstractGraph<N, E>, opts: CsrViewOptions<E> = {}): CsrView {
+  const internals = graph as unknown as { _nodes?: unknown; _edges?: unknown };
+  if (!(internals._nodes instanceof Map) || !(internals._edges instanceof Map)) return csrViewPublic(graph, opts);
+  const nodeStore = internals._nodes as Map<string, NodeData>;
+  const edgeStore = internals._edges as Map<string, EdgeData<E>>;
+  const gen = ++generation;
+  const nodes: string[] = new Array(nodeStore.size);
+  let i = 0;
+  for (const nd of nodeStore.values()) {
+    nd.__csr = i;
+    nd.__csrGen = gen;
+    nodes[i++] = nd.key;
+  }
+  const m = edgeStore.size;
+  const weight = opts.weight === undefined ? 'weight' : opts.weight;
+  const allUndirected = opts.undirected ?? graph.type === 'undirected';
+  let src = new Int32Array(m);
+  let dst = new Int32Array(m);
+  let w = new Float64Array(m);
+  const edgeKeys: string[] | undefined = opts.keys ? [] : undefined;
+  const extra: number[] = [];
+  let k = 0;
+  for (const ed of edgeStore.values()) {
+    const attrs = ed.attributes;
+    if (opts.filter && !opts.filter(attrs, ed.key, ed.source.key, ed.target.key)) continue;
+    let value = 1;
+    if (typeof weight === 'function') value = weight(attrs, ed.key);
+    else if (typeof weight === 'string') {
+      const v = attrs[weight];
+      value = typeof v === 'number' ? v : 1;
+    }
+    const si = ed.source.__csr!;
+    const ti = ed.target.__csr!;
+    src[k] = si;
+    dst[k] = ti;
+    w[k] = value;
+    edgeKeys?.push(ed.key);
+    if (ed.undirected && !allUndirected && si !== ti) extra.push(k);
+    k++;
+  }
+  if (extra.length) {
+    const total = k + extra.length;
+    const s2 = new Int32Array(total);
+    const d2 = new Int32Array(total);
+    const w2 = new Float64Array(total);
+    s2.set(src.subarray(0, k));
+    d2.set(dst.subarray(0, k));
+    w2.set(w.subarray(0, k));
+    extra.forEach((e, j) => {
+      s2[k + j] = dst[e];
+      d2[k + j] = src[e];
+      w2[k + j] = w[e];
+      edgeKeys?.push(edgeKeys[e]);
+    });
+    src = s2;
+    dst = d2;
+    w = w2;
+    k = total;
+  }
+  const csr = buildCsr(nodes.length, src.subarray(0, k), dst.subarray(0, k), w.subarray(0, k), { undirected: allUndirected });
+  let fallback: Map<string, number> | null = null;
+  const index = {
+    get(key: string): number | undefined {
+      const nd = nodeStore.get(key);
+      if (nd && nd.__csrGen === gen) return nd.__csr;
+      // A newer view re-stamped the records (or the node is new): answer from this view's own snapshot.
+      if (!fallback) {
+        fallback = new Map();
+        nodes.forEach((n, j) => fallback!.set(n, j));
+      }
+      return fallback.get(key);
+    },
+  };
+  return { csr, nodes, index, edgeKeys };
+}
+
+/** The same layout through graphology's public API only. */
+export function csrViewPublic<N extends Attributes, E extends Attributes>(graph: AbstractGraph<N, E>, opts: CsrViewOptions<E> = {}): CsrView {
   const nodes = graph.nodes();
   const index = new Map<string, number>();
   for (let i = 0; i < nodes.length; i++) index.set(nodes[i], i);

@@ -57,13 +57,13 @@ export function accountFeatures(graph: EntityGraph, opts: AccountFeatureOptions 
   const now = opts.now ?? graph.getAttribute('watermark') ?? 0;
   const clusters = opts.clusters ?? linkedClusters(graph, opts.clusterOptions);
   const flagged = (opts.flagged ?? []).filter((k) => graph.hasNode(k));
-  let ppr: Map<string, number> | null = null;
+  let ppr: { score(node: string): number } | null = null;
   let dist: Int32Array | null = null;
   let parent: Int32Array | null = null;
   let view: CsrView | null = null;
   if (flagged.length) {
     view = csrView(graph, { weight: (a) => 1 + Math.log(Math.max(1, a.count)), undirected: true });
-    ppr = riskPropagation(graph, flagged, { view, top: 0 }).scores;
+    ppr = riskPropagation(graph, flagged, { view, top: 0 });
     const idx = flagged.map((k) => view!.index.get(k)!);
     ({ dist, parent } = bfsDistances(view.csr, idx, opts.maxHops ?? 6));
   }
@@ -131,7 +131,7 @@ export function accountFeatures(graph: EntityGraph, opts: AccountFeatureOptions 
     f.sharedAddressAccounts = sharedAddr.size;
     f.tradeCounterparties = tradeCp.size;
     if (ppr && view && dist && parent) {
-      f.pprScore = ppr.get(acc) ?? 0;
+      f.pprScore = ppr.score(acc);
       f.pprLift = f.pprScore * n;
       const i = view.index.get(acc)!;
       f.hopsToFlagged = dist[i];

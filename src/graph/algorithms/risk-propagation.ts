@@ -1,5 +1,5 @@
 import type { AbstractGraph, Attributes } from 'graphology-types';
-import { bfsDistances, pageRank, type Csr } from '../csr.js';
+import { bfsDistances, pageRank } from '../csr.js';
 import { csrView, type CsrView, type EdgeWeight } from '../graph-csr.js';
 import type { EntityEdgeAttributes, EntityEdgeType, EntityGraph } from '../entity-graph.js';
 
@@ -86,7 +86,13 @@ export interface RiskScore {
 }
 
 export interface RiskPropagationResult {
-  scores: Map<string, number>;
+  /** Scores by node key (built on first access; prefer `score()` on large graphs). */
+  readonly scores: Map<string, number>;
+  /** Score of one node (0 when unknown). */
+  score(node: string): number;
+  /** Scores by dense id, in `view.nodes` order. */
+  vector: Float64Array;
+  view: CsrView;
   ranking: RiskScore[];
   iterations: number;
   converged: boolean;
@@ -105,33 +111,78 @@ export function riskPropagation(graph: EntityGraph, seeds: readonly string[] | R
       filter: types ? (a) => types.has(a.type) : undefined,
       undirected: opts.undirected ?? true,
     });
-  const r = personalizedPageRank(graph, seeds, { ...opts, view });
+  const p = seedVector(view, seeds);
+  const r = pageRank(view.csr, p, { alpha: opts.alpha, tolerance: opts.tolerance, maxIterations: opts.maxIterations });
+  const x = r.scores;
   const n = view.nodes.length;
   const seedIdx: number[] = [];
-  const seedKeys = Array.isArray(seeds) ? (seeds as string[]) : seeds instanceof Map ? [...seeds.keys()] : Object.keys(seeds);
-  for (const s of seedKeys) {
-    const i = view.index.get(s);
-    if (i !== undefined) seedIdx.push(i);
-  }
+  for (let i = 0; i < n; i++) if (p[i] > 0) seedIdx.push(i);
   let bfs: { dist: Int32Array; parent: Int32Array } | null = null;
-  const distances = (): { dist: Int32Array; parent: Int32Array } => (bfs ??= bfsDistances(view.csr as Csr, seedIdx));
-  const kind = opts.kind === undefined ? 'account' : opts.kind;
-  const explain = (node: string): RiskScore | null => {
-    const i = view.index.get(node);
-    if (i === undefined) return null;
+  const distances = (): { dist: Int32Array; parent: Int32Array } => (bfs ??= bfsDistances(view.csr, seedIdx));
+  const explainIndex = (i: number): RiskScore => {
     const { dist, parent } = distances();
     const path: string[] = [];
     if (dist[i] >= 0) for (let u = i; u >= 0; u = parent[u]) path.push(view.nodes[u]);
-    const score = r.scores.get(node) ?? 0;
-    return { node, score, lift: score * n, hops: dist[i], path };
+    return { node: view.nodes[i], score: x[i], lift: x[i] * n, hops: dist[i], path };
   };
-  const candidates: [string, number][] = [];
-  for (const [k, s] of r.scores) {
-    if (s <= 0) continue;
-    if (kind && !k.startsWith(kind + ':')) continue;
-    candidates.push([k, s]);
+  const kind = opts.kind === undefined ? 'account' : opts.kind;
+  const prefix = kind ? `${kind}:` : null;
+  const top = opts.top ?? 100;
+  // Top-k by score (ties by key) with a bounded heap: no sort of every node.
+  const heap: number[] = [];
+  const worse = (a: number, b: number): boolean => x[a] < x[b] || (x[a] === x[b] && view.nodes[a] > view.nodes[b]);
+  const siftDown = (k: number): void => {
+    for (;;) {
+      const l = 2 * k + 1;
+      const rr = l + 1;
+      let m = k;
+      if (l < heap.length && worse(heap[l], heap[m])) m = l;
+      if (rr < heap.length && worse(heap[rr], heap[m])) m = rr;
+      if (m === k) return;
+      [heap[k], heap[m]] = [heap[m], heap[k]];
+      k = m;
+    }
+  };
+  if (top > 0) {
+    for (let i = 0; i < n; i++) {
+      if (x[i] <= 0) continue;
+      if (prefix && !view.nodes[i].startsWith(prefix)) continue;
+      if (heap.length < top) {
+        heap.push(i);
+        for (let k = heap.length - 1; k > 0; ) {
+          const parent = (k - 1) >> 1;
+          if (!worse(heap[k], heap[parent])) break;
+          [heap[k], heap[parent]] = [heap[parent], heap[k]];
+          k = parent;
+        }
+      } else if (worse(heap[0], i)) {
+        heap[0] = i;
+        siftDown(0);
+      }
+    }
   }
-  candidates.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-  const ranking = candidates.slice(0, opts.top ?? 100).map(([k]) => explain(k)!);
-  return { scores: r.scores, ranking, iterations: r.iterations, converged: r.converged, explain };
+  const ranking = heap.sort((a, b) => x[b] - x[a] || (view.nodes[a] < view.nodes[b] ? -1 : 1)).map(explainIndex);
+  let map: Map<string, number> | null = null;
+  return {
+    get scores(): Map<string, number> {
+      if (!map) {
+        map = new Map();
+        for (let i = 0; i < n; i++) map.set(view.nodes[i], x[i]);
+      }
+      return map;
+    },
+    score(node: string): number {
+      const i = view.index.get(node);
+      return i === undefined ? 0 : x[i];
+    },
+    vector: x,
+    view,
+    ranking,
+    iterations: r.iterations,
+    converged: r.converged,
+    explain(node: string): RiskScore | null {
+      const i = view.index.get(node);
+      return i === undefined ? null : explainIndex(i);
+    },
+  };
 }
