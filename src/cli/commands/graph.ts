@@ -185,12 +185,13 @@ function exposureCmd(): Command {
     .requiredOption('--address <address>', 'the address to screen')
     .option('--labels <dir>', 'directory of ofac-sanctioned-*.json lists')
     .option('--tags <file>', 'user tag list (CSV or NDJSON; repeatable)', collect, [])
-    .requiredOption('--transfers <file>', 'chain transfers (CSV or NDJSON; repeatable)', collect, [])
+    .option('--transfers <file>', 'chain transfers (CSV or NDJSON, plain or .gz; repeatable; required)', collect, [])
     .option('--hops <n>', 'longest path considered', int, 3)
     .addOption(new Option('--model <model>', 'taint model').choices([...TAINT_MODELS]).default('haircut'))
     .addOption(new Option('--direction <dir>', 'incoming (deposit: where funds came from) or outgoing (withdrawal: where they go)').choices(['incoming', 'outgoing']).default('incoming'))
     .option('--json', 'print JSON')
     .action(async (o) => {
+      if (!o.transfers.length) throw new Error('graph exposure needs --transfers FILE (chain transfers, CSV or NDJSON)');
       const { labels, graph, notes } = await chainContext(o);
       const index = new ScreeningIndex(graph, labels, { hops: o.hops });
       const screening = index.screen(o.address, o.direction as Direction);
