@@ -25,7 +25,8 @@ import { num, plural, time } from './format.js';
  *
  * Either needs *opposite-side interest* while the orders rested: an execution or a placement at or
  * through the touch on the other side, by the account or a linked account, between the cluster's
- * first placement and its cancellation. Without it a cluster counts only as `unpaired` and an alert
+ * first placement and its cancellation, that is *new*: none in the `quietMs` before (a market maker
+ * quotes both sides all along; a spoofer's trade follows its display). Without it a cluster counts only as `unpaired` and an alert
  * needs `unpairedMinClusters` of them in the episode (a large fleeting order that repeats — the
  * trading leg may sit in an account the surveillance does not know is linked).
  *
@@ -58,6 +59,8 @@ export const spoofingParams = z.object({
   ownSizeMultiple: z.number().positive().default(3).describe('an order must also be at least this multiple of the account’s own median order size in the market (when it has minHistory orders there)'),
   minHistory: z.number().int().positive().default(20).describe('orders the account needs in the market before its own median size is used'),
   warmupMs: z.number().int().nonnegative().default(120_000).describe('no alerts until the market has been observed this long (book and account baselines)'),
+  quietMs: z.number().int().nonnegative().default(10_000).describe('opposite-side interest counts only if the account had none in this long before the orders were placed (a market maker quoting both sides all along is not trading against its own display)'),
+  minFleetingShare: z.number().min(0).max(1).default(0.05).describe('the episode’s fleeting orders as a share of all the account’s orders in the market (market makers post thousands of ordinary orders)'),
   unpairedMinClusters: z.number().int().positive().default(3).describe('clusters without opposite-side interest needed for an alert'),
   accountIdleMs: z.number().int().positive().default(3_600_000).describe('forget an account × market after this much inactivity'),
   maxAccounts: z.number().int().positive().default(500_000).describe('cap on tracked account × market states (memory bound)'),
@@ -66,6 +69,7 @@ export const spoofingParams = z.object({
 });
 export type SpoofingParams = z.output<typeof spoofingParams>;
 
+const ACTS = 16;
 const BUY = 0;
 const SELL = 1;
 
@@ -94,10 +98,33 @@ class AcctState {
   readonly live = new Map<string, Cand>();
   /** Last opposite-side interest per side (execution or order at/through the touch). */
   readonly lastAct = [-Infinity, -Infinity];
+  /** Recent opposite-side interest times per side (ring of ACTS). */
+  readonly acts: [Float64Array, Float64Array] = [new Float64Array(ACTS).fill(-Infinity), new Float64Array(ACTS).fill(-Infinity)];
+  readonly actHead = [0, 0];
   /** Recently cancelled fleeting orders per side (short). */
   readonly recent: [Fleeting[], Fleeting[]] = [[], []];
   /** The account's own usual order size here (P² median of its limit orders). */
   readonly sizes = new P2Quantile(0.5);
+}
+
+function record(st: AcctState, side: number, ts: number): void {
+  if (ts > st.lastAct[side]) st.lastAct[side] = ts;
+  const h = st.actHead[side];
+  st.acts[side][h] = ts;
+  st.actHead[side] = (h + 1) % ACTS;
+}
+
+/** Interest on `side` after `from` that was new: none in [from − quietMs, from) (and the ring reaches back that far). */
+function newInterest(st: AcctState, side: number, from: number, quietMs: number): boolean {
+  if (!(st.lastAct[side] >= from)) return false;
+  const ring = st.acts[side];
+  let oldest = Infinity;
+  for (let i = 0; i < ACTS; i++) {
+    const t = ring[i];
+    if (t < oldest) oldest = t;
+    if (t < from && t >= from - quietMs) return false;
+  }
+  return oldest < from;
 }
 
 function newState(): AcctState {
@@ -153,7 +180,7 @@ class SpoofingDetector implements Detector {
 
   private mark(account: string, market: string, side: number, ts: number): void {
     const st = this.state.get(`${account}\u0000${market}`, ts);
-    if (ts > st.lastAct[side]) st.lastAct[side] = ts;
+    record(st, side, ts);
   }
 
   private onPlaced(e: EventOf<'order.placed'>, ctx: DetectorContext): void {
@@ -168,7 +195,7 @@ class SpoofingDetector implements Detector {
     const st = this.state.get(`${e.accountId}\u0000${e.market}`, e.ts);
     // Interest at or through the touch counts as trading on this side.
     const atTouch = marketable || (side === BUY ? px >= bid : px <= ask);
-    if (atTouch && e.ts > st.lastAct[side]) st.lastAct[side] = e.ts;
+    if (atTouch) record(st, side, e.ts);
     const size = +e.size;
     const own = st.sizes.count >= this.p.minHistory ? st.sizes.value() : NaN;
     st.sizes.add(e.ts, size);
@@ -245,11 +272,11 @@ class SpoofingDetector implements Detector {
     // Opposite-side interest while the orders rested: own or linked.
     const opp = 1 - side;
     let pairedBy: string | undefined;
-    if (st.lastAct[opp] >= first) pairedBy = e.accountId;
+    if (newInterest(st, opp, first, this.p.quietMs)) pairedBy = e.accountId;
     else {
       for (const other of ctx.links.linked(e.accountId)) {
         const os = this.state.peek(`${other}\u0000${e.market}`, e.ts);
-        if (os !== undefined && os.lastAct[opp] >= first) {
+        if (os !== undefined && newInterest(os, opp, first, this.p.quietMs)) {
           pairedBy = other;
           break;
         }
@@ -276,6 +303,11 @@ class SpoofingDetector implements Detector {
     const linked = pairedBy !== undefined && pairedBy !== e.accountId;
     let score = 45 + 20 * Math.log2(ratio / threshold) + Math.min(30, 10 * (clusters - 1)) + (linked ? 10 : 0);
     if (paired === 0) score = (ep.data.unpaired ?? 0) >= this.p.unpairedMinClusters ? score - 15 : 0;
+    // Share of the account's orders here that were such fleeting displays: high for a spoofer, tiny
+    // for a market maker whose occasional large requote happens to look alike.
+    const placed = ctx.flow.accountMarket(e.accountId, e.market)?.placed ?? 0;
+    const fleetingShare = placed > 0 ? Math.min(1, ep.orderCount / placed) : 1;
+    if (fleetingShare < this.p.minFleetingShare) score = 0;
     if (ep.offer(score)) {
       ep.variant = this.kind === 'layering' ? undefined : linked ? 'linked_account' : 'single_account';
       if (this.kind === 'layering') {
@@ -285,6 +317,7 @@ class SpoofingDetector implements Detector {
       ep.feature('lifetime_ms', e.ts - first, this.p.maxLifetimeMs, '<=', 'ms');
       ep.feature('opposite_side_interest', pairedBy !== undefined ? 1 : 0, 1, '>=');
       ep.feature('clusters_in_episode', clusters, 1, '>=');
+      ep.feature('fleeting_share_of_orders', fleetingShare, this.p.minFleetingShare, '>=');
       ep.notes.side = side === BUY ? 'buy' : 'sell';
       ep.notes.pairedBy = pairedBy ?? '';
       ep.notes.ts = String(e.ts);
