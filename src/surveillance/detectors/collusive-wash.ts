@@ -32,7 +32,7 @@ export const collusiveWashParams = z.object({
   minEdgeTrades: z.number().int().positive().default(2).describe('a pair of accounts needs this many trades with each other (either direction) in the window to enter the graph'),
   minPairShare: z.number().min(0).max(1).default(0.2).describe('a pair enters the graph only if its volume (both directions) is at least this share of each side’s window volume'),
   minConcentration: z.number().min(0).max(1).default(0.85).describe('every member must do at least this share of its window volume in the market inside the ring'),
-  minSizeMatch: z.number().min(0).max(1).default(0).describe('share of the ring volume each side bought and sold back in identical sizes (trade-by-trade volume matching; third parties taking part of an order break it, so it is evidence only by default)'),
+  minSizeMatch: z.number().min(0).max(1).default(0.6).describe('share of the ring volume each side bought and sold back in identical sizes (trade-by-trade volume matching; separates rings from groups of market makers trading mostly with each other)'),
   minTrades: z.number().int().positive().default(4).describe('trades inside the component before it can be a ring'),
   minNotional: z.number().nonnegative().default(0).describe('quote notional inside the component before it can be a ring'),
   maxMembers: z.number().int().min(2).default(8).describe('largest ring considered (larger components are peeled)'),
