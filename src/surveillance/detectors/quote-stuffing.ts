@@ -188,7 +188,9 @@ class QuoteStuffingDetector implements Detector {
     // Baselines.
     st.baseline.advance(t);
     const warm = t - ms.firstTs >= this.p.baselineWarmupMs;
-    const base = st.baseline.rate();
+    // Bias-corrected: the decayed counter only covers the time the market has been observed.
+    const observed = Math.max(1, t - ms.firstTs);
+    const base = st.baseline.rate() / (1 - Math.exp((-observed * Math.LN2) / this.p.baselineHalfLifeMs));
     const k = warm ? 1 : 2;
     const activeAccounts = ms.active;
     ms.messages.advance(t);
