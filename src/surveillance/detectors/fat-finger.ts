@@ -46,7 +46,8 @@ export const fatFingerParams = z.object({
   sizeQuantile: z.number().min(0.5).max(1).default(0.99).describe('quantile of the account’s past order sizes in the market'),
   sizeMultiple: z.number().positive().default(10).describe('size must exceed this multiple of that quantile'),
   minHistory: z.number().int().positive().default(30).describe('orders in the account’s history before the size test applies'),
-  minAccountHistory: z.number().int().positive().default(10).describe('with fewer than minHistory orders in the market, the size test uses the notional of the account’s orders across the partition’s markets once it has this many'),
+  minAccountHistory: z.number().int().positive().default(10).describe('with fewer than minHistory orders in the market, the size test uses the notional of the account’s orders across the markets of the same underlying (ctx.partitionKey) once it has this many'),
+  marketSizeMultiple: z.number().positive().default(5).describe('an account with too little history alerts on size when its order notional exceeds this multiple of the market’s sizeQuantile order notional (all accounts)'),
   devQuantile: z.number().min(0.5).max(1).default(0.99).describe('quantile of the account’s past limit-price deviations from the reference in the market'),
   devMultiple: z.number().positive().default(2).describe('a price deviation must also exceed this multiple of that quantile (accounts that routinely quote far away, e.g. market makers’ deep ladders, do not alert)'),
   minDevHistory: z.number().int().positive().default(20).describe('limit orders in the account’s history before the deviation-history test applies'),
@@ -81,6 +82,8 @@ class FatFingerDetector implements Detector {
   private refKind = '';
   private marketable = false;
   private samples = 0;
+  /** market -> P² quantile of order notionals (all accounts) */
+  private readonly marketSizes = new Map<string, P2Quantile>();
 
   constructor(private readonly p: FatFingerParams) {
     this.policy = policyFrom(p);
@@ -132,24 +135,43 @@ class FatFingerDetector implements Detector {
       size = +e.size;
       const q = h.size;
       histN = q.count;
-      let all = byMarket.get('\u0000all');
-      if (all === undefined) byMarket.set('\u0000all', (all = { size: new P2Quantile(this.p.sizeQuantile), dev: new P2Quantile(this.p.devQuantile) }));
+      // Across the markets of one underlying only (ctx.partitionKey): an "all markets" history would
+      // differ between --workers 1 and N, whose partitions each see a subset of the markets.
+      const groupKey = `\u0000${ctx.partitionKey(e.market)}`;
+      let all = byMarket.get(groupKey);
+      if (all === undefined) byMarket.set(groupKey, (all = { size: new P2Quantile(this.p.sizeQuantile), dev: new P2Quantile(this.p.devQuantile) }));
       const px = e.price !== undefined ? +e.price : ctx.books.touch(e.market).mid;
       const notional = px > 0 ? size * px : NaN;
       if (histN >= this.p.minHistory) {
         sizeQ = q.value();
         if (sizeQ > 0 && size > this.p.sizeMultiple * sizeQ) sizeScore = score(size / (this.p.sizeMultiple * sizeQ));
+      } else if (all.size.count < this.p.minAccountHistory && notional > 0) {
+        const mq = this.marketSizes.get(e.market);
+        if (mq !== undefined && mq.count >= 200) {
+          const v = mq.value();
+          if (v > 0) {
+            sizeBasis = 'market';
+            histN = mq.count;
+            sizeQ = (v / notional) * size;
+            if (size > this.p.marketSizeMultiple * sizeQ) sizeScore = score(size / (this.p.marketSizeMultiple * sizeQ));
+          }
+        }
       } else if (all.size.count >= this.p.minAccountHistory && notional > 0) {
         // little history in this market: compare the order's notional with the account's usual notional
         const nq = all.size.value();
         if (nq > 0) {
           sizeBasis = 'account';
           histN = all.size.count;
-          sizeQ = (nq / notional) * size; // the size at the account's usual notional
+          sizeQ = (nq / notional) * size * 1.5; // the size at the account's usual notional, ×1.5: notionals across markets vary more
           if (size > this.p.sizeMultiple * sizeQ) sizeScore = score(size / (this.p.sizeMultiple * sizeQ));
         }
       }
       if (e.type === 'order.placed') {
+        if (notional > 0) {
+          let mq = this.marketSizes.get(e.market);
+          if (mq === undefined) this.marketSizes.set(e.market, (mq = new P2Quantile(this.p.sizeQuantile)));
+          mq.add(e.ts, notional);
+        }
         q.add(e.ts, size);
         if (notional > 0) all.size.add(e.ts, notional);
       }
