@@ -17,8 +17,6 @@ interface Level {
   key: number;
   price: string;
   size: string;
-  /** False once removed: the level is then only a tombstone in the price map. */
-  live: boolean;
 }
 
 /** Fast check for an unsigned decimal string ("0", "61837.63000000", "0.001"); no exponent, no sign. */
@@ -65,20 +63,18 @@ export function checkLevels(v: unknown, field: string): PriceLevel[] | string {
   return out;
 }
 
-/** Levels per chunk before it splits; small enough that shifts stay cheap, large enough for few chunks. */
-const CHUNK = 32;
+/** Levels per chunk before it splits; small enough that splices stay cheap, large enough for few chunks. */
+const CHUNK = 64;
 
 /**
- * One side as a two-level sorted structure: chunks of at most 2×CHUNK live levels, ordered by key,
- * best last. A Map from the price string finds a level without parsing. Removed levels stay in the
- * Map as tombstones (real books flicker: the same prices come and go), so a level that returns costs
- * no allocation and no Map churn; tombstones are swept once they outnumber the live levels.
+ * One side as a two-level sorted structure: chunks of at most 2×CHUNK levels, ordered by key, best
+ * last. Finding a level is a binary search over chunks then within one; inserts and removals only
+ * splice one small chunk, so deep books (thousands of levels) stay fast.
  */
 class Side {
   private chunks: Level[][] = [];
   private readonly byPrice = new Map<string, Level>();
   private n = 0;
-  private dead = 0;
   constructor(private readonly sign: 1 | -1) {}
 
   get count(): number {
@@ -89,27 +85,40 @@ class Side {
     this.chunks = [];
     this.byPrice.clear();
     this.n = 0;
-    this.dead = 0;
   }
 
   /** Sets a level; a zero size removes it. */
   set(price: string, size: string): void {
     const zero = isZeroDecimal(size);
-    const lv = this.byPrice.get(price);
-    if (lv !== undefined) {
-      if (lv.live) {
-        if (zero) this.unlink(lv);
-        else lv.size = size;
-      } else if (!zero) {
-        lv.size = size;
-        this.link(lv);
-      } else if (this.n > 0) {
-        this.link(lv, true); // removes a live level of the same value spelled differently, if any
+    const existing = this.byPrice.get(price);
+    if (existing !== undefined) {
+      if (zero) this.remove(existing);
+      else existing.size = size;
+      return;
+    }
+    const key = this.sign * Number(price);
+    const chunks = this.chunks;
+    if (chunks.length === 0) {
+      if (!zero) this.insertNew(0, 0, key, price, size);
+      return;
+    }
+    const c = this.chunkFor(key, price);
+    const chunk = chunks[c];
+    const i = this.lowerBound(chunk, key, price);
+    const at = chunk[i];
+    if (at !== undefined && at.key === key && compareDecimal(at.price, price) === 0) {
+      // Same price written differently ("1.5" vs "1.50"): one level, latest spelling wins.
+      if (zero) {
+        this.remove(at);
+      } else {
+        this.byPrice.delete(at.price);
+        at.price = price;
+        at.size = size;
+        this.byPrice.set(price, at);
       }
       return;
     }
-    if (zero && this.n === 0) return;
-    this.link({ key: this.sign * Number(price), price, size, live: false }, zero);
+    if (!zero) this.insertNew(c, i, key, price, size);
   }
 
   /** Bulk load, e.g. a snapshot: sorts once instead of inserting level by level. */
@@ -124,7 +133,7 @@ class Side {
         prev.size = size; // a repeated price: the later row wins, as in a diff
         continue;
       }
-      const lv: Level = { key: this.sign * Number(price), price, size, live: true };
+      const lv: Level = { key: this.sign * Number(price), price, size };
       arr.push(lv);
       this.byPrice.set(price, lv);
     }
@@ -151,7 +160,7 @@ class Side {
 
   sizeAt(price: string): string | undefined {
     const lv = this.byPrice.get(price);
-    if (lv !== undefined && lv.live) return lv.size;
+    if (lv !== undefined) return lv.size;
     if (this.chunks.length === 0) return undefined;
     const key = this.sign * Number(price);
     const chunk = this.chunks[this.chunkFor(key, price)];
@@ -212,39 +221,11 @@ class Side {
     return lo;
   }
 
-  /**
-   * Puts a level (new, or a tombstone coming back) into the sorted structure. If a live level has the
-   * same value under another spelling ("1.5" vs "1.50") it is the same level: the latest spelling wins.
-   */
-  private link(lv: Level, zero = false): void {
-    const chunks = this.chunks;
-    let c = 0;
-    let i = 0;
-    if (chunks.length > 0) {
-      c = this.chunkFor(lv.key, lv.price);
-      i = this.lowerBound(chunks[c], lv.key, lv.price);
-      const at = chunks[c][i];
-      if (at !== undefined && at.key === lv.key && compareDecimal(at.price, lv.price) === 0) {
-        if (this.byPrice.get(lv.price) === lv) {
-          this.byPrice.delete(lv.price);
-          this.dead--;
-        }
-        if (zero) {
-          this.unlink(at);
-        } else {
-          this.byPrice.delete(at.price);
-          at.price = lv.price;
-          at.size = lv.size;
-          this.byPrice.set(at.price, at);
-        }
-        return;
-      }
-    }
-    if (zero) return;
-    if (lv.live === false && this.byPrice.get(lv.price) === lv) this.dead--;
-    else this.byPrice.set(lv.price, lv);
-    lv.live = true;
+  private insertNew(c: number, i: number, key: number, price: string, size: string): void {
+    const lv: Level = { key, price, size };
+    this.byPrice.set(price, lv);
     this.n++;
+    const chunks = this.chunks;
     if (chunks.length === 0) {
       chunks.push([lv]);
       return;
@@ -258,8 +239,7 @@ class Side {
     if (chunk.length >= 2 * CHUNK) chunks.splice(c + 1, 0, chunk.splice(CHUNK));
   }
 
-  /** Takes a level out of the sorted structure, leaving a tombstone in the Map. */
-  private unlink(lv: Level): void {
+  private remove(lv: Level): void {
     const c = this.chunkFor(lv.key, lv.price);
     const chunk = this.chunks[c];
     let i = this.lowerBound(chunk, lv.key, lv.price);
@@ -269,12 +249,8 @@ class Side {
     for (; i < last; i++) chunk[i] = chunk[i + 1];
     chunk.pop();
     if (last === 0) this.chunks.splice(c, 1);
-    lv.live = false;
+    this.byPrice.delete(lv.price);
     this.n--;
-    if (++this.dead > 4096 && this.dead > 2 * this.n) {
-      for (const [p, l] of this.byPrice) if (!l.live) this.byPrice.delete(p);
-      this.dead = 0;
-    }
   }
 }
 

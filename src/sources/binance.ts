@@ -150,6 +150,11 @@ class Msg {
   A: unknown = undefined;
   f: unknown = undefined;
   l: unknown = undefined;
+
+  reset(): void {
+    this.e = this.E = this.T = this.s = this.t = this.p = this.q = this.m = this.M = this.X = undefined;
+    this.u = this.U = this.pu = this.b = this.a = this.B = this.A = this.f = this.l = undefined;
+  }
 }
 
 const STREAM_PREFIX = '{"stream":"';
@@ -164,12 +169,15 @@ const DATA_KEY = ',"data":{';
 class FastScanner {
   stream: string | undefined;
   private v: unknown;
+  private readonly m = new Msg();
   /** Last values of the stream name, e, s and X: they repeat line after line, so reuse the strings. */
   private readonly last = ['', '', '', ''];
 
   /** Scans j from index `from` (past the receive-time prefix, so the line need not be sliced). */
   scan(j: string, from: number): Msg | undefined {
-    const m = new Msg();
+    // One record, reused: handlers read it synchronously and keep only the values.
+    const m = this.m;
+    m.reset();
     this.stream = undefined;
     let i = from;
     if (j.startsWith(STREAM_PREFIX, from)) {
