@@ -22,7 +22,7 @@ export { AlertEmitter, Episode } from './emitter.js';
  *   Math.random.
  * - State keyed by market, or by account × market. `--workers N` gives each partition a subset of
  *   the markets (spot and perpetual of one underlying stay together), so per-account state across
- *   markets is partition-local. Account-level events (no market: logins, transfers, loans…) are
+ *   markets is partition-local: aggregate across markets only within `ctx.partitionKey(market)`. Account-level events (no market: logins, transfers, loans…) are
  *   broadcast to every partition; act on one only where `ctx.ownsAccount(accountId)`.
  * - `onEvent` runs BEFORE the shared state applies the event: the books show the market just
  *   before it (the order being cancelled is still resting; the mid excludes the new order).
@@ -135,4 +135,10 @@ export interface DetectorContext {
   readonly partition: { readonly index: number; readonly count: number };
   /** Whether this partition acts on account-level (market-less) matters of this account. */
   ownsAccount(accountId: string): boolean;
+  /**
+   * The market's partition key (its underlying, or its configured group). Markets with one key are
+   * always in the same partition, so per-account state that spans markets must be keyed by it (never
+   * by "all markets"), or results would depend on the worker count.
+   */
+  partitionKey(market: string): string;
 }

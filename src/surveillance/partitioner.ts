@@ -29,6 +29,11 @@ export class Partitioner {
   private readonly cache = new Map<string, number>();
   constructor(readonly count: number, private readonly groups?: Readonly<Record<string, string>>) {}
 
+  /** The market's partition key (see partitionKey). */
+  keyOf(market: string): string {
+    return partitionKey(market, this.groups);
+  }
+
   /** Partition of a market (cached: O(1) per event after the first). */
   ofMarket(market: string): number {
     if (this.count <= 1) return 0;

@@ -78,6 +78,16 @@ export class PartitionRuntime implements DetectorContext {
     return this.partitioner.ofAccount(accountId) === this.partition.index;
   }
 
+  private readonly keys = new Map<string, string>();
+  partitionKey(market: string): string {
+    let k = this.keys.get(market);
+    if (k === undefined) {
+      k = this.partitioner.keyOf(market);
+      if (this.keys.size < 100_000) this.keys.set(market, k);
+    }
+    return k;
+  }
+
   /** Moves the watermark; on each new tick closes idle episodes, fires detector timers, sweeps memory. */
   advance(wm: number): void {
     if (!(wm > this.watermark)) return;
