@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import type { ExchangeEvent } from '../src/events/schema.js';
+import { parseEvent, type ExchangeEventInput } from '../src/events/index.js';
+import type { Alert } from '../src/surveillance/alert.js';
+import { finalAlerts } from '../src/surveillance/alert.js';
+import { SurveillanceEngine } from '../src/surveillance/engine.js';
+import { AlertCollector } from '../src/surveillance/run.js';
+import { BUILTIN_DETECTORS } from '../src/surveillance/detectors/index.js';
+
+function ev(x: ExchangeEventInput): ExchangeEvent {
+  const r = parseEvent(x);
+  if (!r.ok) throw new Error(r.reason);
+  return r.event;
+}
+
+const MINE = ['spoofing', 'layering'];
+async function run(events: ExchangeEvent[]): Promise<Alert[]> {
+  const off = Object.fromEntries(BUILTIN_DETECTORS.filter((d) => !MINE.includes(d.name)).map((d) => [d.name, { enabled: false }]));
+  const col = new AlertCollector();
+  const engine = new SurveillanceEngine({ config: { detectors: { ...off, spoofing: { enabled: true, warmupMs: 10_000 }, layering: { enabled: true, warmupMs: 10_000 } } }, sinks: [col] });
+  for (const e of events.sort((a, b) => a.ts - b.ts)) engine.onEvent(e);
+  await engine.finish();
+  return finalAlerts(col.transitions).filter((a) => MINE.includes(a.typology));
+}
+
+const T0 = 1_723_161_600_000;
+const M = 'ETHUSDT';
+let n = 0;
+function place(ts: number, acct: string, side: 'buy' | 'sell', px: number, size: string, tif: 'GTC' | 'IOC' = 'GTC'): [ExchangeEvent, string] {
+  const id = `o${n++}`;
+  return [ev({ type: 'order.placed', id: `e${n++}`, ts, market: M, accountId: acct, orderId: id, side, orderType: 'limit', timeInForce: tif, price: px.toFixed(2), size }), id];
+}
+function cancel(ts: number, acct: string, orderId: string): ExchangeEvent {
+  return ev({ type: 'order.cancelled', id: `e${n++}`, ts, market: M, accountId: acct, orderId, reason: 'user' });
+}
+
+/** A book of 1-lot levels from 5 accounts, 2000.00 ± 0.5 .. 2.5. */
+function book(ts: number): ExchangeEvent[] {
+  const out: ExchangeEvent[] = [];
+  for (let i = 0; i < 5; i++) {
+    out.push(place(ts, `mk${i}`, 'buy', 1999.5 - i * 0.5, '1')[0]);
+    out.push(place(ts, `mk${i}`, 'sell', 2000.5 + i * 0.5, '1')[0]);
+  }
+  return out;
+}
+
+/** `who` shows a large bid 2 levels down (or a stack of `layers` bids), then quotes the ask at the touch, then cancels all. */
+function cycle(who: string, t: number, layers = 1): ExchangeEvent[] {
+  const out: ExchangeEvent[] = [];
+  const ids: string[] = [];
+  for (let i = 0; i < layers; i++) {
+    const [p, id] = place(t + i * 50, who, 'buy', 1998.5 - i * 0.5, layers > 1 ? '2' : '10');
+    out.push(p);
+    ids.push(id);
+  }
+  const [g, gid] = place(t + 800, who, 'sell', 2000.5, '1');
+  out.push(g);
+  for (const id of ids) out.push(cancel(t + 2_000, who, id));
+  out.push(cancel(t + 2_000, who, gid));
+  return out;
+}
+
+describe('spoofing and layering detectors', () => {
+  it('alerts spoofing on repeated large bids behind the touch cancelled after offering on the other side', async () => {
+    const ev1 = [...book(T0), ...cycle('spf', T0 + 20_000), ...cycle('spf', T0 + 40_000), ...cycle('spf', T0 + 60_000)];
+    const alerts = await run(ev1);
+    expect(alerts.map((a) => [a.typology, a.accounts.join(',')])).toEqual([['spoofing', 'spf']]);
+  });
+
+  it('alerts layering on a stack of bids over several levels', async () => {
+    const alerts = await run([...book(T0), ...cycle('lyr', T0 + 20_000, 5), ...cycle('lyr', T0 + 40_000, 5)]);
+    expect(alerts.map((a) => [a.typology, a.accounts.join(',')])).toEqual([['layering', 'lyr']]);
+  });
+
+  it('stays silent for a market maker requoting its usual size on both sides, and for a large bid left resting', async () => {
+    const out = [...book(T0)];
+    for (let t = T0 + 1_000, i = 0; t < T0 + 90_000; t += 500, i++) {
+      const [b, bid] = place(t, 'mm', 'buy', 1999.5, '3');
+      const [a, aid] = place(t, 'mm', 'sell', 2000.5, '3');
+      out.push(b, a, cancel(t + 400, 'mm', bid), cancel(t + 400, 'mm', aid));
+    }
+    const [big] = place(T0 + 30_000, 'whale', 'buy', 1998.5, '10');
+    out.push(big, place(T0 + 31_000, 'whale', 'sell', 2000.5, '1')[0]);
+    expect(await run(out)).toEqual([]);
+  });
+});
