@@ -85,3 +85,20 @@ describe('deduplication by event id', () => {
     expect(stdout).toMatch(/"line":3,"format":"ndjson","reason":"duplicate event id t1"/);
   });
 });
+
+describe('format sniffing', () => {
+  it('recognises each format from its first lines', async () => {
+    const { sniffFormat } = await import('../src/sources/registry.js');
+    expect(sniffFormat('1723161253937085768 {"stream":"btcusdt@depth@100ms","data":{}}')).toBe('binance');
+    expect(sniffFormat('1723161253937085768 {"lastUpdateId":5,"bids":[],"asks":[]}')).toBe('binance');
+    expect(sniffFormat('{"stream":"btcusdt@trade","data":{"e":"trade"}}')).toBe('binance');
+    expect(sniffFormat('{"e":"trade","E":1,"s":"BTCUSDT","t":1,"p":"1","q":"1","T":1,"m":true}')).toBe('binance');
+    expect(sniffFormat('{"u":400900217,"s":"BNBUSDT","b":"25.35","B":"31.21","a":"25.36","A":"40.66"}')).toBe('binance');
+    expect(sniffFormat(['configuration: {"log":{}}', '1649290077.519818: {"event":"subscribe"}'])).toBe('bitget');
+    expect(sniffFormat('wss://ws.bitget.com/spot/v1/stream <-> 1649290076.511507')).toBe('bitget');
+    expect(sniffFormat('{"type":"trade","id":"t","ts":1}')).toBe('ndjson');
+    expect(sniffFormat('34200.004241176,1,16113575,18,5853300,1')).toBe('lobster');
+    expect(sniffFormat('trade_id,price,qty,time')).toBe('csv');
+    expect(sniffFormat('')).toBeUndefined();
+  });
+});

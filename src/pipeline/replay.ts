@@ -79,8 +79,7 @@ export async function replay(inputs: InputSpec[], opts: ReplayOptions): Promise<
       if (!decoder) {
         let format = input.format ?? 'auto';
         if (format === 'auto') {
-          const first = batch.lines.find((l) => l.trim() !== '') ?? '';
-          format = sniffFormat(first) ?? 'ndjson';
+          format = sniffFormat(batch.lines.slice(0, 20)) ?? 'ndjson';
         }
         decoder = createDecoder(format, { source: sourceName, ...input.options });
         currentFormat = decoder.format;

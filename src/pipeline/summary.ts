@@ -6,6 +6,8 @@ export interface ReplaySummary {
   accepted: number;
   rejected: number;
   duplicates: number;
+  /** Accepted events that arrived too late for surveillance's watermark (dead-lettered there, not rejected by decoding). */
+  lateForSurveillance: number;
   acceptedByType: Record<string, number>;
   acceptedByMarket: Record<string, number>;
   acceptedByTypeAndMarket: Record<string, Record<string, number>>;
@@ -32,6 +34,7 @@ export class SummaryCounter implements Operator {
     accepted: 0,
     rejected: 0,
     duplicates: 0,
+    lateForSurveillance: 0,
     acceptedByType: {},
     acceptedByMarket: {},
     acceptedByTypeAndMarket: {},
@@ -54,6 +57,10 @@ export class SummaryCounter implements Operator {
   onDeadLetter(d: DeadLetter): void {
     if (d.reason.startsWith('duplicate event id')) {
       this.s.duplicates++;
+      return;
+    }
+    if (d.reason.startsWith('late event')) {
+      this.s.lateForSurveillance++;
       return;
     }
     this.s.rejected++;
@@ -88,7 +95,7 @@ export function formatTable(header: string[], rows: (string | number)[][]): stri
 export function formatSummary(s: ReplaySummary): string {
   const markets = Object.keys(s.acceptedByMarket);
   const parts = [
-    `accepted ${s.accepted}, rejected ${s.rejected}${s.duplicates ? `, duplicates dropped ${s.duplicates}` : ''}`,
+    `accepted ${s.accepted}, rejected ${s.rejected}${s.duplicates ? `, duplicates dropped ${s.duplicates}` : ''}${s.lateForSurveillance ? `, ${s.lateForSurveillance} too late for surveillance (see --dead-letters)` : ''}`,
     s.firstEventTime !== null ? `event time ${new Date(s.firstEventTime).toISOString()} .. ${new Date(s.lastEventTime!).toISOString()}` : '',
     '',
   ];

@@ -28,14 +28,21 @@ export const DECODERS: Record<string, DecoderFactory> = {
 
 export const FORMATS = () => Object.keys(DECODERS);
 
-/** Guesses a format from the first non-empty line. */
-export function sniffFormat(firstLine: string): string | undefined {
-  const l = firstLine.trimStart();
-  if (/^\d{16,20} \{"stream"/.test(l)) return 'binance';
-  if (/^wss:\/\/\S*bitget/.test(l) || /^\d{10}(\.\d+)?: \{/.test(l)) return 'bitget';
-  if (l.startsWith('{')) return 'ndjson';
-  if (/^\d+(\.\d+)?,[1-7],\d+,\d+,-?\d+,-?1\s*$/.test(l)) return 'lobster';
-  if (/^[A-Za-z_"][^,]*(,[^,]*)+$/.test(l)) return 'csv';
+/** Guesses a format from the first lines of a source (headers such as cryptofeed's `configuration:` are skipped). */
+export function sniffFormat(firstLines: string | readonly string[]): string | undefined {
+  const lines = (typeof firstLines === 'string' ? [firstLines] : firstLines).map((l) => l.trimStart()).filter((l) => l !== '' && !l.startsWith('configuration:'));
+  const l = lines[0];
+  if (l === undefined) return undefined;
+  if (/^\d{16,20} [{[]/.test(l)) return 'binance';
+  if (/^wss:\/\/\S*bitget/.test(l) || /^\d{10}(\.\d+)?: [{[]/.test(l) || /"instType"\s*:\s*"(sp|mc|SP|MC|umcbl|UMCBL)"/.test(l)) return 'bitget';
+  if (l.startsWith('{')) {
+    // Canonical events carry "type"; Binance payloads (with or without the stream envelope) carry "e" or "stream" or a book ticker's u/s/b/a.
+    if (/"type"\s*:\s*"/.test(l)) return 'ndjson';
+    if (/^\{"stream":/.test(l) || /"e"\s*:\s*"(trade|aggTrade|depthUpdate|bookTicker|markPriceUpdate|forceOrder|kline|24hrTicker)"/.test(l) || /^\{"(u|lastUpdateId)":\d+,/.test(l)) return 'binance';
+    return 'ndjson';
+  }
+  if (/^\d+(\.\d+)?,[1-7],\d+,\d+,-?\d+,-?1(,.*)?\s*$/.test(l)) return 'lobster';
+  if (/^[A-Za-z_"][^,;]*([,;][^,;]*)+$/.test(l)) return 'csv';
   return undefined;
 }
 
