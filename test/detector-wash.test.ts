@@ -6,16 +6,17 @@ import { finalAlerts, type Alert } from '../src/surveillance/alert.js';
 import { SurveillanceEngine } from '../src/surveillance/engine.js';
 import { AlertCollector } from '../src/surveillance/run.js';
 import { BUILTIN_DETECTORS } from '../src/surveillance/detectors/index.js';
+import type { SurveillanceConfigInput } from '../src/surveillance/config.js';
 import { evaluate } from '../src/surveillance/eval.js';
 import { simulate } from '../src/sim/simulator.js';
 
 const MINE = ['self_trade', 'collusive_wash', 'fake_volume_stats'];
-function onlyMine(extra: Record<string, unknown> = {}) {
+function onlyMine(extra: Record<string, Record<string, unknown>> = {}): SurveillanceConfigInput {
   const off = Object.fromEntries(BUILTIN_DETECTORS.filter((d) => !MINE.includes(d.name)).map((d) => [d.name, { enabled: false }]));
   return { detectors: { ...off, ...extra } };
 }
 
-async function run(events: ExchangeEvent[], extra: Record<string, unknown> = {}): Promise<Alert[]> {
+async function run(events: ExchangeEvent[], extra: Record<string, Record<string, unknown>> = {}): Promise<Alert[]> {
   const col = new AlertCollector();
   const engine = new SurveillanceEngine({ config: onlyMine(extra), sinks: [col] });
   for (const e of events) engine.onEvent(e);
