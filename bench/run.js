@@ -10,7 +10,9 @@ const only = process.argv.slice(2);
 const out = [];
 const started = new Date();
 out.push('# Benchmarks', '');
-out.push('Produced by `npm run bench` (`node --expose-gc bench/run.js`), all sections in one process.');
+out.push(only.length
+  ? `Produced by \`node --expose-gc bench/run.js ${only.join(' ')}\` (sections ${only.join(', ')} only), in one process; \`npm run bench\` runs every section.`
+  : 'Produced by `npm run bench` (`node --expose-gc bench/run.js`), all sections in one process.');
 out.push(`Node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${started.toISOString().slice(0, 10)}.`);
 out.push('Absolute figures vary with the machine; the ratios against the baseline measured in the same run are the comparable figures.', '');
 
