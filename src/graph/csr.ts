@@ -234,16 +234,8 @@ export function pageRank(g: Csr, personalization?: ArrayLike<number> | null, opt
     for (let i = 0; i < n; i++) ds += opts.dangling[i];
     for (let i = 0; i < n; i++) d[i] = ds > 0 ? opts.dangling[i] / ds : 1 / n;
   }
-  const { offsets, targets, weights } = g;
-  // Row-normalised weights, once.
-  const norm = new Float64Array(targets.length);
-  const dangling = new Uint8Array(n);
-  for (let u = 0; u < n; u++) {
-    let s = 0;
-    for (let k = offsets[u]; k < offsets[u + 1]; k++) s += weights[k];
-    if (s === 0) dangling[u] = 1;
-    else for (let k = offsets[u]; k < offsets[u + 1]; k++) norm[k] = weights[k] / s;
-  }
+  const { offsets, targets } = g;
+  const { norm, dangling } = normalised(g);
   let x = new Float64Array(n).fill(1 / n);
   let next = new Float64Array(n);
   let iterations = 0;
@@ -278,6 +270,26 @@ export function pageRank(g: Csr, personalization?: ArrayLike<number> | null, opt
     }
   }
   return { scores: x, iterations, converged };
+}
+
+const NORMALISED = new WeakMap<Csr, { norm: Float64Array; dangling: Uint8Array }>();
+
+/** Row-normalised weights and dangling flags of a CSR, computed once per CSR (PageRank on one graph is usually run for many seed sets). */
+function normalised(g: Csr): { norm: Float64Array; dangling: Uint8Array } {
+  let r = NORMALISED.get(g);
+  if (r) return r;
+  const { n, offsets, weights } = g;
+  const norm = new Float64Array(weights.length);
+  const dangling = new Uint8Array(n);
+  for (let u = 0; u < n; u++) {
+    let s = 0;
+    for (let k = offsets[u]; k < offsets[u + 1]; k++) s += weights[k];
+    if (s === 0) dangling[u] = 1;
+    else for (let k = offsets[u]; k < offsets[u + 1]; k++) norm[k] = weights[k] / s;
+  }
+  r = { norm, dangling };
+  NORMALISED.set(g, r);
+  return r;
 }
 
 /** Multi-source BFS hop distance (directed along the CSR); -1 where unreachable. */

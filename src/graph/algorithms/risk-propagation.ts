@@ -26,7 +26,10 @@ export interface PersonalizedPageRankOptions<E extends Attributes = Attributes> 
 }
 
 export interface PersonalizedPageRankResult {
-  scores: Map<string, number>;
+  /** Scores by node key (built on first access). */
+  readonly scores: Map<string, number>;
+  /** Scores by dense id, in `view.nodes` order. */
+  vector: Float64Array;
   iterations: number;
   converged: boolean;
   /** The layout used (reuse it through `view`). */
@@ -42,9 +45,20 @@ export function personalizedPageRank<N extends Attributes, E extends Attributes>
   const view = opts.view ?? csrView(graph, { weight: opts.weight, filter: opts.filter, undirected: opts.undirected });
   const p = seedVector(view, seeds);
   const r = pageRank(view.csr, p, { alpha: opts.alpha, tolerance: opts.tolerance, maxIterations: opts.maxIterations });
-  const scores = new Map<string, number>();
-  for (let i = 0; i < view.nodes.length; i++) scores.set(view.nodes[i], r.scores[i]);
-  return { scores, iterations: r.iterations, converged: r.converged, view };
+  let map: Map<string, number> | null = null;
+  return {
+    get scores(): Map<string, number> {
+      if (!map) {
+        map = new Map();
+        for (let i = 0; i < view.nodes.length; i++) map.set(view.nodes[i], r.scores[i]);
+      }
+      return map;
+    },
+    vector: r.scores,
+    iterations: r.iterations,
+    converged: r.converged,
+    view,
+  };
 }
 
 function seedVector(view: CsrView, seeds: readonly string[] | Record<string, number> | Map<string, number>): Float64Array {
