@@ -170,15 +170,16 @@ function incremental() {
   events = null;
   keys.length = 0;
   map.clear();
-  // Personalised PageRank on the entity graph itself, through the builder's CSR view.
+  // Personalised PageRank on the entity graph itself, through the builder's CSR view: the first
+  // run lays the graph out; later runs on the same snapshot reuse the layout.
   const seeds = Array.from({ length: 100 }, (_, i) => `account:u${i * 1999}`);
-  const ppr = cpu(() => {
-    const view = b.csrView({ weight: (a) => 1 + Math.log(Math.max(1, a.count)) });
-    return riskPropagation(b.graph, seeds, { view, top: 10 });
-  }, 2);
+  const weight = (a) => 1 + Math.log(Math.max(1, a.count));
+  const first = cpu(() => riskPropagation(b.graph, seeds, { view: b.csrView({ weight }), top: 10 }), 1);
+  const seeds2 = Array.from({ length: 100 }, (_, i) => `account:u${i * 1999 + 7}`);
+  const repeated = cpu(() => riskPropagation(b.graph, seeds2, { view: b.csrView({ weight }), top: 10 }), 3);
   return {
     events: eventCount, updates: before, edges: edgesBefore, nodes: b.graph.order, seconds, syncSeconds,
-    steadyUpdates: b.edgeUpdates - before, steadyNew: b.graph.size - edgesBefore, steadySeconds, mapRate, pprSeconds: ppr.seconds,
+    steadyUpdates: b.edgeUpdates - before, steadyNew: b.graph.size - edgesBefore, steadySeconds, mapRate, pprFirst: first.seconds, pprRepeated: repeated.seconds,
   };
 }
 
@@ -302,7 +303,7 @@ export const graphSection = {
         ),
         '',
         `Builder throughput is ${((incRate / inc.mapRate) * 100).toFixed(0)}% (building) and ${((steadyRate / inc.mapRate) * 100).toFixed(0)}% (steady) of the bare Map loop's in the same run. ` +
-          `Personalised PageRank over that entity graph (100 seed accounts, through the builder's CSR view): ${inc.pprSeconds.toFixed(2)} s.`,
+          `Personalised PageRank over that entity graph (100 seed accounts, through the builder's CSR view): ${inc.pprFirst.toFixed(2)} s the first time (layout, and the garbage collection its allocations set off on the graph's heap), ${inc.pprRepeated.toFixed(2)} s for another seed set on the same snapshot.`,
         '',
         `Entity graph at the end of the first run: ${fmt(inc.nodes)} nodes, ${fmt(inc.edges)} edges.`,
         '',

@@ -206,10 +206,15 @@ describe('entity graph', () => {
     const slow = riskPropagation(b.graph, ['account:u3', 'account:A'], { top: 20, edgeWeight: weight });
     expect(fast.ranking.map((r) => r.node)).toEqual(slow.ranking.map((r) => r.node));
     for (const [k, v] of slow.scores) expect(fast.scores.get(k)).toBeCloseTo(v, 12);
+    // The layout is reused until an event changes the graph.
+    const v1 = b.csrView({ weight });
+    expect(b.csrView({ weight })).toBe(v1);
+    b.onEvent(E.login('A', 5, 'd1', 'i1'));
+    expect(b.csrView({ weight })).not.toBe(v1);
     // A builder can continue an existing graph.
     const c = new EntityGraphBuilder({ graph: b.graph });
-    c.onEvent(E.login('A', 3, 'd1', 'i1'));
-    expect(c.graph.getEdgeAttribute('uses_device|account:A|device:d1', 'count')).toBe(3);
+    c.onEvent(E.login('A', 6, 'd1', 'i1'));
+    expect(c.graph.getEdgeAttribute('uses_device|account:A|device:d1', 'count')).toBe(4);
     expect(c.graph.size).toBe(b.graph.size);
   });
 });

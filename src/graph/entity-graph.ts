@@ -209,9 +209,22 @@ export class EntityGraphBuilder implements Operator {
 
   /**
    * The graph as CSR straight from the builder's own arrays (no graphology walk, no key lookups): the
-   * fast path for PageRank and distances on a large entity graph. Dense ids follow `nodes`.
+   * fast path for PageRank and distances on a large entity graph. Dense ids follow `nodes`. The last
+   * view is reused while no event has changed the graph and the options are the same (same weight
+   * function object), so ranking many seed sets on one snapshot lays the graph out once.
    */
   csrView(opts: { edgeTypes?: readonly EntityEdgeType[]; weight?: (a: EntityEdgeAttributes) => number; undirected?: boolean } = {}): CsrView {
+    const stamp = `${this.edgeUpdates}|${this.nodeAttrs.length}|${(opts.edgeTypes ?? EDGE_TYPES).join(',')}|${opts.undirected ?? true}`;
+    const last = this.lastView;
+    if (last && last.stamp === stamp && last.weight === opts.weight) return last.view;
+    const view = this.layout(opts);
+    this.lastView = { stamp, weight: opts.weight, view };
+    return view;
+  }
+
+  private lastView: { stamp: string; weight: unknown; view: CsrView } | null = null;
+
+  private layout(opts: { edgeTypes?: readonly EntityEdgeType[]; weight?: (a: EntityEdgeAttributes) => number; undirected?: boolean }): CsrView {
     this.sync();
     const types = opts.edgeTypes ?? EDGE_TYPES;
     let m = 0;
