@@ -135,6 +135,9 @@ export class EntityGraphBuilder implements Operator {
   private readonly maxBuckets: number;
   private readonly activityCap: number;
   private readonly marketIndex = new Map<string, number>();
+  private lastMarket = '';
+  private lastMarketIndex = -1;
+  private readonly rawAddress = new Map<string, number>();
   private readonly markets: string[];
   private readonly ids: Record<EntityKind, Map<string, number>> = { account: new Map(), device: new Map(), ip: new Map(), address: new Map() };
   /** Node keys (`kind:id`), built when first handed to graphology. */
@@ -296,7 +299,7 @@ export class EntityGraphBuilder implements Operator {
       case 'withdrawal': {
         const acc = this.node('account', e.accountId, e.ts);
         this.activity(this.nodeAttrs[acc], e.ts);
-        const addr = this.node('address', normalizeAddress(e.address), e.ts);
+        const addr = this.addressNode(e.address, e.ts);
         const node = this.nodeAttrs[addr];
         const chain = e.chain.toLowerCase();
         if (!node.chains) node.chains = [chain];
@@ -348,6 +351,21 @@ export class EntityGraphBuilder implements Operator {
     return this.nodeAttrs[this.node(kind, id, ts)];
   }
 
+  /** Address node by its raw spelling (normalised once per spelling, not once per event). */
+  private addressNode(raw: string, ts: number): number {
+    const known = this.rawAddress.get(raw);
+    if (known !== undefined) {
+      const a = this.nodeAttrs[known];
+      if (ts < a.firstSeen) a.firstSeen = ts;
+      if (ts > a.lastSeen) a.lastSeen = ts;
+      a.events++;
+      return known;
+    }
+    const i = this.node('address', normalizeAddress(raw), ts);
+    this.rawAddress.set(raw, i);
+    return i;
+  }
+
   /** Dense node id, creating the node on first sight. */
   private node(kind: EntityKind, id: string, ts: number): number {
     const map = this.ids[kind];
@@ -393,12 +411,15 @@ export class EntityGraphBuilder implements Operator {
   }
 
   private market(m: string): number {
+    if (m === this.lastMarket) return this.lastMarketIndex;
     let i = this.marketIndex.get(m);
     if (i === undefined) {
       i = this.markets.length;
       this.markets.push(m);
       this.marketIndex.set(m, i);
     }
+    this.lastMarket = m;
+    this.lastMarketIndex = i;
     return i;
   }
 
