@@ -392,8 +392,10 @@ function roundTrips(t: TransferArrays, outs: { offsets: Int32Array; ids: Int32Ar
   const stackNode = new Int32Array(maxHops + 1);
   const stackPos = new Int32Array(maxHops + 1);
   const stackEdge = new Int32Array(maxHops + 1);
-  const budget = 20_000;
-  for (let e0 = 0; e0 < m; e0++) {
+  // Work bounds: at most 20,000 steps from one starting transfer, 2,000 per transfer on average overall.
+  let remaining = 2_000 * m;
+  for (let e0 = 0; e0 < m && remaining > 0; e0++) {
+    const budget = Math.min(20_000, remaining);
     const s = src[e0];
     let depth = 0;
     path[0] = s;
@@ -432,6 +434,7 @@ function roundTrips(t: TransferArrays, outs: { offsets: Int32Array; ids: Int32Ar
       }
       if (!advanced && !found) depth--;
     }
+    remaining -= work;
   }
   return member;
 }
@@ -458,7 +461,7 @@ function multiPaths(t: TransferArrays, ins: { offsets: Int32Array; ids: Int32Arr
     const a1 = ins.offsets[v + 1];
     const b0 = outs.offsets[v];
     const b1 = outs.offsets[v + 1];
-    if (a1 === a0 || b1 === b0 || (a1 - a0) * (b1 - b0) > 1_000_000) continue;
+    if (a1 === a0 || b1 === b0 || (a1 - a0) * (b1 - b0) > 100_000) continue;
     // For each sender, its earliest transfer in; then every receiver paid at or after it.
     seenFrom.clear();
     for (let i = a0; i < a1; i++) {
