@@ -1,32 +1,59 @@
 #!/usr/bin/env node
 // `npm run bench`: runs every benchmark in one process and writes BENCHMARKS.md.
 // Every figure is given next to a baseline measured in the same run, because machines here are noisy.
-import { writeFileSync } from 'node:fs';
+// `node --expose-gc bench/run.js <section…>` reruns only those sections and keeps the others' last figures,
+// each section naming the command and date that produced it.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { sections } from './sections.js';
 
 const only = process.argv.slice(2);
-const out = [];
+const file = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
 const started = new Date();
-out.push('# Benchmarks', '');
-out.push(only.length
-  ? `Produced by \`node --expose-gc bench/run.js ${only.join(' ')}\` (sections ${only.join(', ')} only), in one process; \`npm run bench\` runs every section.`
-  : 'Produced by `npm run bench` (`node --expose-gc bench/run.js`), all sections in one process.');
-out.push(`Node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${started.toISOString().slice(0, 10)}.`);
-out.push('Absolute figures vary with the machine; the ratios against the baseline measured in the same run are the comparable figures.', '');
+const command = only.length ? `node --expose-gc bench/run.js ${only.join(' ')}` : 'npm run bench';
+const machine = `Node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`;
 
+/** The sections already in BENCHMARKS.md, by title, so a partial run keeps the rest. */
+function previousSections() {
+  const kept = new Map();
+  if (!existsSync(file)) return kept;
+  const parts = readFileSync(file, 'utf8').split(/^## /m).slice(1);
+  for (const p of parts) {
+    const nl = p.indexOf('\n');
+    kept.set(p.slice(0, nl).trim(), p.slice(nl + 1).trim());
+  }
+  return kept;
+}
+
+const previous = previousSections();
+const body = [];
 for (const s of sections) {
-  if (only.length && !only.some((o) => s.id.includes(o))) continue;
+  const selected = !only.length || only.some((o) => s.id.includes(o));
+  if (!selected) {
+    const old = previous.get(s.title);
+    if (old) body.push(`## ${s.title}`, '', old, '');
+    continue;
+  }
   process.stderr.write(`bench: ${s.title}\n`);
+  const load = os.loadavg()[0].toFixed(1);
+  let md;
   try {
-    const md = await s.run();
-    out.push(`## ${s.title}`, '', md.trim(), '');
+    md = (await s.run()).trim();
   } catch (err) {
-    out.push(`## ${s.title}`, '', `Failed: ${err?.stack ?? err}`, '');
+    md = `Failed: ${err?.stack ?? err}`;
     process.exitCode = 1;
   }
+  const stamp = `_Produced by \`${command}\` on ${started.toISOString().slice(0, 10)}; ${machine}; load average ${load} at the start._`;
+  body.push(`## ${s.title}`, '', stamp, '', md, '');
 }
-const file = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
+const out = [
+  '# Benchmarks',
+  '',
+  '`npm run bench` runs every section in one process; `node --expose-gc bench/run.js <section…>` reruns some and keeps the rest. Each section names the command, date, machine and load that produced it.',
+  'Absolute figures vary with the machine; the ratios against the baseline or peer measured in the same run are the comparable figures.',
+  '',
+  ...body,
+];
 writeFileSync(file, out.join('\n'));
 process.stderr.write(`bench: wrote ${file}\n`);
