@@ -1,9 +1,9 @@
 import type { ExchangeEvent, EventOf } from '../events/schema.js';
-import { L3Book, type BookLevels, type PriceLevel, type RestingOrder } from './l3-book.js';
+import { EngineBook, type BookLevel, type BookNode, type BookSide } from './engine-book.js';
 import { DecimalGrid } from './tick-format.js';
 
 /**
- * A matching engine for one market: price-time priority over the L3 book, integer ticks and lots
+ * A matching engine for one market: price-time priority over its own book (engine-book.ts), integer ticks and lots
  * inside, exact decimal strings in the events it emits. Supports limit, market, IOC, FOK
  * (all-or-nothing, checked before anything executes), post-only, stop / stop-limit /
  * take-profit orders triggered by the last trade price, GTD expiry, amends (a price change or a
@@ -87,7 +87,7 @@ export interface DecimalOrderRequest extends Omit<OrderRequest, 'price' | 'stopP
 }
 
 /** The engine's record of an order; it is also the book's resting node (no second allocation). */
-export class EngineOrder implements RestingOrder {
+export class EngineOrder implements BookNode {
   /** Remaining size in lots (RestingOrder.size). */
   size: number;
   /** Total order size in lots (filled + remaining), changed only by amends and STP decrements. */
@@ -95,14 +95,13 @@ export class EngineOrder implements RestingOrder {
   filled = 0;
   status: OrderStatus = 'working';
   rejectReason = '';
-  prev: RestingOrder | null = null;
-  next: RestingOrder | null = null;
-  level: PriceLevel | null = null;
-  tag: unknown = undefined;
+  prev: BookNode | null = null;
+  next: BookNode | null = null;
+  level: BookLevel | null = null;
   /** The limit price as a decimal string, formatted once. */
   priceText: string | undefined = undefined;
   constructor(
-    /** Engine-local integer key (the book's key: integer maps are much cheaper than string maps). */
+    /** Engine-local integer key (keys the untriggered-stop index). */
     readonly id: number,
     /** The exchange order id carried by events. */
     readonly orderId: string,
@@ -160,7 +159,7 @@ export function counterSink(events: ExchangeEvent[] = []): EngineSink & { events
 }
 
 export class MatchingEngine {
-  readonly book = new L3Book();
+  readonly book = new EngineBook();
   readonly prices: DecimalGrid;
   readonly sizes: DecimalGrid;
   readonly symbol: string;
@@ -212,15 +211,13 @@ export class MatchingEngine {
 
   // ------------------------------------------------------------------ queries
 
-  /** Best bid in ticks (0 if none). Reads the sorted price array: no map probe. */
+  /** Best bid in ticks (0 if none). */
   bestBid(): number {
-    const p = this.book.bids.prices;
-    return p.length === 0 ? 0 : p[p.length - 1];
+    return this.book.bids.bestPrice();
   }
 
   bestAsk(): number {
-    const p = this.book.asks.prices;
-    return p.length === 0 ? 0 : p[p.length - 1];
+    return this.book.asks.bestPrice();
   }
 
   bestBidSize(): number {
@@ -253,14 +250,7 @@ export class MatchingEngine {
 
   /** Lots resting on `side` at prices at least as good as `limit` (e.g. liquidity a taker could reach). */
   liquidity(side: OrderSide, limit: number): number {
-    const levels = this.book.side(side);
-    let sum = 0;
-    for (let i = levels.prices.length - 1; i >= 0; i--) {
-      const p = levels.prices[i];
-      if (side === 'sell' ? p > limit : p < limit) break;
-      sum += levels.levels.get(p)!.total;
-    }
-    return sum;
+    return this.book.side(side).depthTo(limit);
   }
 
   // ------------------------------------------------------------------ commands
@@ -371,7 +361,7 @@ export class MatchingEngine {
       o.size -= d;
       o.level!.total -= d;
     } else {
-      this.book.remove(o.id);
+      this.book.remove(o);
       if (price !== o.price) o.priceText = this.prices.format(price);
       o.price = price;
       o.total = total;
@@ -420,11 +410,9 @@ export class MatchingEngine {
     }
   }
 
-  private collect(levels: BookLevels, n: number, out: [string, string][]): void {
-    const p = levels.prices;
-    for (let i = p.length - 1; i >= 0 && out.length < n; i--) {
-      out.push([this.prices.format(p[i]), this.sizes.format(levels.levels.get(p[i])!.total)]);
-    }
+  private collect(side: BookSide, n: number, out: [string, string][]): void {
+    const ls = side.levels;
+    for (let i = ls.length - 1; i >= 0 && out.length < n; i--) out.push([this.prices.format(ls[i].price), this.sizes.format(ls[i].total)]);
   }
 
   private validate(req: OrderRequest, type: OrderKind, tif: TimeInForce): string {
@@ -502,13 +490,13 @@ export class MatchingEngine {
 
   /** FOK pre-check: can the whole order fill now, given how self-trade prevention would treat own orders? */
   private canFill(o: EngineOrder, limit: number): boolean {
-    const levels = o.side === 'buy' ? this.book.asks : this.book.bids;
+    const ls = (o.side === 'buy' ? this.book.asks : this.book.bids).levels;
     const buy = o.side === 'buy';
     let need = o.size;
-    for (let i = levels.prices.length - 1; i >= 0; i--) {
-      const p = levels.prices[i];
+    for (let i = ls.length - 1; i >= 0; i--) {
+      const p = ls[i].price;
       if (buy ? p > limit : p < limit) return false;
-      for (let m = levels.levels.get(p)!.head; m !== null; m = m.next) {
+      for (let m = ls[i].head as EngineOrder | null; m !== null; m = m.next as EngineOrder | null) {
         if (m.accountId === o.accountId && o.stp !== 'none') {
           if (o.stp === 'cancel_maker') continue;
           return false; // the taker would be cancelled or decremented before filling completely
@@ -559,7 +547,7 @@ export class MatchingEngine {
     t.size -= qty;
     if (qty >= m.size) {
       m.status = 'filled';
-      this.book.remove(m.id);
+      this.book.remove(m);
       m.size = 0;
     } else {
       m.size -= qty;
@@ -618,7 +606,7 @@ export class MatchingEngine {
   }
 
   private removeResting(o: EngineOrder, ts: number, reason: CancelReason): void {
-    this.book.remove(o.id);
+    this.book.remove(o);
     o.status = 'cancelled';
     this.emitCancelled(o, ts, reason, o.size);
   }
@@ -679,7 +667,7 @@ export class MatchingEngine {
     while (n < q.length && q[n].expireAt <= ts) {
       const o = q[n++];
       if (o.status !== 'resting') continue;
-      this.book.remove(o.id);
+      this.book.remove(o);
       o.status = 'expired';
       const seq = this.sink.nextSeq();
       const e: EventOf<'order.expired'> = {

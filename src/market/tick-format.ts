@@ -1,16 +1,14 @@
 import { DECIMAL_RE, scaleOf } from '../events/decimal.js';
 
-const CHUNK_BITS = 10;
-const CHUNK = 1 << CHUNK_BITS;
-/** Values below this are cached in one flat array (small prices, most sizes). */
-const FLAT = 1 << 16;
+/** Slots of the format cache (a power of two). */
+const SLOTS = 1 << 14;
+const MASK = SLOTS - 1;
 
 /**
  * A decimal grid such as a tick size (0.01) or a lot size (0.00001): converts between integer
- * multiples of the step and exact decimal strings. Formatting is integer arithmetic plus a
- * bounded cache in chunks of consecutive values (prices cluster, so a chunk serves many lookups
- * with one small-integer map probe and good locality), because the same price levels and sizes
- * are printed millions of times.
+ * multiples of the step and exact decimal strings. Formatting is integer arithmetic behind a
+ * direct-mapped cache (slot = value mod 2^14): prices cluster, so nearby levels land in distinct
+ * slots and stay cached, while one-off sizes just replace a slot. No allocation on a hit.
  */
 export class DecimalGrid {
   /** Digits after the point in the step. */
@@ -18,17 +16,10 @@ export class DecimalGrid {
   /** The step in units of 10^-scale (0.05 -> 5 at scale 2). */
   readonly unit: number;
   private readonly pow: number;
-  private flat: (string | undefined)[] | null = null;
-  private readonly chunks = new Map<number, (string | undefined)[]>();
-  private lastChunkId = -1;
-  private lastChunk: (string | undefined)[] = [];
-  private readonly maxChunks: number;
+  private keys: Int32Array | null = null;
+  private vals: string[] = [];
 
-  constructor(
-    readonly step: string,
-    maxCache = 1 << 18,
-  ) {
-    this.maxChunks = Math.max(1, maxCache >> CHUNK_BITS);
+  constructor(readonly step: string) {
     if (!DECIMAL_RE.test(step) || step.startsWith('-')) throw new Error(`invalid step ${JSON.stringify(step)}`);
     this.scale = scaleOf(step);
     this.pow = 10 ** this.scale;
@@ -38,29 +29,17 @@ export class DecimalGrid {
 
   /** n steps as a canonical decimal string (no trailing zeros). */
   format(n: number): string {
-    if (n >= 0 && n < FLAT && (n | 0) === n) {
-      let flat = this.flat;
-      if (flat === null) this.flat = flat = new Array<string | undefined>(FLAT).fill(undefined);
-      let s = flat[n];
-      if (s === undefined) flat[n] = s = this.formatUncached(n);
-      return s;
+    if ((n | 0) !== n || n < 0) return this.formatUncached(n);
+    let keys = this.keys;
+    if (keys === null) {
+      this.keys = keys = new Int32Array(SLOTS).fill(-1);
+      this.vals = new Array<string>(SLOTS).fill('');
     }
-    if (n < 0 || n > 0x3fffffff || n !== Math.floor(n)) return this.formatUncached(n);
-    const id = n >> CHUNK_BITS;
-    let chunk = this.lastChunk;
-    if (id !== this.lastChunkId) {
-      let c = this.chunks.get(id);
-      if (c === undefined) {
-        if (this.chunks.size >= this.maxChunks) return this.formatUncached(n);
-        c = new Array<string | undefined>(CHUNK).fill(undefined);
-        this.chunks.set(id, c);
-      }
-      this.lastChunkId = id;
-      this.lastChunk = chunk = c;
-    }
-    const i = n & (CHUNK - 1);
-    let s = chunk[i];
-    if (s === undefined) chunk[i] = s = this.formatUncached(n);
+    const slot = n & MASK;
+    if (keys[slot] === n) return this.vals[slot];
+    const s = this.formatUncached(n);
+    keys[slot] = n;
+    this.vals[slot] = s;
     return s;
   }
 

@@ -1,3 +1,4 @@
+import type { BookLevel } from '../market/engine-book.js';
 import { MatchingEngine, type MarketKindName } from '../market/matching-engine.js';
 import { EVENT_ID_PREFIX, type EventOut, type FillListener, MarketSink } from './events-out.js';
 import type { Rng } from './rng.js';
@@ -223,22 +224,23 @@ export class SimMarket {
   /** Book imbalance in [-1, 1] (positive: more bids) of the depth within `bps` of each touch. */
   imbalance(bps: number): number {
     const book = this.engine.book;
-    const bp = book.bids.prices;
-    const ap = book.asks.prices;
-    if (bp.length === 0 || ap.length === 0) return 0;
-    const width = Math.max(1, bp[bp.length - 1] * bps * 1e-4);
-    const b = this.depthWithin(bp, book.bids.levels, bp[bp.length - 1] - width, true);
-    const a = this.depthWithin(ap, book.asks.levels, ap[ap.length - 1] + width, false);
+    const bb = book.bids.bestPrice();
+    const ba = book.asks.bestPrice();
+    if (bb === 0 || ba === 0) return 0;
+    const width = Math.max(1, bb * bps * 1e-4);
+    const b = depthWithin(book.bids.levels, bb - width, true);
+    const a = depthWithin(book.asks.levels, ba + width, false);
     return a + b === 0 ? 0 : (b - a) / (a + b);
   }
+}
 
-  private depthWithin(prices: number[], levels: Map<number, { total: number }>, limit: number, bid: boolean): number {
-    let s = 0;
-    for (let i = prices.length - 1, k = 0; i >= 0 && k < 8; i--, k++) {
-      const p = prices[i];
-      if (bid ? p < limit : p > limit) break;
-      s += levels.get(p)!.total;
-    }
-    return s;
+/** Lots on the first (up to) eight levels from the touch that lie within `limit`. */
+function depthWithin(levels: readonly BookLevel[], limit: number, bid: boolean): number {
+  let s = 0;
+  for (let i = levels.length - 1, k = 0; i >= 0 && k < 8; i--, k++) {
+    const l = levels[i];
+    if (bid ? l.price < limit : l.price > limit) break;
+    s += l.total;
   }
+  return s;
 }

@@ -4,6 +4,7 @@
  *
  * Timers are small reusable objects of one shape kept in a binary heap ordered by (time, tie);
  * the tie counter makes equal times fire in scheduling order, so runs are deterministic.
+ * `t`/`tie` on a timer mirror its heap entry for callers; the heap itself compares typed arrays.
  */
 export interface Actor {
   fire(timer: Timer, now: number): void;
@@ -28,7 +29,14 @@ export class Timer {
 export class Scheduler {
   now: number;
   fired = 0;
-  private readonly heap: Timer[] = [];
+  /**
+   * The heap in parallel arrays: times and ties in typed arrays (comparisons never touch the
+   * timer objects), the timers alongside. Grown by doubling.
+   */
+  private times = new Float64Array(1024);
+  private ties = new Float64Array(1024);
+  private timers: (Timer | null)[] = new Array<Timer | null>(1024).fill(null);
+  private size = 0;
   private tieCounter = 0;
 
   constructor(start: number) {
@@ -36,30 +44,36 @@ export class Scheduler {
   }
 
   get pending(): number {
-    return this.heap.length;
+    return this.size;
   }
 
   /** Time of the earliest pending timer, or Infinity. */
   peekTime(): number {
-    return this.heap.length ? this.heap[0].t : Infinity;
+    return this.size > 0 ? this.times[0] : Infinity;
   }
 
   /** Schedules (or moves) a timer. Times in the past are clamped to now. */
   at(timer: Timer, t: number): void {
     const when = t < this.now ? this.now : t;
-    if (timer.idx >= 0) {
-      const old = timer.t;
-      timer.t = when;
-      timer.tie = this.tieCounter++;
-      if (when < old) this.up(timer.idx);
-      else this.down(timer.idx);
+    const tie = this.tieCounter++;
+    timer.t = when;
+    timer.tie = tie;
+    let i = timer.idx;
+    if (i >= 0) {
+      const old = this.times[i];
+      this.times[i] = when;
+      this.ties[i] = tie;
+      if (when < old) this.up(i);
+      else this.down(i);
       return;
     }
-    timer.t = when;
-    timer.tie = this.tieCounter++;
-    timer.idx = this.heap.length;
-    this.heap.push(timer);
-    this.up(timer.idx);
+    i = this.size++;
+    if (i === this.times.length) this.grow();
+    this.times[i] = when;
+    this.ties[i] = tie;
+    this.timers[i] = timer;
+    timer.idx = i;
+    this.up(i);
   }
 
   after(timer: Timer, delay: number): void {
@@ -76,79 +90,113 @@ export class Scheduler {
   cancel(timer: Timer): void {
     const i = timer.idx;
     if (i < 0) return;
-    const last = this.heap.pop()!;
     timer.idx = -1;
-    if (last !== timer) {
-      this.heap[i] = last;
-      last.idx = i;
+    const last = --this.size;
+    if (i !== last) {
+      this.move(last, i);
       this.down(i);
-      this.up(last.idx);
+      this.up(this.timers[i]!.idx);
     }
+    this.timers[last] = null;
   }
 
   /** Fires every timer due strictly before `end`, in time order; leaves `now` at `end`. */
   runUntil(end: number): number {
-    const heap = this.heap;
     let n = 0;
-    while (heap.length > 0 && heap[0].t < end) {
+    while (this.size > 0 && this.times[0] < end) {
+      const t = this.times[0];
       const timer = this.pop();
-      this.now = timer.t;
+      this.now = t;
       n++;
-      timer.actor.fire(timer, timer.t);
+      timer.actor.fire(timer, t);
     }
     this.fired += n;
     if (end > this.now) this.now = end;
     return n;
   }
 
+  private grow(): void {
+    const n = this.times.length * 2;
+    const times = new Float64Array(n);
+    times.set(this.times);
+    const ties = new Float64Array(n);
+    ties.set(this.ties);
+    this.times = times;
+    this.ties = ties;
+    for (let i = this.timers.length; i < n; i++) this.timers.push(null);
+  }
+
   private pop(): Timer {
-    const heap = this.heap;
-    const top = heap[0];
-    const last = heap.pop()!;
+    const top = this.timers[0]!;
     top.idx = -1;
-    if (last !== top) {
-      heap[0] = last;
-      last.idx = 0;
+    const last = --this.size;
+    if (last > 0) {
+      this.move(last, 0);
       this.down(0);
     }
+    this.timers[last] = null;
     return top;
   }
 
-  private less(a: Timer, b: Timer): boolean {
-    return a.t < b.t || (a.t === b.t && a.tie < b.tie);
+  /** Copies heap entry `from` into slot `to`. */
+  private move(from: number, to: number): void {
+    this.times[to] = this.times[from];
+    this.ties[to] = this.ties[from];
+    const x = this.timers[from]!;
+    this.timers[to] = x;
+    x.idx = to;
   }
 
   private up(i: number): void {
-    const heap = this.heap;
-    const x = heap[i];
+    const times = this.times;
+    const ties = this.ties;
+    const timers = this.timers;
+    const t = times[i];
+    const tie = ties[i];
+    const x = timers[i]!;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      const y = heap[p];
-      if (!this.less(x, y)) break;
-      heap[i] = y;
+      const pt = times[p];
+      if (pt < t || (pt === t && ties[p] < tie)) break;
+      times[i] = pt;
+      ties[i] = ties[p];
+      const y = timers[p]!;
+      timers[i] = y;
       y.idx = i;
       i = p;
     }
-    heap[i] = x;
+    times[i] = t;
+    ties[i] = tie;
+    timers[i] = x;
     x.idx = i;
   }
 
   private down(i: number): void {
-    const heap = this.heap;
-    const n = heap.length;
-    const x = heap[i];
+    const times = this.times;
+    const ties = this.ties;
+    const timers = this.timers;
+    const n = this.size;
+    const t = times[i];
+    const tie = ties[i];
+    const x = timers[i]!;
     while (true) {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
-      const c = r < n && this.less(heap[r], heap[l]) ? r : l;
-      const y = heap[c];
-      if (!this.less(y, x)) break;
-      heap[i] = y;
+      let c = l;
+      if (r < n && (times[r] < times[l] || (times[r] === times[l] && ties[r] < ties[l]))) c = r;
+      const ct = times[c];
+      if (t < ct || (t === ct && tie < ties[c])) break;
+      times[i] = ct;
+      ties[i] = ties[c];
+      const y = timers[c]!;
+      timers[i] = y;
       y.idx = i;
       i = c;
     }
-    heap[i] = x;
+    times[i] = t;
+    ties[i] = tie;
+    timers[i] = x;
     x.idx = i;
   }
 }
