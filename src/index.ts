@@ -20,3 +20,5 @@ export { MatchingEngine } from './market/matching-engine.js';
 export { L3Book } from './market/l3-book.js';
 export { L2Book } from './market/l2-book.js';
 export { runDemo, type DemoStage, type DemoReport, type DemoOptions } from './demo/run.js';
+export * as rules from './rules/index.js';
+export { compilePolicy, checkRules, loadPolicyFile, createFeatureExtractor, RuleEngine, RuleCompileError, PolicyDocSchema, type CompiledPolicy, type PolicyDoc, type Decision, type Outcome, type RuleDiagnostic, type RuleInfo, type ConditionTrace, type FiredRule, type FeatureProvider, type EngineOptions, type FeatureExtractor } from './rules/index.js';

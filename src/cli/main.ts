@@ -7,6 +7,7 @@ import { schemaCommand } from './commands/schema.js';
 import { simulateCommand } from './commands/simulate.js';
 import { evalCommand } from './commands/eval.js';
 import { scoreCommand } from './commands/score.js';
+import { rulesCommand } from './commands/rules.js';
 
 export function buildProgram(): Command {
   const program = new Command('riskloop')
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   program.addCommand(simulateCommand());
   program.addCommand(evalCommand());
   program.addCommand(scoreCommand());
+  program.addCommand(rulesCommand());
   return program;
 }
 

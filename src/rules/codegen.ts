@@ -1,0 +1,307 @@
+import type { CmpOp, Expr } from './ast.js';
+import type { Analyzer, Group, Read, Ty } from './analyze.js';
+import { VIRTUAL_FIELDS } from './fields.js';
+
+/**
+ * Generates one straight-line JavaScript function for a whole policy (or feature set): aggregate
+ * updates, aggregate reads (each once per event however many rules use it), then every rule's
+ * condition. Nothing is interpreted per event. Explain functions, one per rule, re-evaluate each
+ * comparison leaf with the generic helpers (same semantics) only when the rule fired.
+ */
+export interface GenItem {
+  name: string;
+  expr: Expr;
+  /** source text of a span, for condition traces */
+  text: (e: Expr) => string;
+}
+
+const HELPERS = 'num, eq, ne, lt, le, gt, ge, compare, add, sub, mul, div, neg, inSet, inList, strop, abs, lower, upper, length, featureValue, nn, feat';
+const FLIP: Record<CmpOp, CmpOp> = { '==': '==', '!=': '!=', '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
+const JS_OP: Record<CmpOp, string> = { '==': '===', '!=': '!==', '<': '<', '<=': '<=', '>': '>', '>=': '>=' };
+const HELPER_OF: Record<CmpOp, string> = { '==': 'eq', '!=': 'ne', '<': 'lt', '<=': 'le', '>': 'gt', '>=': 'ge' };
+const ACCOUNT_JS = VIRTUAL_FIELDS.account.js;
+
+export class CodeGen {
+  /** constants the code refers to as K0, K1, … (sets for `in`, arrays for traces) */
+  readonly consts: unknown[] = [];
+  private temps = 0;
+  private obj = 'e';
+  private aggRef: (id: number) => string = (id) => `a${id}`;
+
+  constructor(private readonly an: Analyzer) {}
+
+  /** Source of `function (rt) { … return { run, alert, explain } }`. mode 'rules' fills F with fired rule indices; 'values' fills O. */
+  program(items: GenItem[], mode: 'rules' | 'values'): string {
+    const out: string[] = [];
+    const body: string[] = [];
+    body.push('const t = e.ts;');
+    const groupCode = this.an.groups.map((g) => (g.family === 'alerts' ? this.alertsRead(g) : this.groupUpdate(g)));
+    const reads = this.an.reads.map((r) => `const a${r.id} = ${this.readCode(r)};`);
+    const conds = items.map((it, i) => (mode === 'rules' ? `if (${this.bool(it.expr)}) F[n++] = ${i};` : `O[${i}] = featureValue(${this.value(it.expr)});`));
+    body.push(...groupCode, ...reads);
+    if (mode === 'rules') {
+      body.push('let n = 0;', ...conds);
+      if (this.an.reads.length) body.push(`if (n !== 0) { ${this.an.reads.map((r) => `AV[${r.id}] = a${r.id};`).join(' ')} }`);
+      body.push('return n;');
+    } else body.push(...conds, 'return 0;');
+    const runTemps = this.takeTemps();
+    out.push(`function run(e) {\n${runTemps}${body.join('\n')}\n}`);
+    out.push(this.alertFn());
+    // explain functions read the aggregate values the run saved
+    this.aggRef = (id) => `AV[${id}]`;
+    const explains = mode === 'rules' ? items.map((it) => this.explainFn(it)) : [];
+    this.aggRef = (id) => `a${id}`;
+    const consts = this.consts.map((_, i) => `const K${i} = rt.consts[${i}];`).join('\n');
+    const groups = this.an.groups.map((g) => `const G${g.id} = rt.groups[${g.id}];${g.family === 'alerts' ? ` const R${g.id} = rt.seen[${g.id}];` : ''}`).join('\n');
+    const lists = [...this.an.lists].map((l, i) => `const L${i} = rt.lists.get(${JSON.stringify(l)});`).join('\n');
+    return `"use strict";\nconst { ${HELPERS} } = rt;\nconst F = rt.fired, O = rt.out, AV = rt.av;\n${consts}\n${groups}\n${lists}\n${out.join('\n')}\nreturn { run, alert, explain: [${explains.join(',\n')}] };`;
+  }
+
+  private takeTemps(): string {
+    const n = this.temps;
+    this.temps = 0;
+    return n ? `let ${Array.from({ length: n }, (_, i) => `x${i}`).join(', ')};\n` : '';
+  }
+  private tmp(): string {
+    return `x${this.temps++}`;
+  }
+  private konst(v: unknown): string {
+    this.consts.push(v);
+    return `K${this.consts.length - 1}`;
+  }
+  private ty(e: Expr): Ty {
+    return this.an.types.get(e) ?? 'any';
+  }
+
+  private keyCode(g: Group): string {
+    if (g.by.length === 1) {
+      const x = this.tmp();
+      return `((${x} = ${this.fieldCode(g.by[0].path)}) === null ? null : typeof ${x} === "string" ? ${x} : String(${x}))`;
+    }
+    const xs = g.by.map(() => this.tmp());
+    return `(${g.by.map((k, i) => `(${xs[i]} = ${this.fieldCode(k.path)}) === null`).join(' || ')} ? null : ${xs.map((x) => `String(${x})`).join(' + "\\u0001" + ')})`;
+  }
+
+  private groupUpdate(g: Group): string {
+    const id = g.id;
+    const where = g.where ? this.bool(g.where) : 'true';
+    let feed: string;
+    if (g.family === 'count') feed = `s${id} = G${id}.get(k${id}, t); s${id}.add(t, 1);`;
+    else if (g.family === 'distinct') {
+      const v = this.tmp();
+      feed = `if ((${v} = ${this.value(g.value!)}) !== null) { s${id} = G${id}.get(k${id}, t); s${id}.add(t, typeof ${v} === "string" ? ${v} : String(${v})); }`;
+    } else {
+      const v = this.tmp();
+      const val = this.ty(g.value!) === 'num' ? this.value(g.value!) : `num(${this.value(g.value!)})`;
+      feed = `if ((${v} = ${val}) !== null) { s${id} = G${id}.get(k${id}, t); s${id}.add(t, ${v}); }`;
+    }
+    return [
+      `const k${id} = ${this.keyCode(g)}; let s${id} = null;`,
+      `if (k${id} !== null) {`,
+      where === 'true' ? `  ${feed}` : `  if (${where}) { ${feed} }`,
+      `  if (s${id} === null) { s${id} = G${id}.peek(k${id}, t) ?? null; if (s${id} !== null) s${id}.advance(t); }`,
+      `}`,
+      `G${id}.sweep(t);`,
+    ].join('\n');
+  }
+
+  private alertsRead(g: Group): string {
+    const id = g.id;
+    const key = g.by[0].path === 'market' ? '(e.market ?? null)' : ACCOUNT_JS;
+    return `const k${id} = ${key}; let s${id} = k${id} === null ? null : G${id}.peek(k${id}, t) ?? null; if (s${id} !== null) s${id}.advance(t);`;
+  }
+
+  private readCode(r: Read): string {
+    const g = r.group;
+    const s = `s${g}`;
+    switch (r.agg) {
+      case 'count':
+      case 'alerts':
+        return `k${g} === null ? null : ${s} === null ? 0 : ${s}.count`;
+      case 'sum':
+        return `k${g} === null ? null : ${s} === null ? 0 : ${s}.sum`;
+      case 'distinct':
+        return `k${g} === null ? null : ${s} === null ? 0 : ${s}.size`;
+      case 'avg':
+        return `${s} === null ? null : nn(${s}.mean())`;
+      case 'min':
+        return `${s} === null ? null : nn(${s}.min())`;
+      case 'max':
+        return `${s} === null ? null : nn(${s}.max())`;
+      case 'quantile':
+        return `${s} === null ? null : nn(${s}.quantile(${r.q}))`;
+    }
+  }
+
+  private alertFn(): string {
+    const parts: string[] = [];
+    this.obj = 'a';
+    for (const g of this.an.groups) {
+      if (g.family !== 'alerts') continue;
+      const keys = g.by[0].path === 'market' ? 'a.markets' : 'a.accounts';
+      const feed = `if (!R${g.id}.seen(a.id)) { const ks = ${keys}; for (let i = 0; i < ks.length; i++) G${g.id}.get(ks[i], t).add(t, 1); }`;
+      parts.push(g.where ? `if (${this.bool(g.where)}) { ${feed} }` : feed);
+      parts.push(`G${g.id}.sweep(t);`);
+    }
+    this.obj = 'e';
+    const temps = this.takeTemps();
+    return `function alert(a) {\n${temps}const t = a.updatedAt;\n${parts.join('\n')}\n}`;
+  }
+
+  private fieldCode(path: string): string {
+    const o = this.obj;
+    if (o === 'e' && VIRTUAL_FIELDS[path]) return VIRTUAL_FIELDS[path].js;
+    const segs = path.split('.');
+    if (segs.length === 1) return `(${o}[${JSON.stringify(path)}] ?? null)`;
+    // nested: null as soon as a step is missing
+    let code = `${o}[${JSON.stringify(segs[0])}]`;
+    for (let i = 1; i < segs.length; i++) {
+      const x = this.tmp();
+      code = `((${x} = ${code}) == null ? null : ${x}[${JSON.stringify(segs[i])}])`;
+    }
+    return `(${code} ?? null)`;
+  }
+
+  /** JS expression for the value of e (number, string, boolean or null). */
+  value(e: Expr): string {
+    switch (e.kind) {
+      case 'num':
+        return e.value < 0 ? `(${e.value})` : String(e.value);
+      case 'str':
+        return JSON.stringify(e.value);
+      case 'bool':
+        return String(e.value);
+      case 'null':
+        return 'null';
+      case 'field':
+        return this.fieldCode(e.path);
+      case 'neg':
+        return `neg(${this.value(e.arg)})`;
+      case 'arith': {
+        const f = e.op === '+' ? 'add' : e.op === '-' ? 'sub' : e.op === '*' ? 'mul' : 'div';
+        return `${f}(${this.value(e.left)}, ${this.value(e.right)})`;
+      }
+      case 'call':
+        if (e.name === 'feature') return `feat(${JSON.stringify((e.args[0] as { value: string }).value)}, ${ACCOUNT_JS}, e.ts)`;
+        return `${e.name}(${e.args.map((a) => this.value(a)).join(', ')})`;
+      case 'agg':
+      case 'alerts':
+        return this.aggRef(this.an.readOf.get(e)!);
+      case 'array':
+        return this.konst(e.items.map(literal));
+      default:
+        return this.bool(e);
+    }
+  }
+
+  /** JS expression that is exactly true or false. */
+  bool(e: Expr): string {
+    switch (e.kind) {
+      case 'bool':
+        return String(e.value);
+      case 'not':
+        return `!${this.bool(e.arg)}`;
+      case 'logic':
+        return `(${this.bool(e.left)} ${e.op === 'and' ? '&&' : '||'} ${this.bool(e.right)})`;
+      case 'cmp':
+        return this.cmp(e.op, e.left, e.right);
+      case 'in':
+        return this.inCode(e);
+      case 'strop':
+        return `strop(${JSON.stringify(e.op)}, ${this.value(e.left)}, ${this.value(e.right)})`;
+      default:
+        return `(${this.value(e)} === true)`;
+    }
+  }
+
+  private cmp(op: CmpOp, l: Expr, r: Expr): string {
+    if (l.kind === 'null' || r.kind === 'null') {
+      const v = l.kind === 'null' ? r : l;
+      if (v.kind === 'null') return op === '==' ? 'true' : 'false';
+      return `(${this.value(v)} ${op === '==' ? '==' : '!='} null)`;
+    }
+    if (isLiteral(l) && !isLiteral(r)) return this.cmp(FLIP[op], r, l);
+    // a non-numeric string literal can only equal that very string
+    if (r.kind === 'str' && Number.isNaN(Number(r.value)) && (op === '==' || op === '!=')) {
+      const lit = JSON.stringify(r.value);
+      if (op === '==') return `(${this.value(l)} === ${lit})`;
+      const x = this.tmp();
+      return `((${x} = ${this.value(l)}) !== null && ${x} !== ${lit})`;
+    }
+    if (r.kind === 'num') {
+      const x = this.tmp();
+      const lv = this.ty(l) === 'num' ? this.value(l) : `num(${this.value(l)})`;
+      return `((${x} = ${lv}) !== null && ${x} ${JS_OP[op]} ${this.value(r)})`;
+    }
+    return `${HELPER_OF[op]}(${this.value(l)}, ${this.value(r)})`;
+  }
+
+  private inCode(e: Extract<Expr, { kind: 'in' }>): string {
+    let test: (v: string) => string;
+    if (e.right.kind === 'call') {
+      const name = (e.right.args[0] as { value: string }).value;
+      const idx = [...this.an.lists].indexOf(name);
+      test = (v) => `inList(${v}, L${idx}, t)`;
+    } else {
+      const items = (e.right as Extract<Expr, { kind: 'array' }>).items.map(literal);
+      const strs = items.filter((v) => typeof v === 'string' && Number.isNaN(Number(v)));
+      if (strs.length === items.length && items.length <= 6) {
+        test = (v) => (items.length === 0 ? 'false' : `(${items.map((s) => `${v} === ${JSON.stringify(s)}`).join(' || ')})`);
+      } else {
+        const set = this.konst(new Set(items));
+        const nums = this.konst(new Set(items.map((v) => (typeof v === 'boolean' ? null : Number(v))).filter((n): n is number => n !== null && Number.isFinite(n))));
+        test = (v) => `inSet(${v}, ${set}, ${nums})`;
+      }
+    }
+    const x = this.tmp();
+    return e.negated ? `((${x} = ${this.value(e.left)}) !== null && !${test(x)})` : `((${x} = ${this.value(e.left)}), ${test(x)})`;
+  }
+
+  // ------------------------------------------------------------ explanations
+  private explainFn(it: GenItem): string {
+    const leaves: string[] = [];
+    const visit = (e: Expr): void => {
+      switch (e.kind) {
+        case 'logic':
+          visit(e.left);
+          visit(e.right);
+          return;
+        case 'not':
+          visit(e.arg);
+          return;
+        case 'bool':
+          return;
+        case 'cmp': {
+          let { left: l, right: r, op } = e;
+          if (isLiteral(l) && !isLiteral(r)) [l, r, op] = [r, l, FLIP[op]];
+          leaves.push(this.trace(it.text(e), it.text(l), this.value(l), op, this.value(r), this.bool(e)));
+          return;
+        }
+        case 'in': {
+          const th = e.right.kind === 'call' ? JSON.stringify(`list(${JSON.stringify((e.right.args[0] as { value: string }).value)})`) : this.konst((e.right as Extract<Expr, { kind: 'array' }>).items.map(literal));
+          leaves.push(this.trace(it.text(e), it.text(e.left), this.value(e.left), e.negated ? 'not in' : 'in', th, this.bool(e)));
+          return;
+        }
+        case 'strop':
+          leaves.push(this.trace(it.text(e), it.text(e.left), this.value(e.left), e.op, this.value(e.right), this.bool(e)));
+          return;
+        default:
+          leaves.push(this.trace(it.text(e), it.text(e), this.value(e), '==', 'true', this.bool(e)));
+      }
+    };
+    visit(it.expr);
+    const temps = this.takeTemps();
+    return `function (e) {\n${temps}const t = e.ts;\nreturn [${leaves.join(',\n')}];\n}`;
+  }
+
+  private trace(text: string, subject: string, actual: string, op: string, threshold: string, passed: string): string {
+    return `{ text: ${JSON.stringify(text)}, subject: ${JSON.stringify(subject)}, actual: ${actual}, op: ${JSON.stringify(op)}, threshold: ${threshold}, passed: ${passed} }`;
+  }
+}
+
+function isLiteral(e: Expr): boolean {
+  return e.kind === 'num' || e.kind === 'str' || e.kind === 'bool';
+}
+function literal(e: Expr): number | string | boolean | null {
+  return e.kind === 'num' || e.kind === 'str' || e.kind === 'bool' ? e.value : null;
+}
