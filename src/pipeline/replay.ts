@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import type { ExchangeEvent } from '../events/schema.js';
-import { openInput, readLines } from '../sources/lines.js';
+import { openInput, readLines, type LineBatch } from '../sources/lines.js';
 import { createDecoder, sniffFormat, type DecoderOptions } from '../sources/registry.js';
 import type { DeadLetter, Decoder, Emit, Operator, RecordPosition } from './types.js';
 import { RecentIds } from './dedupe.js';
@@ -63,46 +63,206 @@ export class Fanout implements Emit {
 
 /**
  * The pipeline: source -> decode/validate -> stages (partitioning, stateful operators, sinks).
- * Replay and live share this path; a live feed is just another line source.
+ * Replay and live share this path; a live feed is just another line source. One input streams
+ * straight through; several inputs are merged by event time (see mergeInputs).
  */
 export async function replay(inputs: InputSpec[], opts: ReplayOptions): Promise<ProgressInfo> {
   let currentFormat = 'unknown';
   const out = new Fanout(opts.operators, () => currentFormat, opts.dedupeWindow);
   const progress: ProgressInfo = { bytes: 0, lines: 0, events: 0, deadLetters: 0 };
-  for (const input of inputs) {
-    const sourceName = input.path === '-' ? 'stdin' : basename(input.path);
-    const stream = await openInput(input.path);
-    let decoder: Decoder | undefined;
-    const pos: RecordPosition = { source: sourceName, line: 0 };
-    out.pos = pos;
-    for await (const batch of readLines(stream)) {
-      if (!decoder) {
-        let format = input.format ?? 'auto';
-        if (format === 'auto') {
-          format = sniffFormat(batch.lines.slice(0, 20)) ?? 'ndjson';
+  const report = (bytes: number, lines: number) => {
+    progress.bytes += bytes;
+    progress.lines += lines;
+    progress.events = out.events;
+    progress.deadLetters = out.deadLetters;
+    opts.onProgress?.(progress);
+  };
+  if (inputs.length > 1) await mergeInputs(inputs, out, (f) => (currentFormat = f), report);
+  else
+    for (const input of inputs) {
+      const sourceName = sourceNameOf(input);
+      const stream = await openInput(input.path);
+      let decoder: Decoder | undefined;
+      const pos: RecordPosition = { source: sourceName, line: 0 };
+      out.pos = pos;
+      for await (const batch of readLines(stream)) {
+        if (!decoder) {
+          decoder = decoderFor(input, sourceName, batch.lines);
+          currentFormat = decoder.format;
         }
-        decoder = createDecoder(format, { source: sourceName, ...input.options });
-        currentFormat = decoder.format;
-      }
-      for (let i = 0; i < batch.lines.length; i++) {
-        pos.line = batch.firstLine + i;
-        try {
-          decoder.decode(batch.lines[i], pos, out);
-        } catch (err) {
-          // A decoder bug must not kill the stream or lose the record.
-          out.reject(`decoder error: ${(err as Error).message}`, batch.lines[i], pos);
+        for (let i = 0; i < batch.lines.length; i++) {
+          pos.line = batch.firstLine + i;
+          decodeLine(decoder, batch.lines[i], pos, out);
         }
+        report(batch.bytes, batch.lines.length);
       }
-      progress.bytes += batch.bytes;
-      progress.lines += batch.lines.length;
-      progress.events = out.events;
-      progress.deadLetters = out.deadLetters;
-      opts.onProgress?.(progress);
+      decoder?.end?.(pos, out);
     }
-    decoder?.end?.(pos, out);
-  }
   progress.events = out.events;
   progress.deadLetters = out.deadLetters;
   await out.finish();
   return progress;
+}
+
+function sourceNameOf(input: InputSpec): string {
+  return input.path === '-' ? 'stdin' : basename(input.path);
+}
+
+/** The input's decoder: its named format, or the one sniffed from its first lines. */
+function decoderFor(input: InputSpec, sourceName: string, firstLines: string[]): Decoder {
+  let format = input.format ?? 'auto';
+  if (format === 'auto') format = sniffFormat(firstLines.slice(0, 20)) ?? 'ndjson';
+  return createDecoder(format, { source: sourceName, ...input.options });
+}
+
+function decodeLine(decoder: Decoder, line: string, pos: RecordPosition, out: Emit): void {
+  try {
+    decoder.decode(line, pos, out);
+  } catch (err) {
+    // A decoder bug must not kill the stream or lose the record.
+    out.reject(`decoder error: ${(err as Error).message}`, line, pos);
+  }
+}
+
+/**
+ * One input of a merge: its own line reader, decoder and positions. It decodes a batch of lines at
+ * a time into a queue of events (each with its line); rejects go straight to the fan-out with this
+ * source's position and format.
+ */
+class MergeSource implements Emit {
+  readonly name: string;
+  decoder: Decoder | undefined;
+  /** Decoded events not yet released, and the line each came from. */
+  events: ExchangeEvent[] = [];
+  lines: number[] = [];
+  head = 0;
+  done = false;
+  /** Position of the line being decoded. */
+  readonly pos: RecordPosition;
+  /** Position of the event being released (a duplicate's dead letter points here). */
+  readonly releasePos: RecordPosition;
+  private batches: AsyncGenerator<LineBatch> | undefined;
+
+  constructor(
+    readonly input: InputSpec,
+    readonly index: number,
+    private readonly out: Fanout,
+  ) {
+    this.name = sourceNameOf(input);
+    this.pos = { source: this.name, line: 0 };
+    this.releasePos = { source: this.name, line: 0 };
+  }
+
+  get format(): string {
+    return this.decoder?.format ?? 'unknown';
+  }
+
+  /** Event time of the next event to release. */
+  get headTs(): number {
+    return this.events[this.head].ts;
+  }
+
+  event(e: ExchangeEvent): void {
+    this.events.push(e);
+    this.lines.push(this.pos.line);
+  }
+
+  reject(reason: string, raw: string, pos: RecordPosition, type?: string): void {
+    this.out.reject(reason, raw, pos, type);
+  }
+
+  /**
+   * Decodes batches until at least one event is queued or the source ends. `setFormat` names this
+   * source's format for the dead letters raised meanwhile.
+   */
+  async fill(setFormat: (f: string) => void, report: (bytes: number, lines: number) => void): Promise<void> {
+    this.events = [];
+    this.lines = [];
+    this.head = 0;
+    this.batches ??= readLines(await openInput(this.input.path));
+    while (this.events.length === 0 && !this.done) {
+      const next = await this.batches.next();
+      if (next.done) {
+        this.done = true;
+        if (this.decoder?.end) {
+          setFormat(this.decoder.format);
+          this.decoder.end(this.pos, this);
+        }
+        break;
+      }
+      const batch = next.value;
+      this.decoder ??= decoderFor(this.input, this.name, batch.lines);
+      setFormat(this.decoder.format);
+      for (let i = 0; i < batch.lines.length; i++) {
+        this.pos.line = batch.firstLine + i;
+        decodeLine(this.decoder, batch.lines[i], this.pos, this);
+      }
+      report(batch.bytes, batch.lines.length);
+    }
+  }
+}
+
+/** Orders sources by the time of their next event, then by their place on the command line. */
+function before(a: MergeSource, b: MergeSource): boolean {
+  const ta = a.headTs;
+  const tb = b.headTs;
+  return ta < tb || (ta === tb && a.index < b.index);
+}
+
+/**
+ * k-way merge of several inputs by event time: a binary heap of sources keyed by their next
+ * event's time (ties go to the earlier input), so the operators see what a stable time sort of
+ * the inputs would give when each input is in time order, without reading any input ahead by
+ * more than a batch. An input that is not in time order is merged as it comes (never reordered
+ * within itself).
+ */
+async function mergeInputs(inputs: InputSpec[], out: Fanout, setFormat: (f: string) => void, report: (bytes: number, lines: number) => void): Promise<void> {
+  const heap: MergeSource[] = [];
+  for (let i = 0; i < inputs.length; i++) {
+    const s = new MergeSource(inputs[i], i, out);
+    await s.fill(setFormat, report);
+    if (s.events.length > 0) heapPush(heap, s);
+  }
+  while (heap.length > 0) {
+    const s = heap[0];
+    const i = s.head++;
+    s.releasePos.line = s.lines[i];
+    out.pos = s.releasePos;
+    setFormat(s.format);
+    out.event(s.events[i]);
+    if (s.head === s.events.length) {
+      await s.fill(setFormat, report);
+      if (s.events.length === 0) {
+        const last = heap.pop()!;
+        if (last !== s) {
+          heap[0] = last;
+          siftDown(heap, 0);
+        }
+        continue;
+      }
+    }
+    siftDown(heap, 0);
+  }
+}
+
+function heapPush(heap: MergeSource[], s: MergeSource): void {
+  let i = heap.push(s) - 1;
+  while (i > 0) {
+    const p = (i - 1) >> 1;
+    if (!before(heap[i], heap[p])) break;
+    [heap[i], heap[p]] = [heap[p], heap[i]];
+    i = p;
+  }
+}
+
+function siftDown(heap: MergeSource[], i: number): void {
+  const n = heap.length;
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= n) return;
+    const c = l + 1 < n && before(heap[l + 1], heap[l]) ? l + 1 : l;
+    if (!before(heap[c], heap[i])) return;
+    [heap[i], heap[c]] = [heap[c], heap[i]];
+    i = c;
+  }
 }

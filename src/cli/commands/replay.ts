@@ -12,7 +12,7 @@ import { createSurveillance, formatSurveillanceSummary, surveillanceSummary } fr
 export function replayCommand(): Command {
   const cmd = new Command('replay')
     .description('Stream event files (plain or .gz; "-" for stdin) through riskloop and summarise what was accepted and rejected')
-    .argument('<files...>', 'input files, or - for stdin')
+    .argument('<files...>', 'input files, or - for stdin; several files are merged by event time (ties: command-line order)')
     .addOption(new Option('-f, --format <format>', 'input format').choices(['auto', ...FORMATS()]).default('auto'))
     .option('--market <symbol>', 'market symbol for formats that carry none (lobster, csv)')
     .option('--dead-letters <file>', 'write rejected records with reason and position as NDJSON')
