@@ -11,7 +11,8 @@ export function explainDecision(d: Decision, byThreshold?: [Outcome, number]): s
     return `${VERB[d.outcome]} ${what}: no rule of policy ${d.policy} fired.`;
   }
   const parts = d.fired.map((f) => {
-    const why = f.conditions.filter((c) => c.passed).map(formatCondition);
+    // the event type is already in the sentence
+    const why = f.conditions.filter((c) => c.passed && !(c.subject === 'type' && c.op === '==')).map(formatCondition);
     return `${f.rule} (${f.outcome}${f.score ? `, +${fmt(f.score)}` : ''})${why.length ? ` because ${why.join(' and ')}` : ''}`;
   });
   const th = byThreshold ? `; score ${fmt(d.score)} reached the ${byThreshold[0]} threshold ${fmt(byThreshold[1])}` : '';
@@ -24,14 +25,16 @@ export function formatCondition(c: ConditionTrace): string {
   // an equality that held says everything in its own text
   if (c.op === '==' && c.passed) return c.text;
   if ((c.op === 'in' || c.op === 'not in') && typeof c.threshold === 'string') return `${c.subject ?? c.text} = ${fmtValue(c.actual)} ${c.op} ${c.threshold}`;
-  return `${c.subject ?? c.text} = ${fmtValue(c.actual)} ${c.op} ${fmtValue(c.threshold)}`;
+  const numeric = c.op === '<' || c.op === '<=' || c.op === '>' || c.op === '>=';
+  return `${c.subject ?? c.text} = ${fmtValue(c.actual, numeric)} ${c.op} ${fmtValue(c.threshold, numeric)}`;
 }
 
-export function fmtValue(v: unknown): string {
+/** A value for a sentence; decimal strings unquoted where they were compared as numbers. */
+export function fmtValue(v: unknown, numeric = false): string {
   if (v === null || v === undefined) return 'null';
   if (typeof v === 'number') return fmt(v);
-  if (typeof v === 'string') return /^-?\d+(\.\d+)?$/.test(v) ? v : JSON.stringify(v);
-  if (Array.isArray(v)) return `[${v.map(fmtValue).join(', ')}]`;
+  if (typeof v === 'string') return numeric && /^-?\d+(\.\d+)?$/.test(v) ? v : JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map((x) => fmtValue(x)).join(', ')}]`;
   return String(v);
 }
 
