@@ -11,6 +11,8 @@ export interface CompiledPolicy {
   thresholds: Partial<Record<Exclude<Outcome, 'allow'>, number>>;
   /** the generated JavaScript (for inspection) */
   readonly code: string;
+  /** per-key window sets the rules share (identical aggregates in several rules count once) */
+  readonly aggregateGroups: number;
   createEngine(opts?: EngineOptions): RuleEngine;
 }
 
@@ -38,6 +40,7 @@ export function compilePolicy(doc: PolicyDoc): CompiledPolicy {
     rules: p.infos,
     thresholds,
     code: plan.source,
+    aggregateGroups: p.analyzer.groups.length,
     createEngine: (opts?: EngineOptions) => new RuleEngine({ name: d.name, rules: p.infos, thresholds, lists, plan }, opts),
   };
 }
