@@ -1,9 +1,6 @@
 import type { SimMarket } from '../markets.js';
 import type { Account } from '../population.js';
-import type { Rng } from '../rng.js';
-import { activeTraders, link, slot, type LinkKind } from './common.js';
-import type { Episode } from './episode.js';
-import { Scenario, intRange, range, type Injector, type InjectorEnv } from './scenario.js';
+import { Scenario, activeTraders, intRange, link, paramsOf, range, slot, type Injector, type LinkKind } from './common.js';
 
 const PUMP = 1;
 const BORROW = 2;
@@ -29,18 +26,9 @@ interface Plan {
  * close to the maximum loan-to-value, and withdraws the borrowed USDT. When the price reverts the
  * loan is under-collateralised. The pump orders are labelled; the loan id is in the params.
  */
-export class CollateralAbuseScenario extends Scenario {
+export class CollateralAbuseScenario extends Scenario<Plan> {
   private pushed = 0;
 
-  constructor(
-    env: InjectorEnv,
-    rng: Rng,
-    ep: Episode,
-    private readonly p: Plan,
-    private readonly params: Record<string, unknown>,
-  ) {
-    super(env.ctx, rng, ep);
-  }
 
   protected step(code: number, _data: unknown, now: number): void {
     const { market: m, actor } = this.p;
@@ -100,7 +88,7 @@ export const collateralAbuse: Injector = {
   },
   plan(env, count) {
     const { ctx, rng, planner } = env;
-    const p = { ...this.defaults, ...env.params };
+    const p = paramsOf(this, env);
     const markets = ctx.thinMarkets.filter((m) => m.asset.spec.collateral);
     const traders = activeTraders(ctx);
     for (let i = 0; i < count; i++) {

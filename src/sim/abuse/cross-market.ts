@@ -1,9 +1,7 @@
 import type { EngineOrder, OrderSide } from '../../market/matching-engine.js';
 import type { SimMarket } from '../markets.js';
 import type { Account } from '../population.js';
-import type { Rng } from '../rng.js';
-import type { Episode } from './episode.js';
-import { Scenario, intRange, range, type Injector, type InjectorEnv } from './scenario.js';
+import { Scenario, intRange, paramsOf, range, type Injector } from './common.js';
 
 const OPEN = 1;
 const PUSH = 2;
@@ -28,7 +26,7 @@ interface Plan {
  * perpetual's index with aggressive orders; the index and mark follow, and the perpetual position
  * is closed at the better mark. The spot inventory is unwound afterwards.
  */
-export class CrossMarketScenario extends Scenario {
+export class CrossMarketScenario extends Scenario<Plan> {
   private opened = 0;
   private pushed = 0;
   private readonly perpOrders: EngineOrder[] = [];
@@ -36,15 +34,6 @@ export class CrossMarketScenario extends Scenario {
   private readonly exits: EngineOrder[] = [];
   private readonly unwinds: EngineOrder[] = [];
 
-  constructor(
-    env: InjectorEnv,
-    rng: Rng,
-    ep: Episode,
-    private readonly p: Plan,
-    private readonly params: Record<string, unknown>,
-  ) {
-    super(env.ctx, rng, ep);
-  }
 
   private held(orders: EngineOrder[]): number {
     let n = 0;
@@ -113,7 +102,7 @@ export const crossMarketManipulation: Injector = {
   },
   plan(env, count) {
     const { ctx, rng, planner } = env;
-    const p = { ...this.defaults, ...env.params };
+    const p = paramsOf(this, env);
     const pairs = ctx.perps.filter((m) => m.spot !== null);
     const traders = ctx.pop.whales.concat(ctx.pop.algos);
     for (let i = 0; i < count; i++) {

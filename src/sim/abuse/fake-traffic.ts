@@ -1,10 +1,7 @@
 import type { EngineOrder, OrderSide } from '../../market/matching-engine.js';
 import type { SimMarket } from '../markets.js';
 import type { Account, Device } from '../population.js';
-import type { Rng } from '../rng.js';
-import { slot } from './common.js';
-import type { Episode } from './episode.js';
-import { Scenario, intRange, range, type Injector, type InjectorEnv } from './scenario.js';
+import { Scenario, intRange, paramsOf, pickVariant, range, slot, type Injector } from './common.js';
 
 const OPEN = 1;
 const LOGIN = 2;
@@ -38,7 +35,7 @@ interface Plan {
  * (funded by the operator's internal transfers) or farm a sign-up bonus: collect it, make the few
  * small trades the campaign requires, and withdraw everything to the farm's wallets.
  */
-export class FakeTrafficScenario extends Scenario {
+export class FakeTrafficScenario extends Scenario<Plan> {
   private opened = 0;
   private maker: EngineOrder | null = null;
   private makerSide: OrderSide = 'buy';
@@ -46,15 +43,6 @@ export class FakeTrafficScenario extends Scenario {
   private readonly trades = new Map<Account, number>();
   private readonly required = new Map<Account, number>();
 
-  constructor(
-    env: InjectorEnv,
-    rng: Rng,
-    ep: Episode,
-    private readonly p: Plan,
-    private readonly params: Record<string, unknown>,
-  ) {
-    super(env.ctx, rng, ep);
-  }
 
   protected step(code: number, data: unknown, now: number): void {
     const { market: m, sybils } = this.p;
@@ -164,11 +152,9 @@ export const fakeTraffic: Injector = {
   },
   plan(env, count) {
     const { ctx, rng, planner } = env;
-    const p = { ...this.defaults, ...env.params };
-    const variants = p.variants as Record<Variant, number>;
-    const names = Object.keys(variants) as Variant[];
+    const p = paramsOf(this, env);
     for (let i = 0; i < count; i++) {
-      const variant = names[rng.weightedIndex(names.map((n) => variants[n]))];
+      const variant = pickVariant<Variant>(rng, p);
       const n = intRange(p, 'sybils', rng);
       const openMs = range(p, 'openMinutes', rng) * 60_000;
       const activeMs = range(p, 'activeMinutes', rng) * 60_000;

@@ -1,10 +1,7 @@
 import type { EngineOrder, OrderSide } from '../../market/matching-engine.js';
 import type { SimMarket } from '../markets.js';
 import type { Account } from '../population.js';
-import type { Rng } from '../rng.js';
-import { activeTraders, slot } from './common.js';
-import type { Episode } from './episode.js';
-import { Scenario, range, type Injector, type InjectorEnv } from './scenario.js';
+import { Scenario, activeTraders, paramsOf, pickVariant, range, slot, type Injector } from './common.js';
 
 const ENTER = 1;
 const NOTICE = 2;
@@ -23,18 +20,9 @@ interface Plan {
  * size, so it sweeps the book or rests absurdly far away. Size: tens to hundreds of times the
  * account's usual size near the touch. The trader notices and cancels what is left within seconds.
  */
-export class FatFingerScenario extends Scenario {
+export class FatFingerScenario extends Scenario<Plan> {
   private order0: EngineOrder | null = null;
 
-  constructor(
-    env: InjectorEnv,
-    rng: Rng,
-    ep: Episode,
-    private readonly p: Plan,
-    private readonly params: Record<string, unknown>,
-  ) {
-    super(env.ctx, rng, ep);
-  }
 
   protected step(code: number, _data: unknown, now: number): void {
     const { market: m, trader, variant } = this.p;
@@ -86,13 +74,11 @@ export const fatFinger: Injector = {
   },
   plan(env, count) {
     const { ctx, rng, planner } = env;
-    const p = { ...this.defaults, ...env.params };
-    const variants = p.variants as Record<Variant, number>;
-    const names = Object.keys(variants) as Variant[];
+    const p = paramsOf(this, env);
     // Accounts with a trading history to be judged against: the more active ones.
     const traders = activeTraders(ctx).filter((a) => a.activity > 2);
     for (let i = 0; i < count; i++) {
-      const variant = names[rng.weightedIndex(names.map((n) => variants[n]))];
+      const variant = pickVariant<Variant>(rng, p);
       const duration = 45_000;
       const s = slot(env, ctx.markets, duration);
       if (!s) continue;

@@ -13,7 +13,7 @@ import { Planner } from './planner.js';
 import { pumpAndDump } from './pump-and-dump.js';
 import { quoteStuffing } from './quote-stuffing.js';
 import { ramping } from './ramping.js';
-import type { Injector, InjectorEnv } from './scenario.js';
+import type { Injector, InjectorEnv } from './common.js';
 import { spoofing } from './spoofing.js';
 import { washTrading } from './wash-trading.js';
 

@@ -1,10 +1,7 @@
 import type { EngineOrder, OrderSide } from '../../market/matching-engine.js';
 import type { SimMarket } from '../markets.js';
 import type { Account } from '../population.js';
-import type { Rng } from '../rng.js';
-import { activeTraders, liquidMarkets, slot } from './common.js';
-import type { Episode } from './episode.js';
-import { Scenario, intRange, num, range, type Injector, type InjectorEnv } from './scenario.js';
+import { Scenario, activeTraders, intRange, liquidOrThin, paramsOf, range, slot, type Injector } from './common.js';
 
 const LAYER = 1;
 const EXECUTE = 2;
@@ -24,7 +21,7 @@ interface Plan {
  * fraction of a second), an execution on the other side, then the whole stack cancelled. The
  * stack can be nudged toward the touch with amends while it waits.
  */
-export class LayeringScenario extends Scenario {
+export class LayeringScenario extends Scenario<Plan> {
   private cycle = 0;
   private layers: EngineOrder[] = [];
   private genuine: EngineOrder | null = null;
@@ -34,15 +31,6 @@ export class LayeringScenario extends Scenario {
   private layerLots = 0;
   private step0 = 1;
 
-  constructor(
-    env: InjectorEnv,
-    rng: Rng,
-    ep: Episode,
-    private readonly p: Plan,
-    private readonly params: Record<string, unknown>,
-  ) {
-    super(env.ctx, rng, ep);
-  }
 
   protected step(code: number, _data: unknown, now: number): void {
     const { market: m, trader } = this.p;
@@ -121,12 +109,12 @@ export const layering: Injector = {
   },
   plan(env, count) {
     const { ctx, rng, planner } = env;
-    const p = { ...this.defaults, ...env.params };
+    const p = paramsOf(this, env);
     const traders = activeTraders(ctx);
     for (let i = 0; i < count; i++) {
       const cycles = intRange(p, 'cycles', rng);
       const duration = 30_000 + cycles * 55_000;
-      const candidates = rng.chance(num(p, 'liquidShare')) ? liquidMarkets(ctx) : ctx.thinMarkets;
+      const candidates = liquidOrThin(ctx, rng, p);
       const s = slot(env, candidates, duration);
       if (!s) continue;
       const end = s.start + duration;

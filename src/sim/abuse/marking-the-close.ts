@@ -1,11 +1,8 @@
 import type { OrderSide } from '../../market/matching-engine.js';
 import type { SimMarket } from '../markets.js';
 import type { Account } from '../population.js';
-import type { Rng } from '../rng.js';
 import { FUNDING_INTERVAL_MS, nextBoundary } from '../venue.js';
-import { activeTraders } from './common.js';
-import type { Episode } from './episode.js';
-import { Scenario, range, type Injector, type InjectorEnv } from './scenario.js';
+import { Scenario, activeTraders, paramsOf, range, type Injector } from './common.js';
 
 const MOTIVE = 1;
 const MARK = 2;
@@ -29,16 +26,7 @@ interface Plan {
  * one direction and props the price with orders at the touch, intensifying toward the close.
  * The stake (a perp position or an hourly product) is taken earlier and is not labelled.
  */
-export class MarkingScenario extends Scenario {
-  constructor(
-    env: InjectorEnv,
-    rng: Rng,
-    ep: Episode,
-    private readonly p: Plan,
-    private readonly params: Record<string, unknown>,
-  ) {
-    super(env.ctx, rng, ep);
-  }
+export class MarkingScenario extends Scenario<Plan> {
 
   protected step(code: number, _data: unknown, now: number): void {
     const { market: m, trader, side, close } = this.p;
@@ -105,7 +93,7 @@ export const markingTheClose: Injector = {
   },
   plan(env, count) {
     const { ctx, rng, planner } = env;
-    const p = { ...this.defaults, ...env.params };
+    const p = paramsOf(this, env);
     const candidates: { variant: Variant; market: SimMarket; close: number; w: number }[] = [];
     for (let t = nextBoundary(planner.earliest, FUNDING_INTERVAL_MS); t < ctx.end - 5_000; t += FUNDING_INTERVAL_MS) {
       for (const m of ctx.perps) candidates.push({ variant: 'funding', market: m, close: t, w: p.fundingWeight as number });

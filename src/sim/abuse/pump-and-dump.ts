@@ -1,10 +1,7 @@
 import type { EngineOrder } from '../../market/matching-engine.js';
 import type { SimMarket } from '../markets.js';
 import type { Account } from '../population.js';
-import type { Rng } from '../rng.js';
-import { activeTraders, link, loginLinked, slot, type LinkKind } from './common.js';
-import type { Episode } from './episode.js';
-import { Scenario, intRange, num, range, type Injector, type InjectorEnv } from './scenario.js';
+import { Scenario, activeTraders, intRange, link, loginLinked, num, paramsOf, range, slot, type Injector, type LinkKind } from './common.js';
 
 const START = 1;
 const FUND = 2;
@@ -31,21 +28,12 @@ interface Plan {
  * orders" (several members at the same millisecond), waits while the move draws in momentum and
  * retail buyers, then sells everything into them.
  */
-export class PumpScenario extends Scenario {
+export class PumpScenario extends Scenario<Plan> {
   private readonly bought = new Map<Account, EngineOrder[]>();
   private round = 0;
   private dumpUntil = 0;
   private pumpStart = 0;
 
-  constructor(
-    env: InjectorEnv,
-    rng: Rng,
-    ep: Episode,
-    private readonly p: Plan,
-    private readonly params: Record<string, unknown>,
-  ) {
-    super(env.ctx, rng, ep);
-  }
 
   private track(a: Account, o: EngineOrder): void {
     let l = this.bought.get(a);
@@ -164,7 +152,7 @@ export const pumpAndDump: Injector = {
   },
   plan(env, count) {
     const { ctx, rng, planner } = env;
-    const p = { ...this.defaults, ...env.params };
+    const p = paramsOf(this, env);
     const traders = activeTraders(ctx).concat(ctx.pop.retail.filter((a) => a.activity < 1.5).slice(0, 400));
     for (let i = 0; i < count; i++) {
       const accumulateMs = rng.chance(num(p, 'accumulateShare')) ? range(p, 'accumulateMinutes', rng) * 60_000 : 0;

@@ -1,10 +1,7 @@
 import type { EngineOrder, OrderSide } from '../../market/matching-engine.js';
 import type { SimMarket } from '../markets.js';
 import type { Account } from '../population.js';
-import type { Rng } from '../rng.js';
-import { slot } from './common.js';
-import type { Episode } from './episode.js';
-import { Scenario, intRange, range, type Injector, type InjectorEnv } from './scenario.js';
+import { Scenario, intRange, paramsOf, pickVariant, range, slot, type Injector } from './common.js';
 
 const BURST = 1;
 const PLACE = 2;
@@ -29,21 +26,12 @@ interface Plan {
  * touch, with a trade only now and then. Unlike HFT makers it quotes one side at a time, rarely
  * trades, and its rate is spiky.
  */
-export class StuffingScenario extends Scenario {
+export class StuffingScenario extends Scenario<Plan> {
   private burst = 0;
   private burstEnd = 0;
   private intervalMs = 1;
   private side: OrderSide = 'buy';
 
-  constructor(
-    env: InjectorEnv,
-    rng: Rng,
-    ep: Episode,
-    private readonly p: Plan,
-    private readonly params: Record<string, unknown>,
-  ) {
-    super(env.ctx, rng, ep);
-  }
 
   protected step(code: number, data: unknown, now: number): void {
     const { market: m, trader } = this.p;
@@ -107,12 +95,10 @@ export const quoteStuffing: Injector = {
   },
   plan(env, count) {
     const { ctx, rng, planner } = env;
-    const p = { ...this.defaults, ...env.params };
-    const variants = p.variants as Record<Variant, number>;
-    const names = Object.keys(variants) as Variant[];
+    const p = paramsOf(this, env);
     const api = ctx.pop.algos.filter((a) => a.usesApi);
     for (let i = 0; i < count; i++) {
-      const variant = names[rng.weightedIndex(names.map((n) => variants[n]))];
+      const variant = pickVariant<Variant>(rng, p);
       const bursts = variant === 'burst' ? intRange(p, 'bursts', rng) : 1;
       const duration = variant === 'burst' ? 20_000 + bursts * 40_000 : 60_000 + (p.otrMinutes as number[])[1] * 60_000;
       const s = slot(env, ctx.markets, duration);

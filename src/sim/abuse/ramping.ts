@@ -1,10 +1,7 @@
 import type { EngineOrder, OrderSide } from '../../market/matching-engine.js';
 import type { SimMarket } from '../markets.js';
 import type { Account } from '../population.js';
-import type { Rng } from '../rng.js';
-import { activeTraders, liquidMarkets, slot } from './common.js';
-import type { Episode } from './episode.js';
-import { Scenario, intRange, num, range, type Injector, type InjectorEnv } from './scenario.js';
+import { Scenario, activeTraders, intRange, liquidOrThin, paramsOf, range, slot, type Injector } from './common.js';
 
 const IGNITE = 1;
 const REVERSE = 2;
@@ -26,7 +23,7 @@ interface Plan {
  * more each, moves the price and triggers momentum traders and retail FOMO; the actor then
  * reverses into the move, selling what it bought (and more) to those following it.
  */
-export class RampingScenario extends Scenario {
+export class RampingScenario extends Scenario<Plan> {
   private fired = 0;
   private inventory = 0;
   private target = 0;
@@ -36,15 +33,6 @@ export class RampingScenario extends Scenario {
   private readonly ignition: EngineOrder[] = [];
   private readonly reversal: EngineOrder[] = [];
 
-  constructor(
-    env: InjectorEnv,
-    rng: Rng,
-    ep: Episode,
-    private readonly p: Plan,
-    private readonly params: Record<string, unknown>,
-  ) {
-    super(env.ctx, rng, ep);
-  }
 
   protected step(code: number, _data: unknown, now: number): void {
     const { market: m, trader, side } = this.p;
@@ -110,7 +98,7 @@ export const ramping: Injector = {
   },
   plan(env, count) {
     const { ctx, rng, planner } = env;
-    const p = { ...this.defaults, ...env.params };
+    const p = paramsOf(this, env);
     const traders = activeTraders(ctx);
     for (let i = 0; i < count; i++) {
       const ignitions = intRange(p, 'ignitionOrders', rng);
@@ -118,7 +106,7 @@ export const ramping: Injector = {
       const waitMs = range(p, 'waitSeconds', rng) * 1000;
       const reversalMs = range(p, 'reversalSeconds', rng) * 1000;
       const duration = span * 1.8 + waitMs + reversalMs + 30_000;
-      const candidates = rng.chance(num(p, 'liquidShare')) ? liquidMarkets(ctx) : ctx.thinMarkets;
+      const candidates = liquidOrThin(ctx, rng, p);
       const s = slot(env, candidates, duration);
       if (!s) continue;
       const end = s.start + duration;

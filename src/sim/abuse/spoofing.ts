@@ -1,10 +1,7 @@
 import type { EngineOrder, OrderSide } from '../../market/matching-engine.js';
 import type { SimMarket } from '../markets.js';
 import type { Account } from '../population.js';
-import type { Rng } from '../rng.js';
-import { activeTraders, link, liquidMarkets, loginLinked, slot, type LinkKind } from './common.js';
-import type { Episode } from './episode.js';
-import { Scenario, intRange, num, range, type Injector, type InjectorEnv } from './scenario.js';
+import { Scenario, activeTraders, intRange, link, liquidOrThin, loginLinked, num, paramsOf, range, slot, type Injector, type LinkKind } from './common.js';
 
 const START = 1;
 const SPOOF = 2;
@@ -28,20 +25,11 @@ interface Plan {
  * (or supply), while the same actor or a linked account trades on the other side; the large
  * order is cancelled within seconds of that trade. Several cycles per episode.
  */
-export class SpoofingScenario extends Scenario {
+export class SpoofingScenario extends Scenario<Plan> {
   private cycle = 0;
   private spoofs: EngineOrder[] = [];
   private genuine: EngineOrder | null = null;
 
-  constructor(
-    env: InjectorEnv,
-    rng: Rng,
-    ep: Episode,
-    private readonly p: Plan,
-    private readonly params: Record<string, unknown>,
-  ) {
-    super(env.ctx, rng, ep);
-  }
 
   protected step(code: number, _data: unknown, now: number): void {
     const { market: m, trader, spoofer } = this.p;
@@ -132,12 +120,12 @@ export const spoofing: Injector = {
   },
   plan(env, count) {
     const { ctx, rng, planner } = env;
-    const p = { ...this.defaults, ...env.params };
+    const p = paramsOf(this, env);
     const traders = activeTraders(ctx);
     for (let i = 0; i < count; i++) {
       const cycles = intRange(p, 'cycles', rng);
       const duration = 90_000 + cycles * 48_000;
-      const candidates = rng.chance(num(p, 'liquidShare')) ? liquidMarkets(ctx) : ctx.thinMarkets;
+      const candidates = liquidOrThin(ctx, rng, p);
       const s = slot(env, candidates, duration);
       if (!s) continue;
       const end = s.start + duration;

@@ -1,10 +1,7 @@
 import type { EngineOrder, OrderSide } from '../../market/matching-engine.js';
 import type { SimMarket } from '../markets.js';
 import type { Account } from '../population.js';
-import type { Rng } from '../rng.js';
-import { activeTraders, link, loginLinked, slot, type LinkKind } from './common.js';
-import type { Episode } from './episode.js';
-import { Scenario, intRange, range, type Injector, type InjectorEnv } from './scenario.js';
+import { Scenario, activeTraders, intRange, link, loginLinked, paramsOf, pickVariant, range, slot, type Injector, type LinkKind } from './common.js';
 
 const START = 1;
 const FUND = 2;
@@ -34,22 +31,13 @@ interface Plan {
  * rotation that returns every member's position to about zero. Only the trades between members
  * are labelled; a member's order that a third party happens to hit is labelled, its trade not.
  */
-export class WashScenario extends Scenario {
+export class WashScenario extends Scenario<Plan> {
   private round = 0;
   private lotsThisCycle = 0;
   private maker: EngineOrder | null = null;
   private retries = 0;
   private makerSide: OrderSide = 'sell';
 
-  constructor(
-    env: InjectorEnv,
-    rng: Rng,
-    ep: Episode,
-    private readonly p: Plan,
-    private readonly params: Record<string, unknown>,
-  ) {
-    super(env.ctx, rng, ep);
-  }
 
   private get k(): number {
     return this.p.members.length;
@@ -134,13 +122,11 @@ export const washTrading: Injector = {
   },
   plan(env, count) {
     const { ctx, rng, planner } = env;
-    const p = { ...this.defaults, ...env.params };
-    const variants = p.variants as Record<Variant, number>;
-    const names = Object.keys(variants) as Variant[];
+    const p = paramsOf(this, env);
     const mw = p.marketWeights as Record<'thin' | 'perp' | 'spot', number>;
     const traders = activeTraders(ctx);
     for (let i = 0; i < count; i++) {
-      const variant = names[rng.weightedIndex(names.map((n) => variants[n]))];
+      const variant = pickVariant<Variant>(rng, p);
       const k = variant === 'self_trade' ? 1 : variant === 'collusive_pair' ? 2 : intRange(p, 'ringSize', rng);
       const rounds = Math.max(k, Math.round(intRange(p, 'rounds', rng) / k) * k);
       const duration = 70_000 + rounds * 16_000;
