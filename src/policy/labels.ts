@@ -3,6 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
 import type { LabelEpisode } from '../events/labels.js';
 import type { ExchangeEvent } from '../events/schema.js';
+import { accountsOf } from '../rules/fields.js';
 import { formatIssues } from '../events/validate.js';
 import type { Alert } from '../surveillance/alert.js';
 import { readLabelsFile } from '../surveillance/eval.js';
@@ -28,17 +29,6 @@ export const CaseDisposition = z
   })
   .refine((d) => d.alertId !== undefined || d.eventId !== undefined || d.account !== undefined, { message: 'a disposition needs alertId, eventId or account' });
 export type CaseDisposition = z.infer<typeof CaseDisposition>;
-
-/** Every account an event concerns, deduplicated, in field order. */
-export function eventAccounts(e: ExchangeEvent): string[] {
-  const r = e as Record<string, unknown>;
-  const out: string[] = [];
-  for (const k of ['accountId', 'takerAccountId', 'makerAccountId', 'fromAccountId', 'toAccountId']) {
-    const v = r[k];
-    if (typeof v === 'string' && !out.includes(v)) out.push(v);
-  }
-  return out;
-}
 
 /** The label of one event: the episodes (or confirmed cases) it belongs to. */
 export interface EventLabel {
@@ -130,7 +120,7 @@ export class EventLabeler {
         if (g) push(g);
       }
     }
-    for (const a of eventAccounts(e)) {
+    for (const a of accountsOf(e as unknown as Record<string, unknown>)) {
       const gs = this.byAccount.get(a);
       if (!gs) continue;
       for (const g of gs) if (e.ts >= g.startTime - this.tol && e.ts <= g.endTime + this.tol) push(g);

@@ -98,7 +98,7 @@ function candidates(col: Float64Array, gate: Uint8Array, current: number, intege
   const out = new Set<number>([current]);
   for (let i = 0; i <= k && vals.length; i++) {
     const v = vals[Math.min(vals.length - 1, Math.floor((i / k) * (vals.length - 1)))];
-    out.add(integer ? Math.round(v) : Number(v.toPrecision(2)));
+    out.add(integer ? Math.round(Number(v.toPrecision(2))) : Number(v.toPrecision(2)));
   }
   // Include the upper tail finely: that is where tight thresholds live.
   for (const q of [0.99, 0.995, 0.999]) if (vals.length) out.add(integer ? Math.round(vals[Math.floor(q * (vals.length - 1))]) : Number(vals[Math.floor(q * (vals.length - 1))].toPrecision(2)));
