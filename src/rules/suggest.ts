@@ -10,7 +10,7 @@ export function suggest(name: string, candidates: Iterable<string>): string | un
       best = c;
     }
   }
-  const limit = Math.max(1, Math.min(3, Math.floor(a.length / 3)));
+  const limit = a.length <= 2 ? 1 : Math.min(3, Math.max(2, Math.ceil(a.length / 3)));
   return bestD <= limit ? best : undefined;
 }
 
