@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkRules, compilePolicy, createFeatureExtractor, loadPolicyFile, RuleCompileError, type Decision, type PolicyDoc } from '../src/index.js';
+import { checkRules, compilePolicy, createFeatureExtractor, loadPolicyFile, replay, RuleCompileError, type Decision, type Operator, type PolicyDoc } from '../src/index.js';
 import type { ExchangeEvent } from '../src/events/schema.js';
 import type { Alert } from '../src/surveillance/alert.js';
 
@@ -257,10 +257,15 @@ describe('decisions', () => {
     expect(fired(T0 + 3_600_005)).toEqual([]); // and for "spoof" at T0 + 5, when it first matched
   });
 
-  it('the engine is an Operator: replay pipelines call onEvent and finish', () => {
-    const engine = compilePolicy(POLICY).createEngine();
-    expect(typeof engine.onEvent).toBe('function');
-    expect(engine.onDeadLetter).toBeUndefined();
+  it('the engine is an Operator: it runs inside the replay pipeline', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rules-op-'));
+    const file = join(dir, 'e.ndjson');
+    writeFileSync(file, [login('l1', T0, 'a', 'd'), wd('w1', T0 + 1, 'a', '20000'), wd('w2', T0 + 2, 'a', '0.5')].map((e) => JSON.stringify(e)).join('\n') + '\n');
+    const seen: Decision[] = [];
+    const op: Operator = compilePolicy(POLICY).createEngine({ onDecision: (d) => seen.push(d) });
+    const p = await replay([{ path: file }], { operators: [op] });
+    expect(p.events).toBe(3);
+    expect(seen.map((d) => [d.eventId, d.outcome])).toEqual([['w1', 'review']]);
   });
 });
 
