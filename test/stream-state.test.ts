@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MarketBooks, TradeParties } from '../src/stream/books.js';
+import { MarketBooks, TradeParties, orderKey } from '../src/stream/books.js';
+import { L3Book } from '../src/market/l3-book.js';
 import { OrderFlow, Position } from '../src/stream/order-flow.js';
 import { parseEvent, type EventOf, type ExchangeEvent, type ExchangeEventInput } from '../src/events/index.js';
 
@@ -12,6 +13,57 @@ function ev(x: ExchangeEventInput): ExchangeEvent {
 let n = 0;
 const place = (acct: string, id: string, side: 'buy' | 'sell', price: string, size: string, ts = 1000, extra: Partial<ExchangeEventInput> = {}) =>
   ev({ type: 'order.placed', id: `e${n++}`, ts, market: 'BTCUSDT', accountId: acct, orderId: id, side, orderType: 'limit', price, size, ...extra } as ExchangeEventInput);
+
+describe('L3Book (struct of arrays)', () => {
+  it('keeps price-time priority, reuses freed slots and reference-counts accounts', () => {
+    const b = new L3Book();
+    expect(b.add('a', 'buy', 100, 5, 1, 'x', 5)).toBe(true);
+    expect(b.add('b', 'buy', 100, 3, 2, 'y')).toBe(true);
+    expect(b.add('a', 'buy', 101, 1, 3)).toBe(false); // id already resting
+    expect(b.add('z', 'sell', 105, 0, 3)).toBe(false); // nothing to rest
+    expect(b.add('c', 'sell', 105, 2, 4, 'x')).toBe(true);
+    const lv = b.bestBid()!;
+    expect([lv.price, lv.total, lv.count]).toEqual([100, 8, 2]);
+    expect(b.idAt(lv.head)).toBe('a');
+    expect(b.idAt(b.nextAt(lv.head))).toBe('b');
+    expect(b.get('a')).toEqual({ id: 'a', side: 'buy', price: 100, size: 5, ts: 1, accountId: 'x', tag: 5 });
+    expect(b.get('b')!.tag).toBeUndefined();
+    expect(b.reduce('a', 2)).toBe(2);
+    expect(b.bestBid()!.total).toBe(6);
+    // increasing the size loses priority
+    const s = b.amend('a', 100, 4, 5);
+    expect(b.sizeAt(s)).toBe(4);
+    expect(b.idAt(b.bestBid()!.head)).toBe('b');
+    expect(b.tagAt(s)).toBe(5);
+    expect(b.remove('b')).toBe(true);
+    expect(b.remove('b')).toBe(false);
+    expect(b.add('d', 'buy', 99, 1, 6, 'w')).toBe(true);
+    expect(b.orderCount).toBe(3);
+    expect(b.depth('buy', 5)).toEqual([{ price: 100, size: 4, orders: 1 }, { price: 99, size: 1, orders: 1 }]);
+    expect(b.reduce('c', 10)).toBe(2); // fully executed: removed, level dropped
+    expect(b.levelCount('sell')).toBe(0);
+    expect(b.accountAt(b.slotOf('a'))).toBe('x');
+    b.clear();
+    expect(b.orderCount).toBe(0);
+    expect(b.levelCount('buy')).toBe(0);
+    for (let i = 0; i < 1000; i++) b.add(i, i % 2 ? 'sell' : 'buy', i % 2 ? 2000 + i : 1000 - i, 1, i, `acc${i % 7}`);
+    expect(b.orderCount).toBe(1000);
+    expect(b.bestBid()!.price).toBe(1000);
+    expect(b.bestAsk()!.price).toBe(2001);
+    expect(b.get(998)!.accountId).toBe(`acc${998 % 7}`);
+  });
+
+  it('turns only canonical integer order ids into numbers', () => {
+    expect(orderKey('377925559')).toBe(377925559);
+    expect(orderKey('0')).toBe(0);
+    expect(orderKey('007')).toBe('007');
+    expect(orderKey('-1')).toBe('-1');
+    expect(orderKey('1e3')).toBe('1e3');
+    expect(orderKey('o12')).toBe('o12');
+    expect(orderKey('1234567890123456')).toBe('1234567890123456');
+    expect(orderKey('')).toBe('');
+  });
+});
 
 describe('MarketBooks', () => {
   it('maintains the L3 book from order events and trades, and infers/upgrades the decimal scale', () => {
@@ -32,7 +84,7 @@ describe('MarketBooks', () => {
     expect(books.touch('BTCUSDT')).toMatchObject({ bid: 100.5, ask: 100.75, bidSize: 3, source: 'l3' });
     expect(books.mid('BTCUSDT')).toBeCloseTo(100.625, 9);
     // priority preserved through the rebuild
-    expect(b.l3.bestBid()!.head!.id).toBe('o1');
+    expect(b.l3.idAt(b.l3.bestBid()!.head)).toBe('o1');
     // amend o3 to a better price (loses priority, new level)
     apply(ev({ type: 'order.amended', id: 'e-am', ts: 1001, market: 'BTCUSDT', accountId: 'c', orderId: 'o3', price: '100.6', size: '1' }));
     expect(books.touch('BTCUSDT').bid).toBe(100.6);

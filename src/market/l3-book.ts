@@ -5,54 +5,37 @@
  * at the edges. Each price level is a FIFO doubly-linked list, so adding, cancelling and
  * executing an order is O(1) at an existing level and O(log L) (+ a short splice near the touch)
  * when a level appears or disappears.
+ *
+ * Memory: orders live in parallel typed arrays (struct of arrays) indexed by a slot, with a free
+ * list, rather than one object per order; accounts are interned (reference-counted) so a million
+ * resting orders of a few thousand accounts hold a few thousand account strings. The only per-order
+ * heap object is the id's entry in the id -> slot map. `get()` returns a fresh snapshot (cold paths);
+ * hot paths use `slotOf()` and the `*At(slot)` accessors, which allocate nothing.
  */
 export type BookSide = 'buy' | 'sell';
 export type OrderKey = string | number;
 
+/** A resting order as seen at the time of the call (a snapshot; later changes are not reflected). */
 export interface RestingOrder {
   readonly id: OrderKey;
   readonly side: BookSide;
   readonly price: number;
   /** Remaining size. */
-  size: number;
+  readonly size: number;
   /** Event time the order (or its last loss of priority) entered the book. */
-  ts: number;
-  accountId?: string;
-  /** Opaque payload for the owner (e.g. the event id that placed it). */
-  tag?: unknown;
-  prev: RestingOrder | null;
-  next: RestingOrder | null;
-  level: PriceLevel | null;
+  readonly ts: number;
+  readonly accountId?: string;
+  /** Numeric payload for the owner (e.g. the order's total size); undefined if none. */
+  readonly tag?: number;
 }
 
+/** A price level: its aggregate and the first/last order slot of its FIFO (-1 when empty). */
 export class PriceLevel {
-  head: RestingOrder | null = null;
-  tail: RestingOrder | null = null;
+  head = -1;
+  tail = -1;
   total = 0;
   count = 0;
   constructor(readonly price: number) {}
-
-  push(o: RestingOrder): void {
-    o.level = this;
-    o.prev = this.tail;
-    o.next = null;
-    if (this.tail) this.tail.next = o;
-    else this.head = o;
-    this.tail = o;
-    this.total += o.size;
-    this.count++;
-  }
-
-  unlink(o: RestingOrder): void {
-    if (o.prev) o.prev.next = o.next;
-    else this.head = o.next;
-    if (o.next) o.next.prev = o.prev;
-    else this.tail = o.prev;
-    this.total -= o.size;
-    this.count--;
-    o.prev = o.next = null;
-    o.level = null;
-  }
 }
 
 /** One side: levels by price, plus prices kept sorted worst-first so the touch is at the end (cheap splices). */
@@ -62,29 +45,36 @@ export class BookLevels {
   readonly prices: number[] = [];
   constructor(readonly isBid: boolean) {}
 
-  /** true if a is worse than b for this side. */
-  private worse(a: number, b: number): boolean {
-    return this.isBid ? a < b : a > b;
-  }
-
   private indexOf(price: number): number {
     // first index whose price is not worse than `price`
+    const p = this.prices;
     let lo = 0;
-    let hi = this.prices.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.worse(this.prices[mid], price)) lo = mid + 1;
-      else hi = mid;
+    let hi = p.length;
+    if (this.isBid) {
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (p[mid] < price) lo = mid + 1;
+        else hi = mid;
+      }
+    } else {
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (p[mid] > price) lo = mid + 1;
+        else hi = mid;
+      }
     }
     return lo;
   }
 
   level(price: number, create: boolean): PriceLevel | undefined {
     let l = this.levels.get(price);
-    if (!l && create) {
+    if (l === undefined && create) {
       l = new PriceLevel(price);
       this.levels.set(price, l);
-      this.prices.splice(this.indexOf(price), 0, price);
+      const n = this.prices.length;
+      // New levels usually appear at or near the touch (the end): append without a search then.
+      if (n === 0 || (this.isBid ? price > this.prices[n - 1] : price < this.prices[n - 1])) this.prices.push(price);
+      else this.prices.splice(this.indexOf(price), 0, price);
     }
     return l;
   }
@@ -113,13 +103,39 @@ export interface LevelView {
   orders: number;
 }
 
+const BUY = 0;
+const SELL = 1;
+const NONE = -1;
+
 export class L3Book {
-  private readonly orders = new Map<OrderKey, RestingOrder>();
+  private readonly index = new Map<OrderKey, number>();
   readonly bids = new BookLevels(true);
   readonly asks = new BookLevels(false);
 
+  // --- orders, struct of arrays indexed by slot
+  private cap = 0;
+  private ids: OrderKey[] = [];
+  private px = new Float64Array(0);
+  private sz = new Float64Array(0);
+  private tss = new Float64Array(0);
+  private tags = new Float64Array(0);
+  private prv = new Int32Array(0);
+  private nxt = new Int32Array(0);
+  private sides = new Uint8Array(0);
+  private accts = new Int32Array(0);
+  private lvl: (PriceLevel | null)[] = [];
+  /** Free slots, chained through `nxt`. */
+  private freeHead = NONE;
+  private used = 0;
+
+  // --- interned accounts, reference-counted by resting orders
+  private readonly acctIds = new Map<string, number>();
+  private readonly acctNames: string[] = [];
+  private acctRefs = new Int32Array(0);
+  private readonly acctFree: number[] = [];
+
   get orderCount(): number {
-    return this.orders.size;
+    return this.index.size;
   }
 
   side(s: BookSide): BookLevels {
@@ -127,68 +143,109 @@ export class L3Book {
   }
 
   has(id: OrderKey): boolean {
-    return this.orders.has(id);
+    return this.index.has(id);
   }
 
+  /** The order's slot (for the `*At` accessors), or -1 if it is not resting. */
+  slotOf(id: OrderKey): number {
+    const s = this.index.get(id);
+    return s === undefined ? NONE : s;
+  }
+
+  idAt(slot: number): OrderKey {
+    return this.ids[slot];
+  }
+  sideAt(slot: number): BookSide {
+    return this.sides[slot] === BUY ? 'buy' : 'sell';
+  }
+  priceAt(slot: number): number {
+    return this.px[slot];
+  }
+  sizeAt(slot: number): number {
+    return this.sz[slot];
+  }
+  tsAt(slot: number): number {
+    return this.tss[slot];
+  }
+  accountAt(slot: number): string | undefined {
+    const a = this.accts[slot];
+    return a === NONE ? undefined : this.acctNames[a];
+  }
+  /** The order's numeric tag, NaN if none. */
+  tagAt(slot: number): number {
+    return this.tags[slot];
+  }
+  setTagAt(slot: number, tag: number): void {
+    this.tags[slot] = tag;
+  }
+  /** The next order of the same level in time priority, -1 at the end. */
+  nextAt(slot: number): number {
+    return this.nxt[slot];
+  }
+
+  /** A snapshot of a resting order (allocates; hot paths use slotOf and the accessors). */
   get(id: OrderKey): RestingOrder | undefined {
-    return this.orders.get(id);
+    const s = this.index.get(id);
+    if (s === undefined) return undefined;
+    const tag = this.tags[s];
+    return { id: this.ids[s], side: this.sideAt(s), price: this.px[s], size: this.sz[s], ts: this.tss[s], accountId: this.accountAt(s), tag: tag === tag ? tag : undefined };
   }
 
-  /** Rests an order at the back of its level. Returns undefined if the id is already resting. */
-  add(id: OrderKey, side: BookSide, price: number, size: number, ts: number, accountId?: string, tag?: unknown): RestingOrder | undefined {
-    if (this.orders.has(id) || size <= 0) return undefined;
-    const o: RestingOrder = { id, side, price, size, ts, accountId, tag, prev: null, next: null, level: null };
-    this.side(side).level(price, true)!.push(o);
-    this.orders.set(id, o);
-    return o;
-  }
-
-  /**
-   * Rests a caller-built order object (e.g. a matching engine's own order record) at the back of its
-   * level, so the owner keeps one object per order. Returns false if the id is already resting.
-   */
-  insert(o: RestingOrder): boolean {
-    if (this.orders.has(o.id) || o.size <= 0) return false;
-    this.side(o.side).level(o.price, true)!.push(o);
-    this.orders.set(o.id, o);
+  /** Rests an order at the back of its level. Returns false if the id is already resting or size <= 0. */
+  add(id: OrderKey, side: BookSide, price: number, size: number, ts: number, accountId?: string, tag?: number): boolean {
+    if (!(size > 0) || this.index.has(id)) return false;
+    const s = this.alloc();
+    this.ids[s] = id;
+    this.px[s] = price;
+    this.sz[s] = size;
+    this.tss[s] = ts;
+    this.tags[s] = tag === undefined ? NaN : tag;
+    this.sides[s] = side === 'buy' ? BUY : SELL;
+    this.accts[s] = accountId === undefined ? NONE : this.internAccount(accountId);
+    this.push(this.side(side).level(price, true)!, s);
+    this.index.set(id, s);
     return true;
   }
 
   /** Removes `qty` from an order (partial cancel or execution); removes it when nothing is left. Returns the size removed. */
   reduce(id: OrderKey, qty: number): number {
-    const o = this.orders.get(id);
-    if (!o) return 0;
-    const take = Math.min(qty, o.size);
-    if (take >= o.size) {
-      this.remove(id);
+    const s = this.index.get(id);
+    if (s === undefined) return 0;
+    const have = this.sz[s];
+    const take = Math.min(qty, have);
+    if (take >= have) {
+      this.removeSlot(id, s);
       return take;
     }
-    o.size -= take;
-    o.level!.total -= take;
+    this.sz[s] = have - take;
+    this.lvl[s]!.total -= take;
     return take;
   }
 
-  /** Removes an order entirely. Returns it, or undefined if unknown. */
-  remove(id: OrderKey): RestingOrder | undefined {
-    const o = this.orders.get(id);
-    if (!o) return undefined;
-    const level = o.level!;
-    level.unlink(o);
-    if (level.count === 0) this.side(o.side).drop(level);
-    this.orders.delete(id);
-    return o;
+  /** Removes an order entirely. Returns true if it was resting. */
+  remove(id: OrderKey): boolean {
+    const s = this.index.get(id);
+    if (s === undefined) return false;
+    this.removeSlot(id, s);
+    return true;
   }
 
-  /** Changes size in place (keeps priority when decreasing, loses it when increasing, as exchanges do) or price (loses priority). */
-  amend(id: OrderKey, newPrice: number, newSize: number, ts: number): RestingOrder | undefined {
-    const o = this.orders.get(id);
-    if (!o) return undefined;
-    if (newPrice === o.price && newSize <= o.size) {
-      this.reduce(id, o.size - newSize);
-      return this.orders.get(id);
+  /**
+   * Changes size in place (keeps priority when decreasing, loses it when increasing, as exchanges do)
+   * or price (loses priority). Returns the order's slot afterwards, -1 if it is not (or no longer) resting.
+   */
+  amend(id: OrderKey, newPrice: number, newSize: number, ts: number): number {
+    const s = this.index.get(id);
+    if (s === undefined) return NONE;
+    if (newPrice === this.px[s] && newSize <= this.sz[s]) {
+      this.reduce(id, this.sz[s] - newSize);
+      return this.slotOf(id);
     }
-    this.remove(id);
-    return this.add(id, o.side, newPrice, newSize, ts, o.accountId, o.tag);
+    const side = this.sideAt(s);
+    const account = this.accountAt(s);
+    const tag = this.tags[s];
+    this.removeSlot(id, s);
+    return this.add(id, side, newPrice, newSize, ts, account, tag === tag ? tag : undefined) ? this.slotOf(id) : NONE;
   }
 
   bestBid(): PriceLevel | undefined {
@@ -202,8 +259,9 @@ export class L3Book {
   /** Up to n levels from the touch. */
   depth(side: BookSide, n: number): LevelView[] {
     const out: LevelView[] = [];
-    for (const l of this.side(side).walk()) {
-      if (out.length >= n) break;
+    const lv = this.side(side);
+    for (let i = lv.prices.length - 1; i >= 0 && out.length < n; i--) {
+      const l = lv.levels.get(lv.prices[i])!;
       out.push({ price: l.price, size: l.total, orders: l.count });
     }
     return out;
@@ -214,6 +272,101 @@ export class L3Book {
   }
 
   clear(): void {
-    for (const id of [...this.orders.keys()]) this.remove(id);
+    for (const [id, s] of [...this.index]) this.removeSlot(id, s);
+  }
+
+  // ------------------------------------------------------------ internals
+
+  private push(level: PriceLevel, s: number): void {
+    this.lvl[s] = level;
+    this.prv[s] = level.tail;
+    this.nxt[s] = NONE;
+    if (level.tail !== NONE) this.nxt[level.tail] = s;
+    else level.head = s;
+    level.tail = s;
+    level.total += this.sz[s];
+    level.count++;
+  }
+
+  private removeSlot(id: OrderKey, s: number): void {
+    const level = this.lvl[s]!;
+    const p = this.prv[s];
+    const n = this.nxt[s];
+    if (p !== NONE) this.nxt[p] = n;
+    else level.head = n;
+    if (n !== NONE) this.prv[n] = p;
+    else level.tail = p;
+    level.total -= this.sz[s];
+    level.count--;
+    if (level.count === 0) (this.sides[s] === BUY ? this.bids : this.asks).drop(level);
+    this.index.delete(id);
+    const a = this.accts[s];
+    if (a !== NONE && --this.acctRefs[a] === 0) {
+      this.acctIds.delete(this.acctNames[a]);
+      this.acctNames[a] = '';
+      this.acctFree.push(a);
+    }
+    this.lvl[s] = null;
+    this.ids[s] = 0;
+    this.nxt[s] = this.freeHead;
+    this.freeHead = s;
+    this.used--;
+  }
+
+  private alloc(): number {
+    if (this.freeHead !== NONE) {
+      const s = this.freeHead;
+      this.freeHead = this.nxt[s];
+      this.used++;
+      return s;
+    }
+    if (this.used >= this.cap) this.grow();
+    return this.used++;
+  }
+
+  private grow(): void {
+    const cap = Math.max(64, this.cap * 2);
+    const f64 = (a: Float64Array) => {
+      const b = new Float64Array(cap);
+      b.set(a);
+      return b;
+    };
+    const i32 = (a: Int32Array) => {
+      const b = new Int32Array(cap);
+      b.set(a);
+      return b;
+    };
+    this.px = f64(this.px);
+    this.sz = f64(this.sz);
+    this.tss = f64(this.tss);
+    this.tags = f64(this.tags);
+    this.prv = i32(this.prv);
+    this.nxt = i32(this.nxt);
+    this.accts = i32(this.accts);
+    const sides = new Uint8Array(cap);
+    sides.set(this.sides);
+    this.sides = sides;
+    this.cap = cap;
+  }
+
+  private internAccount(name: string): number {
+    let a = this.acctIds.get(name);
+    if (a === undefined) {
+      if (this.acctFree.length > 0) a = this.acctFree.pop()!;
+      else {
+        a = this.acctNames.length;
+        this.acctNames.push('');
+        if (a >= this.acctRefs.length) {
+          const refs = new Int32Array(Math.max(64, this.acctRefs.length * 2));
+          refs.set(this.acctRefs);
+          this.acctRefs = refs;
+        }
+      }
+      this.acctNames[a] = name;
+      this.acctRefs[a] = 0;
+      this.acctIds.set(name, a);
+    }
+    this.acctRefs[a]++;
+    return a;
   }
 }

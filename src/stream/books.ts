@@ -1,5 +1,5 @@
 import type { ExchangeEvent, EventOf } from '../events/schema.js';
-import { L3Book, type RestingOrder } from '../market/l3-book.js';
+import { L3Book, type OrderKey, type RestingOrder } from '../market/l3-book.js';
 import { L2Book } from '../market/l2-book.js';
 import { KeyedState } from './keyed.js';
 import { formatScaled, parseDecimal, parsed, toScaledInt, POW10 } from './scaled.js';
@@ -77,8 +77,25 @@ export class TradeParties {
   taker: string | undefined = undefined;
   /** Side of the taker, or undefined when neither the feed nor the book tells. */
   takerSide: 'buy' | 'sell' | undefined = undefined;
-  /** Resting maker order, if it was in the L3 book (before the trade reduced it). */
-  makerOrder: RestingOrder | undefined = undefined;
+}
+
+/**
+ * An order id as a book key: a canonical integer string (no sign, no leading zero, at most 15
+ * digits) becomes the number, so the book keeps no string per order and hashes a number; any other
+ * id stays the string. Distinct ids keep distinct keys because only canonical strings convert.
+ */
+export function orderKey(id: string): OrderKey {
+  const n = id.length;
+  if (n === 0 || n > 15) return id;
+  const c0 = id.charCodeAt(0) - 48;
+  if (c0 < 1 || c0 > 9) return n === 1 && c0 === 0 ? 0 : id;
+  let v = c0;
+  for (let i = 1; i < n; i++) {
+    const d = id.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return id;
+    v = v * 10 + d;
+  }
+  return v;
 }
 
 interface TakerInfo {
@@ -161,11 +178,12 @@ export class MarketBook {
     const ds = this.sizeScale < 0 ? 1 : POW10[sizeScale - this.sizeScale];
     if (this.l3.orderCount > 0 && (dp !== 1 || ds !== 1)) {
       const next = new L3Book();
-      for (const side of [this.l3.bids, this.l3.asks]) {
+      const l3 = this.l3;
+      for (const side of [l3.bids, l3.asks]) {
         for (const level of side.walk()) {
-          for (let o = level.head; o !== null; o = o.next) {
-            const tag = typeof o.tag === 'number' ? o.tag * ds : o.tag;
-            next.add(o.id, o.side, o.price * dp, o.size * ds, o.ts, o.accountId, tag);
+          for (let s = level.head; s !== -1; s = l3.nextAt(s)) {
+            const tag = l3.tagAt(s);
+            next.add(l3.idAt(s), l3.sideAt(s), l3.priceAt(s) * dp, l3.sizeAt(s) * ds, l3.tsAt(s), l3.accountAt(s), tag === tag ? tag * ds : undefined);
           }
         }
       }
@@ -228,27 +246,36 @@ export class MarketBooks {
   accountOf(market: string, orderId: string): string | undefined {
     const b = this.markets.get(market);
     if (b === undefined) return undefined;
-    return b.l3.get(orderId)?.accountId ?? b.takers.peek(orderId, b.lastEventTs)?.accountId;
+    const s = b.l3.slotOf(orderKey(orderId));
+    return (s !== -1 ? b.l3.accountAt(s) : undefined) ?? b.takers.peek(orderId, b.lastEventTs)?.accountId;
   }
 
-  /** A resting order, if the L3 book holds it. */
+  /** A resting order, if the L3 book holds it (a snapshot: allocates). */
   order(market: string, orderId: string): RestingOrder | undefined {
-    return this.markets.get(market)?.l3.get(orderId);
+    return this.markets.get(market)?.l3.get(orderKey(orderId));
+  }
+
+  /** Side of a resting order, without allocating; undefined if the L3 book does not hold it. */
+  orderSide(market: string, orderId: string): 'buy' | 'sell' | undefined {
+    const b = this.markets.get(market);
+    if (b === undefined) return undefined;
+    const s = b.l3.slotOf(orderKey(orderId));
+    return s === -1 ? undefined : b.l3.sideAt(s);
   }
 
   /** Fills `out` with the trade's maker/taker accounts and the taker's side (before the books apply it). */
   resolveTrade(e: EventOf<'trade'>, out: TradeParties): TradeParties {
     const b = this.markets.get(e.market);
-    const mo = e.makerOrderId !== undefined && b !== undefined ? b.l3.get(e.makerOrderId) : undefined;
-    out.makerOrder = mo;
-    out.maker = e.makerAccountId ?? mo?.accountId;
+    const l3 = b?.l3;
+    const mo = e.makerOrderId !== undefined && l3 !== undefined && l3.orderCount > 0 ? l3.slotOf(orderKey(e.makerOrderId)) : -1;
+    out.maker = e.makerAccountId ?? (mo !== -1 ? l3!.accountAt(mo) : undefined);
     let taker = e.takerAccountId;
     let takerSide: 'buy' | 'sell' | undefined = e.aggressor === 'unknown' ? undefined : e.aggressor;
     if (e.takerOrderId !== undefined && b !== undefined && (taker === undefined || takerSide === undefined)) {
-      const to = b.l3.get(e.takerOrderId);
-      if (to !== undefined) {
-        taker ??= to.accountId;
-        takerSide ??= to.side;
+      const to = b.l3.orderCount > 0 ? b.l3.slotOf(orderKey(e.takerOrderId)) : -1;
+      if (to !== -1) {
+        taker ??= b.l3.accountAt(to);
+        takerSide ??= b.l3.sideAt(to);
       } else {
         const ti = b.takers.peek(e.takerOrderId, e.ts);
         if (ti !== undefined) {
@@ -257,7 +284,7 @@ export class MarketBooks {
         }
       }
     }
-    if (takerSide === undefined && mo !== undefined) takerSide = mo.side === 'buy' ? 'sell' : 'buy';
+    if (takerSide === undefined && mo !== -1) takerSide = l3!.sideAt(mo) === 'buy' ? 'sell' : 'buy';
     out.taker = taker;
     out.takerSide = takerSide;
     return out;
@@ -282,8 +309,8 @@ export class MarketBooks {
       case 'order.expired': {
         const b = this.markets.get(e.market);
         if (b !== undefined) {
-          b.l3.remove(e.orderId);
-          b.takers.delete(e.orderId);
+          b.l3.remove(orderKey(e.orderId));
+          if (b.takers.size > 0) b.takers.delete(e.orderId);
           b.l3Ts = e.ts;
         }
         return 0;
@@ -323,7 +350,7 @@ export class MarketBooks {
         b.l3Incomplete = true;
         return;
       }
-      b.l3.add(e.orderId, e.side, px, sz, e.ts, e.accountId, sz);
+      b.l3.add(orderKey(e.orderId), e.side, px, sz, e.ts, e.accountId, sz);
       return;
     }
     // Market, IOC/FOK and stop orders do not rest; remember the account for trade attribution.
@@ -336,26 +363,30 @@ export class MarketBooks {
     const b = this.markets.get(e.market);
     if (b === undefined) return;
     b.l3Ts = e.ts;
-    if (!b.l3.has(e.orderId)) return;
+    const key = orderKey(e.orderId);
+    if (!b.l3.has(key)) return;
     // Parse first: a finer decimal may rebuild the book at a new scale.
     const px = e.price !== undefined ? b.priceTicks(e.price) : NaN;
     const newTotal = e.size !== undefined ? b.sizeLots(e.size) : NaN;
-    const o = b.l3.get(e.orderId)!;
-    const price = e.price !== undefined ? px : o.price;
-    const total0 = typeof o.tag === 'number' ? o.tag : o.size;
+    const l3 = b.l3;
+    const o = l3.slotOf(key);
+    const size0 = l3.sizeAt(o);
+    const price = e.price !== undefined ? px : l3.priceAt(o);
+    const tag0 = l3.tagAt(o);
+    const total0 = tag0 === tag0 ? tag0 : size0;
     let total = total0;
-    let remaining = o.size;
+    let remaining = size0;
     if (e.size !== undefined) {
       total = newTotal;
-      remaining = newTotal - (total0 - o.size);
+      remaining = newTotal - (total0 - size0);
     }
     if (!(price > 0) || !Number.isFinite(remaining)) return;
     if (remaining <= 0) {
-      b.l3.remove(e.orderId);
+      l3.remove(key);
       return;
     }
-    const r = b.l3.amend(e.orderId, price, remaining, e.ts);
-    if (r !== undefined) r.tag = total;
+    const r = l3.amend(key, price, remaining, e.ts);
+    if (r !== -1) l3.setTagAt(r, total);
   }
 
   private onTrade(e: EventOf<'trade'>): number {
@@ -369,13 +400,19 @@ export class MarketBooks {
     const qty = b.sizeLots(e.size);
     if (!(qty > 0)) return 0;
     let flags = 0;
-    if (e.makerOrderId !== undefined && b.l3.has(e.makerOrderId)) {
-      b.l3.reduce(e.makerOrderId, qty);
-      if (!b.l3.has(e.makerOrderId)) flags |= MAKER_FILLED;
+    if (e.makerOrderId !== undefined) {
+      const k = orderKey(e.makerOrderId);
+      if (b.l3.has(k)) {
+        b.l3.reduce(k, qty);
+        if (!b.l3.has(k)) flags |= MAKER_FILLED;
+      }
     }
-    if (e.takerOrderId !== undefined && b.l3.has(e.takerOrderId)) {
-      b.l3.reduce(e.takerOrderId, qty);
-      if (!b.l3.has(e.takerOrderId)) flags |= TAKER_FILLED;
+    if (e.takerOrderId !== undefined) {
+      const k = orderKey(e.takerOrderId);
+      if (b.l3.has(k)) {
+        b.l3.reduce(k, qty);
+        if (!b.l3.has(k)) flags |= TAKER_FILLED;
+      }
     }
     return flags;
   }
