@@ -102,8 +102,7 @@ export class EngineBook {
         level = s;
         level.price = o.price;
       }
-      if (at === ls.length) ls.push(level);
-      else ls.splice(at, 0, level);
+      insertAt(ls, at, level);
     }
     o.level = level;
     o.prev = level.tail;
@@ -132,10 +131,24 @@ export class EngineBook {
       const ls = (o.side === 'buy' ? this.bids : this.asks).levels;
       const n = ls.length;
       if (ls[n - 1] === level) ls.pop();
-      else ls.splice((o.side === 'buy' ? this.bids : this.asks).position(level.price), 1);
+      else removeAt(ls, (o.side === 'buy' ? this.bids : this.asks).position(level.price));
       level.head = level.tail = null;
       level.total = 0;
       this.spare.push(level);
     }
   }
+}
+
+/** Array insert without splice's garbage (splice allocates the array of removed items). */
+function insertAt<T>(a: T[], i: number, x: T): void {
+  let j = a.length;
+  a.push(x);
+  for (; j > i; j--) a[j] = a[j - 1];
+  a[i] = x;
+}
+
+function removeAt<T>(a: T[], i: number): void {
+  const last = a.length - 1;
+  for (let j = i; j < last; j++) a[j] = a[j + 1];
+  a.pop();
 }

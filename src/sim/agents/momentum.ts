@@ -53,10 +53,13 @@ export class MomentumTraders extends Agent {
     const m = this.market;
     const n = Math.min(30, Math.floor((m.histCount - 1) / 10));
     if (n < 6) return 0;
+    // The ring of one-second mids read directly (as midAgo would: every lag here is within the history).
+    const mids = m.mids;
+    const len = mids.length;
     let ss = 0;
     for (let i = 0; i < n; i++) {
-      const a = m.midAgo(i * 10);
-      const b = m.midAgo(i * 10 + 10);
+      const a = mids[(m.histPos - i * 10 + len) % len];
+      const b = mids[(m.histPos - i * 10 - 10 + len) % len];
       if (a <= 0 || b <= 0) return 0;
       const r = Math.log(a / b);
       ss += r * r;
