@@ -4,7 +4,7 @@ import type { Operator } from '../pipeline/types.js';
 import { compilePolicy, type Decision, type Outcome, type PolicyDoc, type RuleEngine } from '../rules/index.js';
 import type { Alert } from '../surveillance/alert.js';
 import { AlertScorer, alertKey, type Scorecard } from './evaluation.js';
-import { streamInput, truthFor, type EventInput } from './input.js';
+import { streamInput, truthFor, type EventInput, type InputProgress } from './input.js';
 import { EventLabeler, type CaseDisposition, type EventLabel, type TruthGroup } from './labels.js';
 
 /**
@@ -30,7 +30,7 @@ export interface BacktestOptions {
   alertGapMs?: number;
   /** Examples per diff list (default 5). */
   maxExamples?: number;
-  onProgress?: (events: number, info?: { now: number; start: number; end: number }) => void;
+  onProgress?: (events: number, info?: InputProgress) => void;
 }
 
 export interface DecisionExample {

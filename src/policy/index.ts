@@ -10,7 +10,7 @@ export { mineRules, policyWithRules, type MineOptions, type MineResult, type Min
 export { tuneThresholds, formatTuning, type TuneOptions, type TuneResult, type RuleTuning } from './tune.js';
 export { EventLabeler, CaseDisposition, readDispositionsFile, readTruthFile, type EventLabel, type TruthGroup, type LabelerOptions } from './labels.js';
 export { AlertScorer, alertKey, type Scorecard } from './evaluation.js';
-export { streamInput, truthFor, type EventInput, type StreamOptions, type StreamResult } from './input.js';
+export { streamInput, truthFor, type EventInput, type InputProgress, type StreamOptions, type StreamResult } from './input.js';
 export { learnRules, coveredRows, ruleMetrics, readableBetween, type MinedRule, type MinedCondition, type RuleMetrics, type LearnerOptions, type ConditionOp } from './mining/learner.js';
 export { datasetFromRows, type MiningDataset } from './mining/dataset.js';
 export { defaultFeatureCatalogue } from './mining/features.js';

@@ -19,7 +19,15 @@ export interface StreamOptions {
   /** Run the surveillance detectors and hand their alerts to `onAlert`. */
   surveillance?: boolean;
   onAlert?: (a: Alert) => void;
-  onProgress?: (events: number, info?: { now: number; start: number; end: number }) => void;
+  onProgress?: (events: number, info?: InputProgress) => void;
+}
+
+/** Simulator inputs report event time; file inputs the bytes read so far. */
+export interface InputProgress {
+  now?: number;
+  start?: number;
+  end?: number;
+  bytes?: number;
 }
 
 export interface StreamResult {
@@ -61,7 +69,7 @@ export async function streamInput(input: EventInput, operators: Operator[], opts
   ops.push(...operators);
   if ('files' in input) {
     const specs: InputSpec[] = input.files.map((f) => (typeof f === 'string' ? { path: f } : f));
-    const p: ProgressInfo = await replay(specs, { operators: ops, onProgress: (x) => opts.onProgress?.(x.events) });
+    const p: ProgressInfo = await replay(specs, { operators: ops, onProgress: (x) => opts.onProgress?.(x.events, { bytes: x.bytes }) });
     return { events: p.events, deadLetters: p.deadLetters, firstTs, lastTs, alerts: [...alerts.values()] };
   }
   const out = new Fanout(ops, () => ('sim' in input ? 'sim' : 'memory'));

@@ -3,7 +3,7 @@ import type { ExchangeEvent } from '../events/schema.js';
 import type { Operator } from '../pipeline/types.js';
 import { createFeatureExtractor, checkRules, type PolicyDoc } from '../rules/index.js';
 import { Rng } from '../sim/rng.js';
-import { streamInput, truthFor, type EventInput } from './input.js';
+import { streamInput, truthFor, type EventInput, type InputProgress } from './input.js';
 import { EventLabeler, type CaseDisposition } from './labels.js';
 import { datasetFromRows, type MiningDataset } from './mining/dataset.js';
 import { defaultFeatureCatalogue } from './mining/features.js';
@@ -36,7 +36,7 @@ export interface MineOptions extends LearnerOptions {
   namePrefix?: string;
   outcome?: 'review' | 'limit' | 'hold' | 'block';
   score?: number;
-  onProgress?: (events: number) => void;
+  onProgress?: (events: number, info?: InputProgress) => void;
 }
 
 export interface MinedCandidate extends MinedRule {

@@ -4,7 +4,7 @@ import type { Operator } from '../pipeline/types.js';
 import { compilePolicy, type Decision, type Outcome, type PolicyDoc, type RuleEngine } from '../rules/index.js';
 import type { Alert } from '../surveillance/alert.js';
 import { AlertScorer, alertKey, type Scorecard } from './evaluation.js';
-import { streamInput, truthFor, type EventInput } from './input.js';
+import { streamInput, truthFor, type EventInput, type InputProgress } from './input.js';
 import { EventLabeler, type CaseDisposition } from './labels.js';
 import type { PolicyRegistry, ShadowDecisionInput } from './registry.js';
 
@@ -173,7 +173,7 @@ export interface RunShadowOptions {
   typologies?: string[];
   surveillance?: boolean;
   onDecision?: (d: Decision) => void;
-  onProgress?: (events: number, info?: { now: number; start: number; end: number }) => void;
+  onProgress?: (events: number, info?: InputProgress) => void;
 }
 
 /** Runs the policy's shadow versions beside its active one over an input, recording phantom decisions in the registry. */

@@ -5,7 +5,7 @@ import { analyzeRules } from '../rules/compile.js';
 import type { Expr, RuleAst } from '../rules/ast.js';
 import { createFeatureExtractor, VIRTUAL_FIELDS, type PolicyDoc } from '../rules/index.js';
 import { alertKey } from './evaluation.js';
-import { streamInput, truthFor, type EventInput } from './input.js';
+import { streamInput, truthFor, type EventInput, type InputProgress } from './input.js';
 import { EventLabeler, type CaseDisposition, type EventLabel } from './labels.js';
 import type { ConditionOp } from './mining/learner.js';
 import { numberLiteral } from './mining/render.js';
@@ -29,7 +29,7 @@ export interface TuneOptions extends TuneObjective {
   dispositions?: CaseDisposition[];
   typologies?: string[];
   surveillance?: boolean;
-  onProgress?: (events: number) => void;
+  onProgress?: (events: number, info?: InputProgress) => void;
 }
 
 export interface RuleTuning {
