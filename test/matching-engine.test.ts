@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ExchangeEvent, type EventOf } from '../src/events/schema.js';
 import { MatchingEngine, counterSink, type MarketRules, type OrderRequest } from '../src/market/matching-engine.js';
+import { DecimalGrid } from '../src/market/tick-format.js';
 
 const RULES: MarketRules = { symbol: 'BTCUSDT', tickSize: '0.01', lotSize: '0.001' };
 
@@ -357,5 +358,48 @@ describe('matching engine', () => {
       if (e.type === 'order.amended' && e.price) restingPrice.set(e.orderId, e.price);
       if (e.type === 'trade') expect(e.price).toBe(restingPrice.get(e.makerOrderId!));
     }
+  });
+
+  it('keeps many price levels in order, reaching deep levels and refilling emptied ones', () => {
+    const { engine, place, clear } = setup();
+    // 60 bid and 60 ask levels placed in shuffled order (deeper than the book's linear scan).
+    const bidPrices = Array.from({ length: 60 }, (_, i) => 5000 - i * 3);
+    const askPrices = Array.from({ length: 60 }, (_, i) => 5100 + i * 2);
+    const shuffled = (xs: number[]) => xs.map((x, i) => [x, (i * 37) % 61] as const).sort((a, b) => a[1] - b[1]).map((p) => p[0]);
+    const bids = shuffled(bidPrices).map((price) => place({ accountId: 'm', side: 'buy', price, size: 2 }));
+    shuffled(askPrices).forEach((price) => place({ accountId: 'm', side: 'sell', price, size: 1 }));
+    expect(engine.book.bids.levels.map((l) => l.price)).toEqual([...bidPrices].reverse());
+    expect(engine.book.asks.levels.map((l) => l.price)).toEqual([...askPrices].reverse());
+    // Cancel every other bid level, deep ones included; the rest stay sorted and sized.
+    bids.filter((_, i) => i % 2 === 0).forEach((o) => engine.cancel(o, 1));
+    const left = bids.filter((_, i) => i % 2 === 1).map((o) => o.price).sort((a, b) => a - b);
+    expect(engine.book.bids.levels.map((l) => l.price)).toEqual(left);
+    expect(engine.book.bids.levels.every((l) => l.total === 2 && l.count === 1)).toBe(true);
+    expect(engine.liquidity('sell', 5110)).toBe(6);
+    // A sweep through 10 ask levels, then resting again at a swept price.
+    clear();
+    const t = place({ accountId: 't', side: 'buy', price: 5118, size: 10 });
+    expect(t.status).toBe('filled');
+    expect(engine.bestAsk()).toBe(5120);
+    place({ accountId: 'm', side: 'sell', price: 5104, size: 1 });
+    expect(engine.bestAsk()).toBe(5104);
+    expect(engine.book.orderCount).toBe(30 + 51);
+  });
+});
+
+describe('decimal grid formatting', () => {
+  it('formats exactly through its cache, including values that share a cache slot', () => {
+    const g = new DecimalGrid('0.00001');
+    const slotStride = 1 << 14;
+    for (const n of [0, 1, 10, 12_345, 100_000, 6_200_000_01, 6_200_000_01 + slotStride, 7]) {
+      const want = g.formatUncached(n);
+      expect(g.format(n)).toBe(want);
+      expect(g.format(n)).toBe(want);
+    }
+    expect(g.format(6_200_000_01)).toBe('6200.00001');
+    expect(g.format(6_200_000_01 + slotStride)).toBe('6200.16385');
+    expect(g.format(100_000)).toBe('1');
+    expect(new DecimalGrid('0.05').format(3)).toBe('0.15');
+    expect(new DecimalGrid('10').format(-3)).toBe('-30');
   });
 });

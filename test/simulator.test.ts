@@ -69,6 +69,14 @@ describe('simulator', () => {
     expect(digest({ ...cfg, seed: 6 }).hash).not.toBe(a.hash);
   }, 180_000);
 
+  it('keeps plain traffic byte-identical to the pinned stream (performance work must not change output)', () => {
+    // Recorded before the engine-book / format-cache / scheduler rewrite and unchanged by it. Update
+    // only for an intended change of behaviour, and say why in the commit.
+    const d = digest({ seed: 7, duration: '3m', population: SMALL, abuse: { enabled: false } });
+    expect(d.n).toBe(46_964);
+    expect(d.hash).toBe('cc5652ba01f1664027eb617d6be99c98e7a9b5b60f4b441bce489fc203527d6c');
+  }, 120_000);
+
   it('writes byte-identical files for the same seed', async () => {
     const cfg: SimConfigInput = { seed: 9, duration: '4m', population: SMALL, abuse: { intensity: 6, warmupMs: 30_000, guardMs: 10_000 } };
     await writeSimulation(cfg, join(dir, 'a'));
