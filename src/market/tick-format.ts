@@ -1,5 +1,8 @@
 import { DECIMAL_RE, scaleOf } from '../events/decimal.js';
 
+/** ZEROS[k] is k zeros (fraction padding). */
+const ZEROS = Array.from({ length: 20 }, (_, k) => '0'.repeat(k));
+
 /** Slots of the format cache (a power of two). */
 const SLOTS = 1 << 14;
 const MASK = SLOTS - 1;
@@ -54,11 +57,15 @@ export class DecimalGrid {
       const frac = v - int * this.pow;
       if (frac === 0) out = String(int);
       else {
-        let f = String(frac).padStart(this.scale, '0');
-        let end = f.length;
-        while (f.charCodeAt(end - 1) === 48) end--;
-        f = f.slice(0, end);
-        out = `${int}.${f}`;
+        // Strip trailing zeros arithmetically, then left-pad with a precomputed run of zeros.
+        let f = frac;
+        let digits = this.scale;
+        while (f % 10 === 0) {
+          f /= 10;
+          digits--;
+        }
+        const fs = String(f);
+        out = int + '.' + ZEROS[digits - fs.length] + fs;
       }
     }
     return neg && out !== '0' ? `-${out}` : out;
