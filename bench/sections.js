@@ -4,5 +4,6 @@ import { simSection } from './sim.js';
 import { surveillanceSection } from './surveillance.js';
 import { scoringSection } from './scoring.js';
 import { graphSection } from './graph.js';
+import { rulesSection } from './rules.js';
 
-export const sections = [decodeSection, simSection, surveillanceSection, scoringSection, graphSection];
+export const sections = [decodeSection, simSection, surveillanceSection, scoringSection, graphSection, rulesSection];

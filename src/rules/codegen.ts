@@ -26,7 +26,7 @@ export class CodeGen {
   readonly consts: unknown[] = [];
   private temps = 0;
   private obj = 'e';
-  private aggRef: (id: number) => string = (id) => `a${id}`;
+  private aggRef: (id: number) => string = (id) => this.lazyRead(id);
 
   constructor(private readonly an: Analyzer) {}
 
@@ -34,27 +34,61 @@ export class CodeGen {
   program(items: GenItem[], mode: 'rules' | 'values'): string {
     const out: string[] = [];
     const body: string[] = [];
-    body.push('const t = e.ts;');
-    const groupCode = this.an.groups.map((g) => (g.family === 'alerts' ? this.alertsRead(g) : this.groupUpdate(g)));
-    const reads = this.an.reads.map((r) => `const a${r.id} = ${this.readCode(r)};`);
+    body.push('const t = e.ts, ty = e.type ?? null;');
+    this.cacheFields = true;
+    // feeding: each group whose filter passes and whose key is present takes the event
+    const groupCode = this.an.groups.filter((g) => g.family !== 'alerts').map((g) => this.groupUpdate(g));
     const conds = items.map((it, i) => (mode === 'rules' ? `if (${this.bool(it.expr)}) F[n++] = ${i};` : `O[${i}] = featureValue(${this.value(it.expr)});`));
-    body.push(...groupCode, ...reads);
+    body.push(...groupCode);
     if (mode === 'rules') {
       body.push('let n = 0;', ...conds);
-      if (this.an.reads.length) body.push(`if (n !== 0) { ${this.an.reads.map((r) => `AV[${r.id}] = a${r.id};`).join(' ')} }`);
+      // a fired rule's explanation needs every aggregate value, including those short-circuited away
+      if (this.an.reads.length) body.push(`if (n !== 0) { ${this.an.reads.map((r) => `AV[${r.id}] = ${this.lazyRead(r.id)};`).join(' ')} }`);
       body.push('return n;');
     } else body.push(...conds, 'return 0;');
+    this.cacheFields = false;
+    const state: string[] = [];
+    if (this.fields.size) state.push(`let ${[...this.fields.values()].map((i) => `fv${i}`).join(', ')};`);
+    if (this.keys.size) state.push(`let ${[...this.keys.values()].map((i) => `kv${i}`).join(', ')};`);
+    if (this.an.groups.length) state.push(`let ${this.an.groups.map((g) => `s${g.id} = null, p${g.id} = false`).join(', ')};`);
+    if (this.an.reads.length) state.push(`let ${this.an.reads.map((r) => `q${r.id} = false, a${r.id} = null`).join(', ')};`);
     const runTemps = this.takeTemps();
-    out.push(`function run(e) {\n${runTemps}${body.join('\n')}\n}`);
+    out.push(`function run(e) {\n${runTemps}${state.join('\n')}\n${body.join('\n')}\n}`);
     out.push(this.alertFn());
     // explain functions read the aggregate values the run saved
     this.aggRef = (id) => `AV[${id}]`;
     const explains = mode === 'rules' ? items.map((it) => this.explainFn(it)) : [];
-    this.aggRef = (id) => `a${id}`;
+    this.aggRef = (id) => this.lazyRead(id);
     const consts = this.consts.map((_, i) => `const K${i} = rt.consts[${i}];`).join('\n');
     const groups = this.an.groups.map((g) => `const G${g.id} = rt.groups[${g.id}];${g.family === 'alerts' ? ` const R${g.id} = rt.seen[${g.id}];` : ''}`).join('\n');
     const lists = [...this.an.lists].map((l, i) => `const L${i} = rt.lists.get(${JSON.stringify(l)});`).join('\n');
     return `"use strict";\nconst { ${HELPERS} } = rt;\nconst F = rt.fired, O = rt.out, AV = rt.av;\n${consts}\n${groups}\n${lists}\n${out.join('\n')}\nreturn { run, alert, explain: [${explains.join(',\n')}] };`;
+  }
+
+  /** key tuple signature → index of its per-event variable (computed at most once per event) */
+  private readonly keys = new Map<string, number>();
+
+  /** The group's key for this event (a string, or null when a key field is missing), computed once. */
+  private keyRef(g: Group): string {
+    const sig = g.by.map((k) => k.path).join(',');
+    let i = this.keys.get(sig);
+    if (i === undefined) {
+      i = this.keys.size;
+      this.keys.set(sig, i);
+    }
+    return `(kv${i} !== undefined ? kv${i} : (kv${i} = ${this.keyCode(g)}))`;
+  }
+
+  /** The group's window for this event's key (null if none), looked up at most once per event. */
+  private resolve(g: Group): string {
+    const id = g.id;
+    const x = this.tmp();
+    return `(p${id} ? s${id} : (p${id} = true, s${id} !== null ? s${id} : (${x} = ${this.keyRef(g)}) === null ? null : (s${id} = G${id}.peek(${x}, t) ?? null) === null ? null : (s${id}.advance(t), s${id})))`;
+  }
+
+  /** An aggregate value, computed on first use in this event (rules usually test the event type first). */
+  private lazyRead(id: number): string {
+    return `(q${id} ? a${id} : (q${id} = true, a${id} = ${this.readCode(this.an.reads[id])}))`;
   }
 
   private takeTemps(): string {
@@ -84,52 +118,41 @@ export class CodeGen {
 
   private groupUpdate(g: Group): string {
     const id = g.id;
-    const where = g.where ? this.bool(g.where) : 'true';
+    const k = this.tmp();
     let feed: string;
-    if (g.family === 'count') feed = `s${id} = G${id}.get(k${id}, t); s${id}.add(t, 1);`;
+    if (g.family === 'count') feed = `s${id} = G${id}.get(${k}, t); s${id}.add(t, 1);`;
     else if (g.family === 'distinct') {
       const v = this.tmp();
-      feed = `if ((${v} = ${this.value(g.value!)}) !== null) { s${id} = G${id}.get(k${id}, t); s${id}.add(t, typeof ${v} === "string" ? ${v} : String(${v})); }`;
+      feed = `if ((${v} = ${this.value(g.value!)}) !== null) { s${id} = G${id}.get(${k}, t); s${id}.add(t, typeof ${v} === "string" ? ${v} : String(${v})); }`;
     } else {
       const v = this.tmp();
       const val = this.ty(g.value!) === 'num' ? this.value(g.value!) : `num(${this.value(g.value!)})`;
-      feed = `if ((${v} = ${val}) !== null) { s${id} = G${id}.get(k${id}, t); s${id}.add(t, ${v}); }`;
+      feed = `if ((${v} = ${val}) !== null) { s${id} = G${id}.get(${k}, t); s${id}.add(t, ${v}); }`;
     }
-    return [
-      `const k${id} = ${this.keyCode(g)}; let s${id} = null;`,
-      `if (k${id} !== null) {`,
-      where === 'true' ? `  ${feed}` : `  if (${where}) { ${feed} }`,
-      `  if (s${id} === null) { s${id} = G${id}.peek(k${id}, t) ?? null; if (s${id} !== null) s${id}.advance(t); }`,
-      `}`,
-      `G${id}.sweep(t);`,
-    ].join('\n');
-  }
-
-  private alertsRead(g: Group): string {
-    const id = g.id;
-    const key = g.by[0].path === 'market' ? '(e.market ?? null)' : ACCOUNT_JS;
-    return `const k${id} = ${key}; let s${id} = k${id} === null ? null : G${id}.peek(k${id}, t) ?? null; if (s${id} !== null) s${id}.advance(t);`;
+    const keyed = `if ((${k} = ${this.keyRef(g)}) !== null) { ${feed} }`;
+    return `${g.where ? `if (${this.bool(g.where)}) { ${keyed} }` : keyed}\nG${id}.sweep(t);`;
   }
 
   private readCode(r: Read): string {
-    const g = r.group;
-    const s = `s${g}`;
+    const g = this.an.groups[r.group];
+    const x = this.tmp();
+    const w = `(${x} = ${this.resolve(g)}) === null`;
     switch (r.agg) {
       case 'count':
       case 'alerts':
-        return `k${g} === null ? null : ${s} === null ? 0 : ${s}.count`;
+        return `(${w} ? (${this.keyRef(g)} === null ? null : 0) : ${x}.count)`;
       case 'sum':
-        return `k${g} === null ? null : ${s} === null ? 0 : ${s}.sum`;
+        return `(${w} ? (${this.keyRef(g)} === null ? null : 0) : ${x}.sum)`;
       case 'distinct':
-        return `k${g} === null ? null : ${s} === null ? 0 : ${s}.size`;
+        return `(${w} ? (${this.keyRef(g)} === null ? null : 0) : ${x}.size)`;
       case 'avg':
-        return `${s} === null ? null : nn(${s}.mean())`;
+        return `(${w} ? null : nn(${x}.mean()))`;
       case 'min':
-        return `${s} === null ? null : nn(${s}.min())`;
+        return `(${w} ? null : nn(${x}.min()))`;
       case 'max':
-        return `${s} === null ? null : nn(${s}.max())`;
+        return `(${w} ? null : nn(${x}.max()))`;
       case 'quantile':
-        return `${s} === null ? null : nn(${s}.quantile(${r.q}))`;
+        return `(${w} ? null : nn(${x}.quantile(${r.q})))`;
     }
   }
 
@@ -148,7 +171,27 @@ export class CodeGen {
     return `function alert(a) {\n${temps}const t = a.updatedAt;\n${parts.join('\n')}\n}`;
   }
 
+  /** field path → index of its per-event variable in run (each field read once per event: events have many shapes, so every read is a megamorphic load) */
+  private readonly fields = new Map<string, number>();
+  private cacheFields = false;
+
   private fieldCode(path: string): string {
+    if (this.cacheFields && this.obj === 'e') {
+      if (path === 'type') return 'ty';
+      let i = this.fields.get(path);
+      if (i === undefined) {
+        i = this.fields.size;
+        this.fields.set(path, i);
+      }
+      this.cacheFields = false;
+      const code = this.rawField(path);
+      this.cacheFields = true;
+      return `(fv${i} !== undefined ? fv${i} : (fv${i} = ${code}))`;
+    }
+    return this.rawField(path);
+  }
+
+  private rawField(path: string): string {
     const o = this.obj;
     if (o === 'e' && VIRTUAL_FIELDS[path]) return VIRTUAL_FIELDS[path].js;
     const segs = path.split('.');
