@@ -296,6 +296,24 @@ describe('partitioning across worker threads', () => {
   });
 });
 
+describe('one code path for replay and in memory', () => {
+  it('replaying the stream as an NDJSON file gives exactly the alerts of the in-memory run, every detector on', async () => {
+    const { events } = syntheticExchange(11, { markets: 6, steps: 20_000 });
+    const input = jitter(events, 7, 100);
+    const mem = await run(input, { allDetectors: true });
+    const dir = await mkdtemp(join(tmpdir(), 'rl-replay-'));
+    const file = join(dir, 'events.ndjson');
+    await writeFile(file, input.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    const col = new AlertCollector();
+    const engine = new SurveillanceEngine({ sinks: [col] });
+    await replay([{ path: file, format: 'ndjson' }], { operators: [engine] });
+    await engine.finish();
+    expect(engine.stats().events).toBe(mem.engine.stats().events);
+    expect(mem.transitions.length).toBeGreaterThan(5);
+    expect(JSON.stringify(col.transitions)).toBe(JSON.stringify(mem.transitions));
+  });
+});
+
 describe('plug-ins and workers', () => {
   const workerScript = new URL('../dist/surveillance/worker.js', import.meta.url);
   it.skipIf(!existsSync(workerScript))('loads plug-in detectors in the main thread and in every worker, with identical alerts', async () => {

@@ -38,6 +38,19 @@ export function parseEvent(value: unknown): ParseResult {
   return { ok: false, reason: formatIssues(r.error), type };
 }
 
+/**
+ * The fast path of parseEvent for an object nobody else holds (e.g. fresh from JSON.parse): it is
+ * validated in place (defaults filled, unknown fields removed), without parseEvent's defensive copy.
+ * Returns undefined if it does not pass; the object may then have been changed, so word the reason
+ * with parseEvent on a fresh parse of the source.
+ */
+export function acceptOwnedEvent(value: unknown): ExchangeEvent | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const type = (value as { type?: unknown }).type;
+  if (typeof type !== 'string' || !KNOWN.has(type)) return undefined;
+  return fastValidator(type)(value) ? (value as ExchangeEvent) : undefined;
+}
+
 export function formatIssues(err: z.ZodError): string {
   return err.issues
     .slice(0, 3)

@@ -208,6 +208,9 @@ function newTaker(): TakerInfo {
   return { accountId: '', side: 'buy' };
 }
 
+/** Event types the books apply (every order.* type, trades and market data). */
+const BOOK_TYPES: ReadonlySet<string> = new Set(['trade', 'depth', 'bbo', 'book.status', 'order.placed', 'order.amended', 'order.cancelled', 'order.expired', 'order.rejected']);
+
 export class MarketBooks {
   private readonly markets = new Map<string, MarketBook>();
   private readonly opts: Required<Omit<BooksOptions, 'scales'>> & Pick<BooksOptions, 'scales'>;
@@ -217,13 +220,20 @@ export class MarketBooks {
     this.opts = { maxOrdersPerMarket: opts.maxOrdersPerMarket ?? 5_000_000, takerTtlMs: opts.takerTtlMs ?? 60_000, l2: opts.l2 ?? true, scales: opts.scales };
   }
 
+  // Consecutive events are mostly of one market: remember the last lookup (markets are never removed).
+  private lastMarket = '';
+  private lastBook: MarketBook | undefined = undefined;
+
   /** The market's books, created on first use. */
   get(market: string): MarketBook {
+    if (market === this.lastMarket && this.lastBook !== undefined) return this.lastBook;
     let b = this.markets.get(market);
     if (b === undefined) {
       b = new MarketBook(market, this.opts.scales?.[market], this.opts.takerTtlMs);
       this.markets.set(market, b);
     }
+    this.lastMarket = market;
+    this.lastBook = b;
     return b;
   }
 
@@ -295,7 +305,7 @@ export class MarketBooks {
    * orders the trade completed; 0 otherwise. Never throws on data.
    */
   apply(e: ExchangeEvent): number {
-    if (e.type !== 'trade' && e.type !== 'depth' && e.type !== 'bbo' && !e.type.startsWith('order.') && e.type !== 'book.status') return 0;
+    if (!BOOK_TYPES.has(e.type)) return 0;
     const mb = this.markets.get((e as { market: string }).market);
     if (mb !== undefined && !(e.ts <= mb.lastEventTs)) mb.lastEventTs = e.ts;
     switch (e.type) {

@@ -223,12 +223,19 @@ export class OrderFlow {
     this.volumeWindowMs = opts.volumeWindowMs ?? 60_000;
   }
 
+  // Consecutive events are mostly of one market: remember the last lookup (markets are never removed).
+  private lastMarket = '';
+  private lastMarketFlow: MarketFlow | undefined = undefined;
+
   market(m: string): MarketFlow {
+    if (m === this.lastMarket && this.lastMarketFlow !== undefined) return this.lastMarketFlow;
     let f = this.marketMap.get(m);
     if (f === undefined) {
       f = new MarketFlow(m, this.priceHalfLifeMs, this.volumeWindowMs);
       this.marketMap.set(m, f);
     }
+    this.lastMarket = m;
+    this.lastMarketFlow = f;
     return f;
   }
 
