@@ -16,3 +16,5 @@ export { ScoringModel, type ModelJSON, type ModelType, type Explanation, type Re
 export * from './model-artifact.js';
 export { trainModel, parseParams, type TrainOptions, type TrainOutput, type ModelKind } from './train.js';
 export { crossValidate, type CvOptions, type ModelCv, type FoldResult } from './cv.js';
+export * from './features/index.js';
+export * from './decide/index.js';

@@ -1,7 +1,7 @@
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Command, Option } from 'commander';
-import { buildDataset, inferFeatureSpecs, germanFeatureSpecs, loadTable, rowOf, type DataFormat, type Dataset, type FeatureSpec } from '../../scoring/data.js';
+import { buildDataset, inferFeatureSpecs, germanFeatureSpecs, loadTable, parseNumber, rowOf, type DataFormat, type Dataset, type FeatureSpec } from '../../scoring/data.js';
 import { crossValidate } from '../../scoring/cv.js';
 import { importLightgbmFile } from '../../scoring/import/lightgbm.js';
 import { importXgboostFile } from '../../scoring/import/xgboost.js';
@@ -9,6 +9,15 @@ import { evaluate, psi, scoreDistribution } from '../../scoring/metrics.js';
 import { loadArtifact, registerArtifact, setAlias, sha256, writeArtifact } from '../../scoring/model-artifact.js';
 import type { ModelJSON } from '../../scoring/model.js';
 import { trainModel, type ModelKind } from '../../scoring/train.js';
+import { Decider, modelVersion, type Decision } from '../../scoring/decide/decide.js';
+import { parsePolicy, policyJsonSchema } from '../../scoring/decide/policy.js';
+import { RescoreOperator, type ScoreChange } from '../../scoring/decide/rescore.js';
+import type { FeatureInput } from '../../scoring/features/engine.js';
+import { labelledFeatures } from '../../scoring/features/training.js';
+import { LabelEpisode } from '../../events/labels.js';
+import type { ExchangeEvent } from '../../events/schema.js';
+import { NdjsonDecoder } from '../../sources/ndjson.js';
+import { createInterface } from 'node:readline';
 import { progressBar } from '../progress.js';
 
 function dataOptions(cmd: Command): Command {
@@ -306,14 +315,149 @@ function aliasCommand(): Command {
     });
 }
 
+/** Reads and validates an NDJSON event file; rejects are counted (with the first reason), never fatal. */
+async function readEvents(file: string, onEvent: (e: ExchangeEvent) => void): Promise<{ events: number; rejected: number; firstReject?: string }> {
+  const decoder = new NdjsonDecoder();
+  const pos = { source: file, line: 0 };
+  let events = 0;
+  let rejected = 0;
+  let firstReject: string | undefined;
+  const emit = {
+    event(e: ExchangeEvent) {
+      events++;
+      onEvent(e);
+    },
+    reject(reason: string) {
+      rejected++;
+      firstReject ??= `line ${pos.line}: ${reason}`;
+    },
+  };
+  const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  for await (const line of rl) {
+    pos.line++;
+    if (line.trim()) decoder.decode(line, pos, emit);
+  }
+  return { events, rejected, firstReject };
+}
+
+function decisionLine(d: Decision): string {
+  const prods = d.products.map((p) => `${p.product} ${p.eligible ? `${p.band} limit ${p.limit} ${p.currency}${Object.entries(p.pricing).map(([k, v]) => ` ${k} ${v}`).join('')}` : `${p.band} not eligible`}${p.hardRules.length ? ` [${p.hardRules.map((r) => `${r.id}: ${r.feature}=${r.value ?? 'missing'}`).join('; ')}]` : ''}`);
+  const why = d.reasons.map((r) => `${r.feature}=${r.value}`).join(', ');
+  return `${d.subject}: p(bad) ${d.probability.toFixed(4)}${d.score !== undefined ? ` score ${d.score.toFixed(0)}` : ''} | ${prods.join(' | ')}${why ? ` | reasons: ${why}` : ''}`;
+}
+
+function decideCommand(): Command {
+  return new Command('decide')
+    .description('Product decisions: eligibility, credit limit and pricing (APR, LTV, haircut, collateral ratio) by score band and hard rules, with the model version and the reasons')
+    .requiredOption('--model <dir>', 'model artifact directory (or modelsDir@alias: the alias is recorded)')
+    .requiredOption('--policy <file>', 'policy JSON (see `riskloop score policy-schema`)')
+    .option('--data <file>', 'CSV of applicants: the model\'s features plus any columns the policy reads')
+    .option('--events <file>', 'NDJSON event history: accounts are decided on point-in-time features')
+    .addOption(new Option('--format <format>', 'data format (with --data)').choices(['auto', 'csv', 'german']).default('auto'))
+    .option('--delimiter <char>', 'CSV delimiter (sniffed when not given)')
+    .option('--id <col>', 'with --data: column naming the applicant (default: the row number)')
+    .option('--accounts <ids>', 'with --events: only these accounts (comma-separated; default every account seen)')
+    .option('--at <ms>', 'with --events: decide as of this event time (default: the last event)', (v) => Number(v))
+    .option('--changes', 'with --events: also print the score-change events (large withdrawals, liquidations, price drops)')
+    .option('--top <k>', 'reason codes per decision', (v) => parseInt(v, 10), 4)
+    .option('--json', 'print NDJSON, one decision (or score change) per line')
+    .action(async (o) => {
+      if (!o.data === !o.events) throw new Error('give exactly one of --data FILE.csv or --events FILE.ndjson');
+      const a = loadArtifact(o.model);
+      let policyJson: unknown;
+      try {
+        policyJson = JSON.parse(readFileSync(o.policy, 'utf8'));
+      } catch (err) {
+        throw new Error(`--policy ${o.policy}: ${(err as Error).message}`);
+      }
+      const decider = new Decider(a.model, modelVersion(a, o.model), parsePolicy(policyJson, o.policy), { topReasons: o.top });
+      const print = (x: Decision | ScoreChange) => process.stdout.write((o.json ? JSON.stringify(x) : 'subject' in x ? decisionLine(x) : `${x.accountId} ${x.trigger.kind} (${x.trigger.detail}): ${x.changed.map((c) => `${c.field} ${c.before}→${c.after}`).join(', ') || 'no change'}`) + '\n');
+      if (o.data) {
+        const d = loadScoring(o, a.model.features);
+        warn(d.warnings);
+        const lt = loadTable(o.data, o.format as DataFormat, o.delimiter);
+        const col = new Map(lt.table.header.map((h, i) => [h, i]));
+        const idCol = o.id !== undefined ? col.get(o.id) : undefined;
+        if (o.id !== undefined && idCol === undefined) throw new Error(`--id ${o.id}: no such column (have ${lt.table.header.join(', ')})`);
+        for (let r = 0; r < d.dataset.nRows; r++) {
+          const cells = lt.table.rows[r];
+          const lookup = (name: string) => {
+            const i = col.get(name);
+            const v = i === undefined ? undefined : parseNumber(cells[i] ?? '');
+            return v === undefined ? NaN : v;
+          };
+          print(decider.decide(idCol !== undefined ? cells[idCol] : String(r + 1), rowOf(d.dataset, r), lookup));
+        }
+        return;
+      }
+      const op = new RescoreOperator({ decider, onChange: o.changes ? (c) => print(c) : undefined });
+      const at: number | undefined = o.at;
+      if (at !== undefined && !Number.isFinite(at)) throw new Error('--at must be an event time in epoch milliseconds');
+      const r = await readEvents(o.events, (e) => {
+        if (at === undefined || e.ts <= at) op.onEvent(e);
+      });
+      if (r.rejected) warn([`${r.rejected} record(s) rejected (first: ${r.firstReject})`]);
+      const accounts = o.accounts ? list(o.accounts) : [...op.engine.accountIds()].sort();
+      const asOf = at ?? op.engine.lastTs;
+      for (const id of accounts) print(op.decide(id, asOf));
+    });
+}
+
+function policySchemaCommand(): Command {
+  return new Command('policy-schema')
+    .description('Print the JSON Schema of decision policies (the zod schema `score decide` validates against)')
+    .option('--out <file>', 'write it to a file instead of stdout')
+    .action((o) => {
+      const text = JSON.stringify(policyJsonSchema(), null, 2) + '\n';
+      if (o.out) writeFileSync(o.out, text);
+      else process.stdout.write(text);
+    });
+}
+
+function featuresCommand(): Command {
+  return new Command('features')
+    .description('Point-in-time account features at regular decision times from an event history, as a labelled training CSV (bad = liquidated, or named in an abuse episode, within the horizon)')
+    .requiredOption('--events <file>', 'NDJSON event history (e.g. from `riskloop simulate`)')
+    .option('--labels <file>', 'abuse episodes (labels.ndjson from `riskloop simulate`): their accounts count as bad too')
+    .option('--every <minutes>', 'minutes between decision times', (v) => Number(v), 5)
+    .option('--horizon <minutes>', 'outcome window after each decision, minutes', (v) => Number(v), 30)
+    .requiredOption('--out <file>', 'output CSV (account_id, time, the features, bad)')
+    .action(async (o) => {
+      if (!(o.every > 0) || !(o.horizon > 0)) throw new Error('--every and --horizon must be positive numbers of minutes');
+      const events: FeatureInput[] = [];
+      const r = await readEvents(o.events, (e) => void events.push(e));
+      if (r.rejected) warn([`${r.rejected} record(s) rejected (first: ${r.firstReject})`]);
+      const episodes = o.labels
+        ? readFileSync(o.labels, 'utf8').split('\n').filter((l) => l.trim()).map((l, i) => {
+            const p = LabelEpisode.safeParse(JSON.parse(l));
+            if (!p.success) throw new Error(`${o.labels} line ${i + 1}: not a label episode (${p.error.issues[0].message})`);
+            return p.data;
+          })
+        : [];
+      const { dataset, decisions } = labelledFeatures(events, { everyMs: o.every * 60_000, horizonMs: o.horizon * 60_000, episodes });
+      const names = dataset.features.map((f) => f.name);
+      const lines = [['account_id', 'time', ...names, 'bad'].join(',')];
+      for (let k = 0; k < dataset.nRows; k++) {
+        lines.push([decisions[k].accountId, decisions[k].time, ...dataset.columns.map((c) => (Number.isNaN(c[k]) ? '' : String(c[k]))), dataset.target![k]].join(','));
+      }
+      writeFileSync(o.out, lines.join('\n') + '\n');
+      let bad = 0;
+      for (const y of dataset.target!) bad += y;
+      process.stderr.write(`riskloop score: ${dataset.nRows} decisions (${bad} bad) × ${names.length} features from ${r.events} events → ${o.out}\n`);
+    });
+}
+
 export function scoreCommand(): Command {
   return new Command('score')
-    .description('Credit and risk scoring: train, predict, evaluate, explain, import and cross-validate models')
+    .description('Credit and risk scoring: train, predict, evaluate, explain, import and cross-validate models; point-in-time features; product decisions')
     .addCommand(trainCommand())
     .addCommand(predictCommand())
     .addCommand(evalCommand())
     .addCommand(explainCommand())
     .addCommand(importCommand())
     .addCommand(cvCommand())
-    .addCommand(aliasCommand());
+    .addCommand(aliasCommand())
+    .addCommand(decideCommand())
+    .addCommand(policySchemaCommand())
+    .addCommand(featuresCommand());
 }
