@@ -21,10 +21,14 @@ import { num, pct, time } from './format.js';
  * restarts it). On each aggressive spot trade the run is tested:
  *  - the account holds a perp position on the same underlying in the direction of the push, of
  *    notional ≥ `minPerpToSpot` × the run's notional and ≥ `minPerpNotional`;
- *  - the run's share of the spot market's taker notional since it began ≥ `minShare`;
+ *  - the run's share of the spot market's taker notional IN ITS DIRECTION since it began ≥
+ *    `minShare` (a push dominates the aggressive flow its way; flow the other way — followers
+ *    taking profit, liquidity seekers — does not dilute it);
  *  - at least `minOrders` aggressive orders and `minRunNotional` of notional;
- *  - the spot price moved in the push direction by ≥ `minMovePct` and ≥ `k` × the market's
- *    rolling relative volatility.
+ *  - the run's impact: its own fills reached a price in the push direction ≥ `minMovePct` (and
+ *    ≥ `k` × the market's rolling relative volatility) beyond the price just before it (the
+ *    furthest fill, as price impact is measured in Comerton-Forde & Putniņš 2011: the market may
+ *    revert between slices).
  * Legitimate look-alikes: a cash-and-carry or hedging account holds the OPPOSITE perp position to
  * its spot flow; a momentum trader chasing a move does not dominate the taker flow.
  *
@@ -39,11 +43,11 @@ import { num, pct, time } from './format.js';
 export const crossMarketParams = z.object({
   ...baseParams,
   episodeGapMs: z.number().int().positive().default(300_000).describe('an episode closes after this much event time (ms) without a new observation'),
-  minShare: z.number().min(0).max(1).default(0.25).describe('the run’s share of the spot market’s taker notional since it began'),
+  minShare: z.number().min(0).max(1).default(0.25).describe('the run’s share of the spot market’s taker notional in its direction since it began'),
   minOrders: z.number().int().positive().default(3).describe('aggressive spot orders in the run'),
   minOrderVsTrade: z.number().nonnegative().default(3).describe('the run’s average aggressive order notional ≥ this × the spot market’s average trade notional (pushes sweep depth; routine flow trades at the usual size)'),
   minRunNotional: z.number().nonnegative().default(0).describe('minimum notional of the spot run (quote currency)'),
-  minMovePct: z.number().default(0.01).describe('spot price move (%) in the push direction since the run began'),
+  minMovePct: z.number().default(0.01).describe('impact (%): the run’s furthest fill in the push direction beyond the price before it'),
   k: z.number().nonnegative().default(0).describe('…and at least k × the spot market’s rolling relative volatility'),
   minPerpToSpot: z.number().nonnegative().default(0.3).describe('perp position notional ≥ this × the spot run’s notional'),
   minPerpNotional: z.number().nonnegative().default(0).describe('minimum perp position notional'),
@@ -68,6 +72,8 @@ class Run {
   orders = 0;
   lastOrder = '';
   marketAtStart = 0;
+  /** Best price the run's own trades reached in its direction (highest buy, lowest sell). */
+  extreme = NaN;
   firstEventId = '';
   readonly trades: string[] = [];
 }
@@ -98,7 +104,8 @@ class CrossMarketDetector implements Detector {
   readonly policy: EpisodePolicy;
   private readonly runs: KeyedState<string, Run>;
   private readonly pos: KeyedState<string, Pos>;
-  private readonly marketNotional = new Map<string, number>();
+  /** spot market -> cumulative taker notional per aggressor side ([buy, sell]) */
+  private readonly marketNotional = new Map<string, [number, number]>();
   /** spot -> perp and perp -> spot, learned from the symbols seen */
   private readonly perpOf = new Map<string, string | null>();
   private readonly spotOf = new Map<string, string | null>();
@@ -219,11 +226,15 @@ class CrossMarketDetector implements Detector {
       return;
     }
     const perp = this.perpFor(e.market);
-    const before = this.marketNotional.get(e.market) ?? 0;
-    this.marketNotional.set(e.market, before + notional);
+    let flow = this.marketNotional.get(e.market);
+    if (flow === undefined) this.marketNotional.set(e.market, (flow = [0, 0]));
+    if (side === undefined) return;
+    const si = side === 'buy' ? 0 : 1;
+    const before = flow[si];
+    flow[si] = before + notional;
     if (perp === null) return;
     const taker = ctx.trade.taker;
-    if (taker === undefined || side === undefined) return;
+    if (taker === undefined) return;
     const dir = side === 'buy' ? 1 : -1;
     const r = this.runs.get(`${taker}\u0000${e.market}`, e.ts);
     if (r.dir !== dir || !(e.ts - r.lastTs <= this.p.runIdleMs)) {
@@ -234,10 +245,12 @@ class CrossMarketDetector implements Detector {
       r.orders = 0;
       r.lastOrder = '';
       r.marketAtStart = before;
+      r.extreme = px;
       r.firstEventId = e.id;
       r.trades.length = 0;
     }
     r.notional += notional;
+    if (dir * (px - r.extreme) > 0) r.extreme = px;
     const oid = e.takerOrderId ?? `${e.ts}`;
     if (oid !== r.lastOrder) {
       r.orders++;
@@ -262,12 +275,12 @@ class CrossMarketDetector implements Detector {
     const perpPx = this.price(perp, ctx);
     const perpNotional = Math.abs(posSize) * (perpPx > 0 ? perpPx : +e.price);
     if (!(perpNotional >= this.p.minPerpNotional) || !(perpNotional >= this.p.minPerpToSpot * r.notional)) return;
-    const mkt = (this.marketNotional.get(e.market) ?? 0) - r.marketAtStart;
+    const mkt = (this.marketNotional.get(e.market)?.[r.dir > 0 ? 0 : 1] ?? 0) - r.marketAtStart;
     const share = mkt > 0 ? r.notional / mkt : 0;
     if (!(share >= this.p.minShare)) return;
-    const now = +e.price;
     if (!(r.startPrice > 0)) return;
-    const move = ((now - r.startPrice) / r.startPrice) * 100 * r.dir;
+    // Impact: the furthest the run's own fills reached in its direction (the market may bounce back meanwhile).
+    const move = ((r.extreme - r.startPrice) / r.startPrice) * 100 * r.dir;
     const mf = ctx.flow.peekMarket(e.market);
     const vol = mf !== undefined && mf.price.count >= 30 ? mf.relativeVolatility() * 100 : NaN;
     const moveThr = Number.isFinite(vol) ? Math.max(this.p.minMovePct, this.p.k * vol) : this.p.minMovePct;
@@ -285,7 +298,7 @@ class CrossMarketDetector implements Detector {
       ep.notes.runStart = String(r.startTs);
       ep.notes.ts = String(e.ts);
       ep.notes.startPrice = String(r.startPrice);
-      ep.notes.price = e.price;
+      ep.notes.price = String(r.extreme);
       ep.notes.perp = perp;
       ep.notes.position = String(posSize);
       ep.feature('perp_position', posSize, 0, r.dir > 0 ? '>' : '<');

@@ -16,16 +16,24 @@ import { num, time } from './format.js';
  * while it lasted are at most `maxOppShare` of its volume — market makers and HFT pick-off traders
  * trade both ways throughout), it took at least `minShare` of the market's traded volume
  * while it lasted, and the mid moved in its direction by at least `minMoveBps` AND `moveSigmas` ×
- * the market's rolling volatility (EW standard deviation of trade prices, relative) from just
- * before its first order to its last. After an ignition the account's executions on the other side
- * (as maker or taker) within `reversalWindowMs` of the run's end are the *reversal*; the alert
- * opens when the reversal volume reaches `minReversalRatio` × the ignition volume.
+ * the market's rolling volatility (EW standard deviation of trade prices, relative): the mid's
+ * furthest excursion in the run's direction, measured right after each of its fills, beyond the mid
+ * just before its first order (its impact; makers refill the book between the orders, so the mid
+ * after the last order understates what the run did). After an ignition the account's executions
+ * on the other side (as maker or taker) within `reversalWindowMs` of the run's end are the
+ * *reversal*; the alert opens when the reversal volume reaches `minReversalRatio` × the ignition
+ * volume.
+ *
+ * Cross-market pushes are left to the cross_market detector: no alert when, on another market of
+ * the same underlying (`ctx.partitionKey`), the account held a position in the ignition's direction
+ * at its start, or built one during the ignition and reversal, of notional ≥ `maxRelatedShare` × the
+ * ignition's (the move then served that position — e.g. a perpetual held while spot is pushed).
  *
  * A trader who simply executes a large order aggressively (no reversal), a market maker (passive
  * fills on both sides, no aggressive runs) and a momentum follower (does not move the price itself:
  * small share of the volume) do not alert.
  *
- * Score: 50 + 10·log2(move / threshold) + 5·log2(sweeps / minSweeps) + 15·min(1, reversal ratio −
+ * Score: 50 + 10·log2(move / threshold) + 5·log2(sweeps / minSweeps) + 15·min(1, reversal ratio − required
  * threshold) + 10 when the
  * reversal was at a better average price than the ignition (it profited from the move); capped at
  * 100. One episode per account × market within `episodeGapMs`.
@@ -37,6 +45,7 @@ import { num, time } from './format.js';
  */
 export const rampingParams = z.object({
   ...baseParams,
+  episodeGapMs: z.number().int().positive().default(180_000).describe('an episode closes after this much event time without a new observation (the reversal window: one ignition, one alert)'),
   maxGapMs: z.number().int().positive().default(15_000).describe('aggressive orders of one run follow each other within this'),
   minOrders: z.number().int().positive().default(3).describe('aggressive orders in an ignition run'),
   minShare: z.number().min(0).max(1).default(0.4).describe('the run’s share of the market’s traded volume while it lasted'),
@@ -46,6 +55,7 @@ export const rampingParams = z.object({
   moveSigmas: z.number().nonnegative().default(0).describe('…and this multiple of the market’s rolling relative volatility (0: the floor alone; the EW deviation of prices over minutes is inflated by trends)'),
   reversalWindowMs: z.number().int().positive().default(180_000).describe('the reversal must come within this after the run’s last order'),
   minReversalRatio: z.number().positive().default(0.6).describe('reversal volume as a share of the ignition volume before the alert opens'),
+  maxRelatedShare: z.number().positive().default(0.5).describe('no alert when the account holds or builds a position in the ignition’s direction on another market of the same underlying of at least this × the ignition notional (cross-market, see cross_market)'),
   minVolSamples: z.number().int().nonnegative().default(50).describe('trades in the market before its volatility is trusted (the floor applies alone until then)'),
   accountIdleMs: z.number().int().positive().default(1_800_000).describe('forget an account × market after this much inactivity'),
   maxAccounts: z.number().int().positive().default(500_000).describe('cap on tracked account × market states'),
@@ -69,6 +79,8 @@ class Run {
   oppVolume = 0;
   startMid = NaN;
   endMid = NaN;
+  /** Mid furthest in the run's direction, right after one of its fills. */
+  bestMid = NaN;
   /** Market traded volume when the run started (cumulative counter). */
   mktVolStart = 0;
   mktVolEnd = 0;
@@ -89,6 +101,8 @@ class Ignition {
   share = 0;
   revVolume = 0;
   revNotional = 0;
+  /** Positions (float) of the account on the other markets of the underlying when the ignition armed. */
+  related: { market: string; size: number }[] = [];
   readonly tradeIds: string[] = [];
 }
 
@@ -109,6 +123,9 @@ class RampingDetector implements Detector {
   private readonly state: KeyedState<string, AcctState>;
   /** Mid just before the current trade (onEvent), per market. */
   private preMid = NaN;
+  /** partition key (underlying) -> markets seen */
+  private readonly groups = new Map<string, string[]>();
+  private readonly grouped = new Set<string>();
 
   constructor(private readonly p: RampingParams) {
     this.policy = policyFrom(p);
@@ -116,7 +133,39 @@ class RampingDetector implements Detector {
   }
 
   onEvent(_e: ExchangeEvent, ctx: DetectorContext): void {
-    if (_e.type === 'trade') this.preMid = ctx.books.touch(_e.market).mid;
+    if (_e.type !== 'trade') return;
+    this.preMid = ctx.books.touch(_e.market).mid;
+    if (!this.grouped.has(_e.market)) {
+      this.grouped.add(_e.market);
+      const k = ctx.partitionKey(_e.market);
+      const g = this.groups.get(k);
+      if (g === undefined) this.groups.set(k, [_e.market]);
+      else g.push(_e.market);
+    }
+  }
+
+  /** Signed notional of the account's positions on the other markets of this market's underlying. */
+  private relatedPositions(account: string, market: string, ctx: DetectorContext): { market: string; size: number }[] {
+    const out: { market: string; size: number }[] = [];
+    for (const m of this.groups.get(ctx.partitionKey(market)) ?? []) {
+      if (m === market) continue;
+      const size = ctx.flow.accountMarket(account, m)?.position.size ?? 0;
+      out.push({ market: m, size });
+    }
+    return out;
+  }
+
+  /** True when the move served a position on a related market (held at the start, or built since, in the ignition's direction). */
+  private crossMarket(account: string, market: string, g: Ignition, ctx: DetectorContext): boolean {
+    const dir = g.side === 'buy' ? 1 : -1;
+    const limit = this.p.maxRelatedShare * g.volume * g.vwap;
+    for (const r of g.related) {
+      const px = ctx.books.touch(r.market).mid || ctx.flow.peekMarket(r.market)?.lastPrice || 0;
+      const now = ctx.flow.accountMarket(account, r.market)?.position.size ?? 0;
+      if (dir * r.size * px >= limit || dir * (now - r.size) * px >= limit) return true;
+    }
+    void market;
+    return false;
   }
 
   afterEvent(ev: ExchangeEvent, ctx: DetectorContext): void {
@@ -160,6 +209,7 @@ class RampingDetector implements Detector {
       run.notional = 0;
       run.oppVolume = 0;
       run.startMid = this.preMid;
+      run.bestMid = this.preMid;
       run.mktVolStart = mktVol - sz;
       run.tradeIds.length = 0;
     }
@@ -180,9 +230,10 @@ class RampingDetector implements Detector {
     run.mktVolEnd = mktVol;
     if (run.tradeIds.length < 100) run.tradeIds.push(e.tradeId);
     run.endMid = ctx.books.touch(e.market).mid;
-    if (run.orders < this.p.minOrders || !(run.startMid > 0) || !(run.endMid > 0)) return;
     const dir = side === 'buy' ? 1 : -1;
-    const moveBps = (dir * (run.endMid - run.startMid) * 1e4) / run.startMid;
+    if (run.endMid > 0 && !(dir * (run.bestMid - run.endMid) >= 0)) run.bestMid = run.endMid;
+    if (run.orders < this.p.minOrders || !(run.startMid > 0) || !(run.bestMid > 0)) return;
+    const moveBps = (dir * (run.bestMid - run.startMid) * 1e4) / run.startMid;
     const mf = ctx.flow.peekMarket(e.market);
     const vol = mf !== undefined && mf.price.count >= this.p.minVolSamples ? mf.relativeVolatility() * 1e4 : NaN;
     const thr = Number.isFinite(vol) ? Math.max(this.p.minMoveBps, this.p.moveSigmas * vol) : this.p.minMoveBps;
@@ -194,6 +245,7 @@ class RampingDetector implements Detector {
       g = st.ign = new Ignition();
       g.side = side;
       g.start = run.start;
+      g.related = this.relatedPositions(account, e.market, ctx);
     }
     g.end = t;
     g.orders = run.orders;
@@ -209,10 +261,12 @@ class RampingDetector implements Detector {
 
   private report(account: string, g: Ignition, e: EventOf<'trade'>, ctx: DetectorContext): void {
     const ratio = g.revVolume / g.volume;
-    if (ratio < this.p.minReversalRatio) return;
     const revVwap = g.revNotional / g.revVolume;
     const profitable = g.side === 'buy' ? revVwap > g.vwap : revVwap < g.vwap;
-    const score = Math.min(100, 50 + 10 * Math.log2(Math.max(1, g.moveBps / g.moveThr)) + 5 * Math.log2(Math.max(1, g.sweeps / Math.max(1, this.p.minSweeps))) + 15 * Math.min(1, ratio - this.p.minReversalRatio) + (profitable ? 10 : 0));
+    const need = this.p.minReversalRatio;
+    if (ratio < need) return;
+    if (this.crossMarket(account, e.market, g, ctx)) return;
+    const score = Math.min(100, 50 + 10 * Math.log2(Math.max(1, g.moveBps / g.moveThr)) + 5 * Math.log2(Math.max(1, g.sweeps / Math.max(1, this.p.minSweeps))) + 15 * Math.min(1, Math.max(0, ratio - need)) + (profitable ? 10 : 0));
     const ep = ctx.alerts.episode(this, `${account}\u0000${e.market}`, { id: e.id, ts: g.start });
     ep.addMarket(e.market).addAccount(account);
     for (const id of g.tradeIds) ep.addTrade(id);
@@ -224,7 +278,7 @@ class RampingDetector implements Detector {
       ep.feature('sweeping_orders', g.sweeps, this.p.minSweeps, '>=');
       ep.feature('price_move_bps', g.moveBps, g.moveThr, '>=', 'bps');
       ep.feature('share_of_market_volume', g.share, this.p.minShare, '>=');
-      ep.feature('reversal_over_ignition_volume', ratio, this.p.minReversalRatio, '>=', 'x');
+      ep.feature('reversal_over_ignition_volume', ratio, need, '>=', 'x');
       ep.feature('reversal_vwap', revVwap, g.vwap, g.side === 'buy' ? '>' : '<');
       ep.notes.side = g.side;
       ep.notes.start = String(g.start);

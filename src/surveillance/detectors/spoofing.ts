@@ -26,9 +26,20 @@ import { num, plural, time } from './format.js';
  * Either needs *opposite-side interest* while the orders rested: an execution or a placement at or
  * through the touch on the other side, by the account or a linked account, between the cluster's
  * first placement and its cancellation, that is *new*: none in the `quietMs` before (a market maker
- * quotes both sides all along; a spoofer's trade follows its display). Without it a cluster counts only as `unpaired` and an alert
+ * quotes both sides all along; a spoofer's trade follows its display). Accounts count as linked
+ * when `ctx.links` says so (the graph: devices, addresses, transfers…) or, with `ipLinks`, when
+ * they placed orders in this market from the same IP address as the spoofer within
+ * `accountIdleMs` (orders carry their client IP; a trading leg run from the spoofer's own network
+ * is the Sarao/Coscia pattern with a second account). Without it a cluster counts only as `unpaired` and an alert
  * needs `unpairedMinClusters` of them in the episode (a large fleeting order that repeats — the
  * trading leg may sit in an account the surveillance does not know is linked).
+ *
+ * Spoofing and layering are one abuse at two shapes (Lee, Eom & Park treat layering as spoofing
+ * over several levels), and each cluster is reported under one of them: a spoofing cluster is not
+ * reported when the account placed layer-sized orders (≥ `layerMinMultiple` × the level size) on
+ * at least `minLayers` distinct prices of that side within `stackMs` of the cluster's first
+ * placement — a stack, which the layering detector judges, even when only one or two of its orders
+ * passed the candidate tests.
  *
  * Legitimate market makers also cancel most of what they post, and trade on both sides; what they
  * do not do is post orders many times the size of the levels they join and pull them within
@@ -60,6 +71,9 @@ export const spoofingParams = z.object({
   minHistory: z.number().int().positive().default(20).describe('orders the account needs in the market before its own median size is used'),
   warmupMs: z.number().int().nonnegative().default(120_000).describe('no alerts until the market has been observed this long (book and account baselines)'),
   quietMs: z.number().int().nonnegative().default(10_000).describe('opposite-side interest counts only if the account had none in this long before the orders were placed (a market maker quoting both sides all along is not trading against its own display)'),
+  stackMs: z.number().int().positive().default(3_000).describe('spoofing: layer-sized placements on distinct prices of one side within this of the cluster’s first placement make it a stack (layering), not spoofing'),
+  ipLinks: z.boolean().default(true).describe('accounts placing orders in the market from the same IP as the spoofer count as linked for pairing'),
+  maxIpAccounts: z.number().int().positive().default(4).describe('an IP used by more accounts than this in a market links none of them (offices, NAT, VPN exits)'),
   minFleetingShare: z.number().min(0).max(1).default(0.05).describe('the episode’s fleeting orders as a share of all the account’s orders in the market (market makers post thousands of ordinary orders)'),
   unpairedMinClusters: z.number().int().positive().default(3).describe('clusters without opposite-side interest needed for an alert'),
   accountIdleMs: z.number().int().positive().default(3_600_000).describe('forget an account × market after this much inactivity'),
@@ -70,6 +84,8 @@ export const spoofingParams = z.object({
 export type SpoofingParams = z.output<typeof spoofingParams>;
 
 const ACTS = 16;
+const NONE: readonly string[] = [];
+const STACK = 16;
 const BUY = 0;
 const SELL = 1;
 
@@ -103,6 +119,12 @@ class AcctState {
   readonly actHead = [0, 0];
   /** Recently cancelled fleeting orders per side (short). */
   readonly recent: [Fleeting[], Fleeting[]] = [[], []];
+  /** Recent layer-sized passive placements per side (ring of STACK): time and price. */
+  readonly stackTs: [Float64Array, Float64Array] = [new Float64Array(STACK).fill(-Infinity), new Float64Array(STACK).fill(-Infinity)];
+  readonly stackPx: [Float64Array, Float64Array] = [new Float64Array(STACK), new Float64Array(STACK)];
+  readonly stackHead = [0, 0];
+  /** Last client IP the account placed an order from in this market. */
+  ip = '';
   /** The account's own usual order size here (P² median of its limit orders). */
   readonly sizes = new P2Quantile(0.5);
 }
@@ -127,6 +149,20 @@ function newInterest(st: AcctState, side: number, from: number, quietMs: number)
   return oldest < from;
 }
 
+/** Distinct prices of the layer-sized placements on `side` within `ms` of `t`. */
+function stackLevels(st: AcctState, side: number, t: number, ms: number): number {
+  const ts = st.stackTs[side];
+  const px = st.stackPx[side];
+  let n = 0;
+  for (let i = 0; i < STACK; i++) {
+    if (!(Math.abs(ts[i] - t) <= ms)) continue;
+    let seen = false;
+    for (let j = 0; j < i; j++) if (Math.abs(ts[j] - t) <= ms && px[j] === px[i]) seen = true;
+    if (!seen) n++;
+  }
+  return n;
+}
+
 function newState(): AcctState {
   return new AcctState();
 }
@@ -140,6 +176,8 @@ class SpoofingDetector implements Detector {
   readonly policy: EpisodePolicy;
   private readonly state: KeyedState<string, AcctState>;
   private readonly firstSeen = new Map<string, number>();
+  /** market × IP -> accounts that placed orders from it (up to maxIpAccounts + 1) */
+  private readonly ipAccounts: KeyedState<string, string[]>;
 
   constructor(
     private readonly p: SpoofingParams,
@@ -149,6 +187,22 @@ class SpoofingDetector implements Detector {
     this.typology = kind;
     this.policy = policyFrom(p);
     this.state = new KeyedState(newState, { idleMs: p.accountIdleMs, maxKeys: p.maxAccounts });
+    this.ipAccounts = new KeyedState<string, string[]>(() => [], { idleMs: p.accountIdleMs, maxKeys: p.maxAccounts });
+  }
+
+  private noteIp(st: AcctState, e: EventOf<'order.placed'>): void {
+    if (!this.p.ipLinks || e.ip === undefined || e.ip === st.ip) return;
+    st.ip = e.ip;
+    const list = this.ipAccounts.get(`${e.market}\u0000${e.ip}`, e.ts);
+    if (list.length <= this.p.maxIpAccounts && !list.includes(e.accountId)) list.push(e.accountId);
+  }
+
+  /** Accounts that traded this market from the spoofer's IP (none when the IP is shared widely). */
+  private ipPeers(st: AcctState, account: string, market: string, ts: number): readonly string[] {
+    if (!this.p.ipLinks || st.ip === '') return NONE;
+    const list = this.ipAccounts.peek(`${market}\u0000${st.ip}`, ts);
+    if (list === undefined || list.length > this.p.maxIpAccounts) return NONE;
+    return list.filter((a) => a !== account);
   }
 
   onEvent(ev: ExchangeEvent, ctx: DetectorContext): void {
@@ -193,6 +247,7 @@ class SpoofingDetector implements Detector {
     const px = e.price !== undefined ? +e.price : NaN;
     const marketable = e.orderType === 'market' || !(px > 0) || (side === BUY ? px >= ask : px <= bid) || e.timeInForce === 'IOC' || e.timeInForce === 'FOK';
     const st = this.state.get(`${e.accountId}\u0000${e.market}`, e.ts);
+    this.noteIp(st, e);
     // Interest at or through the touch counts as trading on this side.
     const atTouch = marketable || (side === BUY ? px >= bid : px <= ask);
     if (atTouch) record(st, side, e.ts);
@@ -200,11 +255,15 @@ class SpoofingDetector implements Detector {
     const own = st.sizes.count >= this.p.minHistory ? st.sizes.value() : NaN;
     st.sizes.add(e.ts, size);
     if (marketable || e.orderType !== 'limit' || !(bid > 0 && ask > bid)) return;
-    if (size < this.p.ownSizeMultiple * own) return;
     if (e.ts - first < this.p.warmupMs) return;
     const ref = this.refLevelSize(e.market, side, ctx);
     if (!(ref > 0)) return;
     if (!(size >= this.p.layerMinMultiple * ref)) return;
+    const h = st.stackHead[side];
+    st.stackTs[side][h] = e.ts;
+    st.stackPx[side][h] = px;
+    st.stackHead[side] = (h + 1) % STACK;
+    if (size < this.p.ownSizeMultiple * own) return;
     if (st.live.size >= this.p.maxLiveCandidates) return;
     const behind = side === BUY ? px < bid : px > ask;
     const mid = t.mid;
@@ -266,19 +325,32 @@ class SpoofingDetector implements Detector {
     }
     const isLayering = levels >= this.p.minLayers && total >= this.p.layerTotalMultiple * ref;
     if (this.kind === 'layering' ? !isLayering : isLayering) return;
+    if (this.kind === 'spoofing' && stackLevels(st, side, first, this.p.stackMs) >= this.p.minLayers) return;
     const ratio = this.kind === 'layering' ? total / ref : maxBehindRatio;
     const threshold = this.kind === 'layering' ? this.p.layerTotalMultiple : this.p.sizeMultiple;
     if (!(ratio >= threshold)) return;
     // Opposite-side interest while the orders rested: own or linked.
     const opp = 1 - side;
     let pairedBy: string | undefined;
+    let via = '';
     if (newInterest(st, opp, first, this.p.quietMs)) pairedBy = e.accountId;
     else {
       for (const other of ctx.links.linked(e.accountId)) {
         const os = this.state.peek(`${other}\u0000${e.market}`, e.ts);
         if (os !== undefined && newInterest(os, opp, first, this.p.quietMs)) {
           pairedBy = other;
+          via = 'link';
           break;
+        }
+      }
+      if (pairedBy === undefined) {
+        for (const other of this.ipPeers(st, e.accountId, e.market, e.ts)) {
+          const os = this.state.peek(`${other}\u0000${e.market}`, e.ts);
+          if (os !== undefined && newInterest(os, opp, first, this.p.quietMs)) {
+            pairedBy = other;
+            via = `IP ${st.ip}`;
+            break;
+          }
         }
       }
     }
@@ -320,6 +392,7 @@ class SpoofingDetector implements Detector {
       ep.feature('fleeting_share_of_orders', fleetingShare, this.p.minFleetingShare, '>=');
       ep.notes.side = side === BUY ? 'buy' : 'sell';
       ep.notes.pairedBy = pairedBy ?? '';
+      ep.notes.via = via;
       ep.notes.ts = String(e.ts);
       ep.notes.size = num(total, 8);
       ep.notes.ref = num(ref, 8);
@@ -344,7 +417,7 @@ class SpoofingDetector implements Detector {
         ? `no ${other}-side trading by it or a linked account was seen meanwhile, but the pattern repeated`
         : n.pairedBy === acct
           ? `meanwhile it traded or quoted at the touch on the ${other} side`
-          : `meanwhile linked account ${n.pairedBy} traded or quoted at the touch on the ${other} side`;
+          : `meanwhile linked account ${n.pairedBy}${n.via?.startsWith('IP') ? ` (orders from the same ${n.via})` : ''} traded or quoted at the touch on the ${other} side`;
     return `Account ${acct} ${what} in ${ep.markets.join(', ')} at ${time(Number(n.ts))} and cancelled within ${num(life / 1000, 2)} s; ${paired} (${plural(clusters, 'such cycle')} in this episode).`;
   }
 }
