@@ -8,12 +8,14 @@ import { simulateCommand } from './commands/simulate.js';
 import { evalCommand } from './commands/eval.js';
 import { scoreCommand } from './commands/score.js';
 import { rulesCommand } from './commands/rules.js';
+import { policyCommand } from './commands/policy.js';
 
 export function buildProgram(): Command {
   const program = new Command('riskloop')
     .description('Real-time risk control for cryptocurrency exchanges')
     .version('0.1.0')
     .showHelpAfterError()
+    .enablePositionalOptions() // --version only before a command, so `policy show NAME --version N` reaches policy
     .configureHelp({ sortSubcommands: true });
   program.addCommand(demoCommand());
   program.addCommand(replayCommand());
@@ -24,6 +26,7 @@ export function buildProgram(): Command {
   program.addCommand(evalCommand());
   program.addCommand(scoreCommand());
   program.addCommand(rulesCommand());
+  program.addCommand(policyCommand());
   return program;
 }
 
