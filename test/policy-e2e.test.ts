@@ -59,7 +59,7 @@ describe('closed loop: mine → backtest → shadow → approve → promote → 
     const best = mined.candidates[0];
     expect(best.metrics.precision).toBeGreaterThanOrEqual(0.8);
     expect(best.metrics.groupsHit).toBeGreaterThanOrEqual(Math.ceil(best.metrics.groups * 0.8));
-    expect(best.source).toMatch(/^rule mined_quote_stuffing_1 "Mined for quote_stuffing: precision/);
+    expect(best.source).toMatch(/^rule mined_quote_stuffing_1 "Mined for quote_stuffing \(at mining: precision/);
     expect(best.source).toMatch(/count\(by .+ over \d+[smh] where type == "order\.(placed|cancelled|amended)"\) >= \d+/);
 
     // Tune the mined thresholds under an alert budget on the same (training) run.

@@ -123,7 +123,7 @@ export async function mineRules(opts: MineOptions): Promise<MineResult> {
     const name = `${prefix}_${i + 1}`;
     const source = renderRule(r, {
       name,
-      description: `Mined${opts.typology ? ` for ${opts.typology}` : ''}: ${metricsSummary(r)}`,
+      description: `Mined${opts.typology ? ` for ${opts.typology}` : ''} (at mining: ${metricsSummary(r)})`,
       eventTypes,
       outcome: opts.outcome ?? 'review',
       score: opts.score ?? 60,
