@@ -198,9 +198,16 @@ describe.each(BACKENDS)('policy lifecycle on %s', (backend) => {
     expect(h.map((e) => e.at.toISOString())).toEqual(['12:00:00', '12:00:01', '12:00:02', '12:00:03', '12:00:04', '12:00:05'].map((t) => `2026-03-01T${t}.000Z`));
     expect(h[0].diff).toMatch(/^--- \/dev\/null\n\+\+\+ hist v1\n@@ -0,0 \+1,\d+ @@\n\+rule big_withdrawal/);
     expect(h[4].detail).toMatchObject({ previousActive: null, approvedBy: ['bob'] });
+    expect(h[4].diff).toBeNull(); // nothing was active: the create entry already shows the whole text
     expect(h[5].diff).toContain('--- hist v1\n+++ hist v2\n');
     expect(h[5].diff).toContain('+rule many_logins "Login burst"');
     expect(h[5].diff).toContain('-  review >= 40\n+  review >= 45');
+    // an approver sees what would change against the live version
+    await r.attachBacktest('hist', 2, { f1: 0.9 }, 'alice');
+    await r.approve('hist', 2, 'bob');
+    const approval = (await r.history('hist')).at(-1)!;
+    expect(approval).toMatchObject({ action: 'approve', version: 2, actor: 'bob' });
+    expect(approval.diff).toContain('--- hist v1\n+++ hist v2\n');
   });
 
   it('stores backtest reports on versions as JSON with typed accessors', async () => {

@@ -210,7 +210,8 @@ export class PolicyRegistry {
       const updated = await this.setState(tx, row, to, { activatedAt: at });
       await this.audit(tx, {
         at, actor: who, action: 'promote', policy, version, fromState: row.state, toState: to, reason: reason ?? null,
-        diff: diffPolicies(previous && { label: label(policy, previous.version), doc: previous.doc as PolicyDoc }, { label: label(policy, version), doc: row.doc as PolicyDoc }),
+        // Against nothing the diff would only repeat the create entry's.
+        diff: previous ? diffPolicies({ label: label(policy, previous.version), doc: previous.doc as PolicyDoc }, { label: label(policy, version), doc: row.doc as PolicyDoc }) : null,
         detail: { previousActive: previous?.version ?? null, approvedBy: valid.map((a) => a.approver) },
       });
       return toVersion(updated, approvals);
@@ -427,8 +428,8 @@ export class PolicyRegistry {
 
   private async diffFromActive(tx: Tx, row: VersionRow): Promise<string | null> {
     const active = await this.activeRow(tx, row.policy);
-    if (active?.version === row.version) return null;
-    return diffPolicies(active && { label: label(row.policy, active.version), doc: active.doc as PolicyDoc }, { label: label(row.policy, row.version), doc: row.doc as PolicyDoc });
+    if (!active || active.version === row.version) return null;
+    return diffPolicies({ label: label(row.policy, active.version), doc: active.doc as PolicyDoc }, { label: label(row.policy, row.version), doc: row.doc as PolicyDoc });
   }
 
   private audit(tx: Tx, e: NewAuditEntry): Promise<void> {
