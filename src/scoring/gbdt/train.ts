@@ -153,6 +153,27 @@ function gainOf(g: number, h: number, lambda: number, w: number): number {
   return -(2 * g * w + (h + lambda) * w * w);
 }
 
+/** Child outputs of the last constrained candidate scored by candidateGain (0 when unconstrained). */
+const CHILD_W = new Float64Array(2);
+
+/**
+ * Score of a candidate numeric split: the sum of both children's loss reductions (raw, before the
+ * parent and ½ factor), or −∞ when the clamped child outputs break the monotone order. Unconstrained
+ * and unbounded (`free`), the optimum needs no clamping and the score is G²/(H+λ) per side.
+ */
+function candidateGain(gl: number, hl: number, gr: number, hr: number, lambda: number, free: boolean, mono: number, lo: number, hi: number): number {
+  if (free) {
+    CHILD_W[0] = CHILD_W[1] = 0;
+    return (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda);
+  }
+  const wl = clamp(-gl / (hl + lambda), lo, hi);
+  const wr = clamp(-gr / (hr + lambda), lo, hi);
+  if ((mono > 0 && wl > wr) || (mono < 0 && wl < wr)) return -Infinity;
+  CHILD_W[0] = wl;
+  CHILD_W[1] = wr;
+  return gainOf(gl, hl, lambda, wl) + gainOf(gr, hr, lambda, wr);
+}
+
 export class GbdtTrainer {
   readonly p: GbdtParams;
   private readonly ds: Dataset;
@@ -561,20 +582,7 @@ export class GbdtTrainer {
         const gr = leaf.g - gl;
         const hr = leaf.h - hl;
         if (hr < p.minChildWeight) continue;
-        let gain: number;
-        let wl = 0;
-        let wr = 0;
-        if (free) gain = (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda);
-        else {
-          wl = -gl / (hl + lambda);
-          wr = -gr / (hr + lambda);
-          if (wl < lo) wl = lo;
-          else if (wl > hi) wl = hi;
-          if (wr < lo) wr = lo;
-          else if (wr > hi) wr = hi;
-          if ((mono > 0 && wl > wr) || (mono < 0 && wl < wr)) continue;
-          gain = gainOf(gl, hl, lambda, wl) + gainOf(gr, hr, lambda, wr);
-        }
+        const gain = candidateGain(gl, hl, gr, hr, lambda, free, mono, lo, hi);
         if (gain > bestGain) {
           bestGain = gain;
           bestT = t;
@@ -582,8 +590,8 @@ export class GbdtTrainer {
           bGl = gl;
           bHl = hl;
           bCl = cl;
-          bWl = wl;
-          bWr = wr;
+          bWl = CHILD_W[0];
+          bWr = CHILD_W[1];
         }
       }
     }
@@ -633,24 +641,15 @@ export class GbdtTrainer {
         const gr = G - gl;
         const hr = H - hl;
         if (hr < mcw) continue;
-        let gain: number;
-        let wl = 0;
-        let wr = 0;
-        if (free) gain = (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda);
-        else {
-          wl = clamp(-gl / (hl + lambda), lo, hi);
-          wr = clamp(-gr / (hr + lambda), lo, hi);
-          if ((mono > 0 && wl > wr) || (mono < 0 && wl < wr)) continue;
-          gain = gainOf(gl, hl, lambda, wl) + gainOf(gr, hr, lambda, wr);
-        }
+        const gain = candidateGain(gl, hl, gr, hr, lambda, free, mono, lo, hi);
         if (gain > bestGain) {
           bestGain = gain;
           bestT = t;
           bestDL = pass === 1;
           bGl = gl;
           bHl = hl;
-          bWl = wl;
-          bWr = wr;
+          bWl = CHILD_W[0];
+          bWr = CHILD_W[1];
         }
       }
     }
