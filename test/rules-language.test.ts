@@ -1,9 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkRules, compilePolicy, createFeatureExtractor, loadPolicyFile, replay, RuleCompileError, type Decision, type Operator, type PolicyDoc } from '../src/index.js';
 import type { ExchangeEvent } from '../src/events/schema.js';
+import { policyJsonSchema } from '../src/rules/index.js';
 import type { Alert } from '../src/surveillance/alert.js';
 
 const T0 = Date.UTC(2024, 7, 1);
@@ -282,6 +283,12 @@ describe('policy files', () => {
     expect(errorsOf(() => loadPolicyFile(join(dir, 'bad.yaml')))[0].message).toMatch(/thresholds: Unrecognized key/i);
     writeFileSync(join(dir, 'broken.yaml'), 'name: x\nrules: [unclosed\n');
     expect(errorsOf(() => loadPolicyFile(join(dir, 'broken.yaml')))[0].message).toMatch(/^not valid YAML/);
+  });
+
+  it('docs/schema/policy.schema.json is the schema the loader enforces', () => {
+    const file = JSON.parse(readFileSync(new URL('../docs/schema/policy.schema.json', import.meta.url), 'utf8'));
+    const { $id: _id, title: _title, ...schema } = file;
+    expect(schema).toEqual(JSON.parse(JSON.stringify(policyJsonSchema())));
   });
 
   it('describes each rule for the tools around it', () => {
