@@ -107,6 +107,11 @@ export interface EntityGraphBuilderOptions {
   maxBucketsPerEdge?: number;
   /** Most activity times kept per account. Default 256. */
   activityCap?: number;
+  /**
+   * Keep per-node adjacency lists (every edge from both ends) for online queries: links, features as
+   * of an event time (`neighbors`). Off by default: it costs two array pushes per new edge.
+   */
+  adjacency?: boolean;
 }
 
 const BUCKET_STRIDE = 5;
@@ -156,6 +161,11 @@ export class EntityGraphBuilder implements Operator {
   private readonly pendingTo: number[] = [];
   private syncedNodes = 0;
   private watermark = 0;
+  /** Per node: neighbours packed as id · 16 + type · 2 + (1 for an in-edge), with `adjEdges` alongside. */
+  private readonly adj: number[][] | null;
+  private readonly adjEdges: EntityEdgeAttributes[][] | null;
+  /** New edges so far (structure changes; updates of known edges do not count). */
+  newEdges = 0;
 
   constructor(opts: EntityGraphBuilderOptions = {}) {
     this.bucketMs = opts.bucketMs ?? opts.graph?.getAttribute('bucketMs') ?? 60_000;
@@ -167,19 +177,69 @@ export class EntityGraphBuilder implements Operator {
     if (!this.g.getAttribute('markets')) this.g.setAttribute('markets', this.markets);
     this.markets.forEach((m, i) => this.marketIndex.set(m, i));
     this.watermark = this.g.getAttribute('watermark') ?? 0;
+    this.adj = opts.adjacency ? [] : null;
+    this.adjEdges = opts.adjacency ? [] : null;
     // Index what an existing graph already holds.
     this.g.forEachNode((key, a) => {
       if (!KINDS.includes(a.kind)) return;
       this.ids[a.kind].set(a.id, this.nodeKeys.length);
       this.nodeKeys.push(key);
       this.nodeAttrs.push(a);
+      this.adj?.push([]);
+      this.adjEdges?.push([]);
     });
     this.syncedNodes = this.nodeAttrs.length;
     this.g.forEachEdge((_k, a, s, t) => {
       const si = this.ids[this.g.getNodeAttribute(s, 'kind')].get(keyId(s));
       const ti = this.ids[this.g.getNodeAttribute(t, 'kind')].get(keyId(t));
-      if (si !== undefined && ti !== undefined && EDGE_TYPES.includes(a.type)) this.edgeIndex[a.type].set(si * KEY_SHIFT + ti, a);
+      if (si !== undefined && ti !== undefined && EDGE_TYPES.includes(a.type)) {
+        this.edgeIndex[a.type].set(si * KEY_SHIFT + ti, a);
+        this.adjoin(si, ti, a);
+      }
     });
+  }
+
+  /** Dense id of a node, if seen. */
+  nodeId(kind: EntityKind, id: string): number | undefined {
+    return this.ids[kind].get(id);
+  }
+
+  /** A node's attributes by dense id (live: updated in place as events arrive). */
+  nodeAttributes(i: number): EntityNodeAttributes {
+    return this.nodeAttrs[i];
+  }
+
+  get nodeCount(): number {
+    return this.nodeAttrs.length;
+  }
+
+  /**
+   * Calls fn for every edge at node i (needs `adjacency: true`): the other end's dense id, the edge's
+   * type, whether it points at i, and its attributes. Edges come in the order they were first seen.
+   */
+  forEachNeighbor(i: number, fn: (other: number, type: EntityEdgeType, incoming: boolean, edge: EntityEdgeAttributes) => void): void {
+    if (!this.adj || !this.adjEdges) throw new Error('EntityGraphBuilder: forEachNeighbor needs { adjacency: true }');
+    const list = this.adj[i];
+    const edges = this.adjEdges[i];
+    if (!list) return;
+    for (let k = 0; k < list.length; k++) {
+      const p = list[k];
+      fn(p >>> 4, EDGE_TYPES[(p & 15) >>> 1], (p & 1) === 1, edges[k]);
+    }
+  }
+
+  /** Number of edges at node i (needs `adjacency: true`). */
+  degree(i: number): number {
+    return this.adj?.[i]?.length ?? 0;
+  }
+
+  private adjoin(from: number, to: number, a: EntityEdgeAttributes): void {
+    if (!this.adj || !this.adjEdges) return;
+    const t = EDGE_TYPES.indexOf(a.type);
+    this.adj[from].push(to * 16 + t * 2);
+    this.adjEdges[from].push(a);
+    this.adj[to].push(from * 16 + t * 2 + 1);
+    this.adjEdges[to].push(a);
   }
 
   /** The graphology graph, with every node and edge seen so far. */
@@ -374,6 +434,10 @@ export class EntityGraphBuilder implements Operator {
       i = this.nodeAttrs.length;
       map.set(id, i);
       this.nodeAttrs.push({ kind, id, firstSeen: ts, lastSeen: ts, events: 1 });
+      if (this.adj) {
+        this.adj.push([]);
+        this.adjEdges!.push([]);
+      }
       return i;
     }
     const a = this.nodeAttrs[i];
@@ -395,6 +459,8 @@ export class EntityGraphBuilder implements Operator {
       this.pendingAttrs.push(attrs);
       this.pendingFrom.push(from);
       this.pendingTo.push(to);
+      this.newEdges++;
+      if (this.adj) this.adjoin(from, to, attrs);
       return attrs;
     }
     a.weight += weight;

@@ -1,5 +1,7 @@
 // Graph intelligence: the entity graph, its algorithms, AMLSim scanning. See docs/graph.md.
 export * from './entity-graph.js';
+export * from './links.js';
+export * from './features.js';
 export * from './csr.js';
 export * from './graph-csr.js';
 export * from './metrics.js';

@@ -86,8 +86,8 @@ export function policyFrom(p: { minScore: number; episodeGapMs: number }): Episo
 }
 
 /**
- * Accounts known to be related (shared devices or IPs, transfers, declared groups). The graph
- * module plugs in here; the default links nothing. It sees every event of its partition, including
+ * Accounts known to be related (shared devices or IPs, transfers, declared groups). The default is
+ * the graph module's GraphLinks (src/graph/links.ts) over the account-level events plus config groups. It sees every event of its partition, including
  * the broadcast account-level ones, so every partition holds the same links.
  */
 export interface AccountLinks {
@@ -95,6 +95,10 @@ export interface AccountLinks {
   linked(accountId: string): readonly string[];
   areLinked(a: string, b: string): boolean;
   onEvent?(e: ExchangeEvent): void;
+  /** What ties two accounts (summed weight, identifiers), for explanations; null if nothing. */
+  evidence?(a: string, b: string): { weight: number; via: readonly { node: string; weight: number }[] } | null;
+  /** When the account was opened (account.opened seen), in event time. */
+  openedAt?(accountId: string): number | undefined;
 }
 
 const NONE: readonly string[] = Object.freeze([]);

@@ -38,7 +38,7 @@ export interface SurveillanceOptions {
   onDeadLetter?: (d: DeadLetter) => void;
   /** Worker threads (default 1: in this thread). */
   workers?: number;
-  /** Account links for the in-thread runtime (workers build StaticLinks from config). */
+  /** Account links for the in-thread runtime (default, and in workers: GraphLinks over the account-level events plus config groups). */
   links?: AccountLinks;
 }
 

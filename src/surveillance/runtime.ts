@@ -3,7 +3,8 @@ import { MarketBooks, TradeParties } from '../stream/books.js';
 import { OrderFlow } from '../stream/order-flow.js';
 import type { Alert } from './alert.js';
 import { resolveDetectors, type ResolvedDetector, type SurveillanceConfig } from './config.js';
-import { StaticLinks, type AccountLinks, type Detector, type DetectorContext, type DetectorDefinition } from './detector.js';
+import type { AccountLinks, Detector, DetectorContext, DetectorDefinition } from './detector.js';
+import { GraphLinks } from '../graph/links.js';
 import { AlertEmitter, type EmitterStats } from './emitter.js';
 import { AlertFilter } from './filter.js';
 import { Partitioner } from './partitioner.js';
@@ -51,7 +52,8 @@ export class PartitionRuntime implements DetectorContext {
     this.tickMs = cfg.watermark.tickMs;
     this.books = new MarketBooks({ scales: cfg.state.scales, maxOrdersPerMarket: cfg.state.maxOrdersPerMarket, takerTtlMs: cfg.state.takerTtlMs, l2: cfg.state.l2Books });
     this.flow = new OrderFlow({ accountIdleMs: cfg.state.accountIdleMs, maxAccounts: cfg.state.maxAccounts, priceHalfLifeMs: cfg.state.priceHalfLifeMs, volumeWindowMs: cfg.state.volumeWindowMs });
-    this.links = links ?? new StaticLinks(cfg.links.groups);
+    // Linked accounts from the entity graph of account-level events (every partition sees them all) plus config groups.
+    this.links = links ?? new GraphLinks({ groups: cfg.links.groups });
     const isHome =
       partition.count > 1
         ? (markets: readonly string[], accounts: readonly string[]) =>

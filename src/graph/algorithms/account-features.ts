@@ -49,12 +49,19 @@ export interface AccountFeatureOptions {
   /** Longest path searched for hopsToFlagged. Default 6. */
   maxHops?: number;
   now?: number;
+  /**
+   * Count only edges first seen at or before this event time (and take it as "now"): the features an
+   * online rule or score would have seen then. Clusters and PageRank are computed on the whole graph.
+   * For streaming use, GraphFeatures (src/graph/features.ts) answers the same counts per event.
+   */
+  asOf?: number;
   /** Only these accounts (default all). */
   accounts?: readonly string[];
 }
 
 export function accountFeatures(graph: EntityGraph, opts: AccountFeatureOptions = {}): Map<string, AccountFeatures> {
-  const now = opts.now ?? graph.getAttribute('watermark') ?? 0;
+  const asOf = opts.asOf ?? Infinity;
+  const now = opts.now ?? opts.asOf ?? graph.getAttribute('watermark') ?? 0;
   const clusters = opts.clusters ?? linkedClusters(graph, opts.clusterOptions);
   const flagged = (opts.flagged ?? []).filter((k) => graph.hasNode(k));
   let ppr: { score(node: string): number } | null = null;
@@ -98,21 +105,26 @@ export function accountFeatures(graph: EntityGraph, opts: AccountFeatureOptions 
     const sharedIp = new Set<string>();
     const sharedAddr = new Set<string>();
     const tradeCp = new Set<string>();
+    const users = (node: string, into: Set<string>) =>
+      graph.forEachInEdge(node, (_e, a2, o) => {
+        if (o !== acc && a2.firstSeen <= asOf) into.add(o);
+      });
     graph.forEachOutEdge(acc, (_e, ea, _s, target) => {
+      if (ea.firstSeen > asOf) return;
       switch (ea.type) {
         case 'uses_device':
           f.devices++;
-          graph.forEachInNeighbor(target, (o) => o !== acc && sharedDev.add(o));
+          users(target, sharedDev);
           break;
         case 'uses_ip':
           f.ips++;
-          graph.forEachInNeighbor(target, (o) => o !== acc && sharedIp.add(o));
+          users(target, sharedIp);
           break;
         case 'deposits_from':
         case 'withdraws_to':
           if (ea.type === 'deposits_from') f.depositAddresses++;
           else f.withdrawalAddresses++;
-          graph.forEachInNeighbor(target, (o) => o !== acc && sharedAddr.add(o));
+          users(target, sharedAddr);
           break;
         case 'transfers_to':
           f.transferOut++;
@@ -123,6 +135,7 @@ export function accountFeatures(graph: EntityGraph, opts: AccountFeatureOptions 
       }
     });
     graph.forEachInEdge(acc, (_e, ea, source) => {
+      if (ea.firstSeen > asOf) return;
       if (ea.type === 'transfers_to') f.transferIn++;
       else if (ea.type === 'trades_with') tradeCp.add(source);
     });

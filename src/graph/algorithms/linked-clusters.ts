@@ -85,7 +85,7 @@ const louvain = ((louvainModule as unknown as { default?: unknown }).default ?? 
   detailed(graph: AbstractGraph, options?: GraphologyLouvainOptions): DetailedLouvainOutput;
 };
 
-const DEFAULT_PRIORS: Record<IdentifierEdgeType, number> = { uses_device: 1, withdraws_to: 1, deposits_from: 0.8, uses_ip: 0.4 };
+export const DEFAULT_PRIORS: Record<IdentifierEdgeType, number> = { uses_device: 1, withdraws_to: 1, deposits_from: 0.8, uses_ip: 0.4 };
 
 /** The IDF-like weight of an identifier shared by df accounts. */
 export function identifierWeight(prior: number, df: number, maxShare: number): number {

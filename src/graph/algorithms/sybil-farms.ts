@@ -29,6 +29,8 @@ export interface SybilFarmOptions {
   minLockstep?: number;
   /** Accounts with fewer activity events cannot be judged. Default 3. */
   minEvents?: number;
+  /** Only accounts whose opening (account.opened) was seen count as young, not those merely first seen lately. Default false. */
+  openedOnly?: boolean;
 }
 
 export interface SybilFarm {
@@ -79,6 +81,7 @@ export function sybilFarms(graph: EntityGraph, opts: SybilFarmOptions = {}): Syb
   const opened: number[] = [];
   graph.forEachNode((key, a) => {
     if (a.kind !== 'account') return;
+    if (opts.openedOnly && a.openedAt === undefined) return;
     const o = a.openedAt ?? a.firstSeen;
     if (now - o > maxAge || o > now) return;
     youngIndex.set(key, young.length);
