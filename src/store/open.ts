@@ -16,7 +16,7 @@ export type StoreSchema = typeof schema;
 export type StoreDb = PgDatabase<PgQueryResultHKT, StoreSchema>;
 
 export interface StoreOptions {
-  /** postgres://… for PostgreSQL; defaults to env RISKLOOP_DATABASE_URL. */
+  /** postgres://… for PostgreSQL; defaults to env RISKLOOP_DATABASE_URL ('' ignores the environment). */
   url?: string;
   /** PGlite data directory (default `.riskloop/store`); `memory://` keeps everything in memory. */
   dataDir?: string;
@@ -97,6 +97,8 @@ async function openPostgres(url: string): Promise<Store> {
     await client.end().catch(() => undefined);
   }
   const pool = new pg.Pool({ connectionString: url, max: 4 });
+  // An idle connection dropped by the server must not crash the process; the next query reports it.
+  pool.on('error', () => undefined);
   const db = drizzlePg({ client: pool, schema });
   return { kind: 'postgres', location: redact(url), db: db as unknown as StoreDb, close: () => pool.end() };
 }
