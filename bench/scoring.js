@@ -11,6 +11,8 @@ import { auc } from '../dist/scoring/metrics.js';
 import { ScoringModel } from '../dist/scoring/model.js';
 import { ScoringRng } from '../dist/scoring/rng.js';
 import { trainModel } from '../dist/scoring/train.js';
+import { Decider } from '../dist/scoring/decide/decide.js';
+import { parsePolicy } from '../dist/scoring/decide/policy.js';
 import { fmt, percentile, table } from './util.js';
 
 const GERMAN = fileURLToPath(new URL('../../shared/data/credit/german.data', import.meta.url));
@@ -42,6 +44,33 @@ if test != '-':
     # XGBoost's own defaults (100 rounds, depth 6, eta 0.3), for the defaults-against-defaults row.
     bd = xgb.train({'tree_method': 'hist', 'nthread': 1, 'objective': 'binary:logistic'}, xgb.DMatrix(X, label=y, missing=np.nan), 100)
     out['predDefault'] = [float(v) for v in bd.predict(dt)]
+print(json.dumps(out))
+`;
+
+// 5×2 CV peers: XGBoost with its defaults and with riskloop's small-data defaults, and sklearn's
+// HistGradientBoostingClassifier (LightGBM-style; python3-lightgbm is not packaged by Debian) when installed.
+const PEERS_SCRIPT = `
+import sys, json
+import numpy as np, xgboost as xgb
+folds = json.loads(sys.argv[1])
+def load(p):
+    a = np.genfromtxt(p, delimiter=',', skip_header=1, missing_values='', filling_values=np.nan)
+    return a[:, :-1], a[:, -1]
+try:
+    from sklearn.ensemble import HistGradientBoostingClassifier as HGB
+except Exception:
+    HGB = None
+out = []
+for tr, te in folds:
+    X, y = load(tr); Xt, yt = load(te)
+    r = {}
+    d = xgb.DMatrix(X, label=y, missing=np.nan); dt = xgb.DMatrix(Xt, missing=np.nan)
+    r['xgbDefault'] = [float(v) for v in xgb.train({'tree_method': 'hist', 'nthread': 1, 'objective': 'binary:logistic'}, d, 100).predict(dt)]
+    small = {'tree_method': 'hist', 'nthread': 1, 'objective': 'binary:logistic', 'max_depth': 4, 'eta': 0.03, 'lambda': 5, 'subsample': 0.8, 'colsample_bytree': 0.6, 'min_child_weight': 1, 'seed': 7}
+    r['xgbSmall'] = [float(v) for v in xgb.train(small, d, 300).predict(dt)]
+    if HGB is not None:
+        r['hgb'] = [float(v) for v in HGB(random_state=7).fit(X, y).predict_proba(Xt)[:, 1]]
+    out.append(r)
 print(json.dumps(out))
 `;
 
@@ -148,6 +177,50 @@ export const scoringSection = {
       rmSync(dir, { recursive: true, force: true });
     }
 
+    // AUC against the peers on the same 5×2 CV splits of German credit (each riskloop model with its defaults).
+    const cvRows = [];
+    if (xgb) {
+      process.stderr.write('bench: scoring: 5×2 CV AUC against XGBoost and HistGradientBoosting\n');
+      const cvDir = mkdtempSync(join(tmpdir(), 'rl-bench-cv-'));
+      try {
+        const pairs = [];
+        const ours = { gbdt: [], scorecard: [] };
+        const tests = [];
+        for (let rep = 0; rep < 5; rep++) {
+          const f = stratifiedFolds(german.target, 2, new ScoringRng(1000 + rep));
+          for (let k = 0; k < 2; k++) {
+            const tr = [];
+            const te = [];
+            for (let i = 0; i < german.nRows; i++) (f[i] === k ? te : tr).push(i);
+            const dTr = subset(german, tr);
+            const dTe = subset(german, te);
+            for (const m of ['gbdt', 'scorecard']) ours[m].push(auc(dTe.target, new ScoringModel(trainModel(dTr, { model: m }).json).predictDataset(dTe)));
+            const a = join(cvDir, `tr${rep}${k}.csv`);
+            const b = join(cvDir, `te${rep}${k}.csv`);
+            toCsv(numeric(dTr), a);
+            toCsv(numeric(dTe), b);
+            pairs.push([a, b]);
+            tests.push(dTe.target);
+          }
+        }
+        const peers = JSON.parse(execFileSync(PY, ['-c', PEERS_SCRIPT, JSON.stringify(pairs)], { maxBuffer: 1 << 28 }).toString());
+        const mean = (xs) => xs.reduce((x, y) => x + y, 0) / xs.length;
+        const sd = (xs) => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)));
+        const peerAuc = (key) => (peers[0][key] ? peers.map((r, i) => auc(tests[i], r[key])) : null);
+        const list = [
+          ['riskloop GBDT (defaults)', ours.gbdt],
+          ['riskloop scorecard (defaults)', ours.scorecard],
+          ['XGBoost hist (its defaults: 100 rounds, depth 6, η 0.3)', peerAuc('xgbDefault')],
+          ['XGBoost hist (riskloop\'s small-data settings: 300 rounds, depth 4, η 0.03, λ 5, 0.8/0.6 sampling)', peerAuc('xgbSmall')],
+          ['sklearn HistGradientBoostingClassifier (defaults; LightGBM-style)', peerAuc('hgb')],
+        ];
+        const best = Math.max(...list.slice(2).filter(([, a]) => a).map(([, a]) => mean(a)));
+        for (const [name, a] of list) cvRows.push([name, a ? `${mean(a).toFixed(4)} ± ${sd(a).toFixed(4)}` : 'n/a (python3-sklearn not installed)', a ? (mean(a) - best >= 0 ? '+' : '') + (mean(a) - best).toFixed(4) : 'n/a']);
+      } finally {
+        rmSync(cvDir, { recursive: true, force: true });
+      }
+    }
+
     // Decision latency: the default GBDT (and the scorecard) trained on German credit, one row at a time.
     const gbdt = new ScoringModel(trainModel(german, { model: 'gbdt' }).json);
     const sc = new ScoringModel(trainModel(german, { model: 'scorecard' }).json);
@@ -173,6 +246,24 @@ export const scoringSection = {
       ['scorecard: probability', latency((x) => sc.predict(x))],
       ['scorecard: probability + points + reason codes (top 4)', latency((x) => sc.explain(x, 4).probability)],
     ];
+    // A full product decision: probability, reason codes, band tables for three products, hard rules, limits.
+    const band = (limit) => [
+      { band: 'A', maxProbability: 0.15, limit: { base: '1000', per: { credit_amount: limit }, max: '20000' }, pricing: { apr: '0.049', ltv: '0.7' } },
+      { band: 'B', maxProbability: 0.35, limit: { base: '500', per: { credit_amount: limit / 2 }, max: '10000' }, pricing: { apr: '0.089', ltv: '0.5' } },
+      { band: 'C', maxProbability: 1, eligible: false },
+    ];
+    const policy = parsePolicy({
+      name: 'bench', version: '1',
+      products: [{ id: 'loan', bands: band(1.5) }, { id: 'card', bands: band(0.5) }, { id: 'margin', bands: band(1) }],
+      hardRules: [
+        { id: 'minor', feature: 'age', op: '<', value: 21, action: 'deny', reason: 'age' },
+        { id: 'long', feature: 'duration_months', op: '>', value: 36, action: 'cap', capLimit: '2500', reason: 'duration' },
+        { id: 'credits', feature: 'existing_credits', op: '>=', value: 3, action: 'downgrade', reason: 'credits' },
+      ],
+    });
+    const decider = new Decider(gbdt, { version: 'bench', type: 'gbdt', modelSha256: '-' }, policy);
+    const col = new Map(german.features.map((f, i) => [f.name, i]));
+    lat.push(['GBDT: full product decision (reasons + 3 products × band table + 3 hard rules)', latency((x) => decider.decide('a', x, (n) => (col.has(n) ? x[col.get(n)] : NaN)).probability)]);
     const latRows = lat.map(([name, l]) => [name, `${l.p50.toFixed(1)} µs`, `${l.p99.toFixed(1)} µs`, `${l.max.toFixed(0)} µs`]);
 
     return [
@@ -185,6 +276,10 @@ export const scoringSection = {
       'Test AUC on the same split (German credit: a seeded stratified 70/30 split; synthetic: a separate 20,000-row sample):',
       '',
       table(['data', 'parameters', 'riskloop AUC', 'XGBoost AUC', 'difference'], aucRows),
+      '',
+      '5×2-fold stratified CV on German credit (the same seeded splits for every model; peers get categorical attributes as integer codes, riskloop its native categorical splits). Target: riskloop\'s AUC at least the best peer\'s within 0.005.',
+      '',
+      cvRows.length ? table(['model', 'AUC (mean ± sd of 10 test folds)', 'against the best peer'], cvRows) : 'n/a (python3-xgboost is not installed)',
       '',
       `Decision latency, in process, one row at a time over the ${fmt(german.nRows)} German credit applicants ×5 (the default GBDT: ${ens.trees.length} trees of ≤ 8 leaves; the scorecard: ${sc.scorecard.j.model.length} features):`,
       '',
