@@ -2,7 +2,8 @@ export { OUTCOMES, OUTCOME_RANK, Outcome, PolicyDocSchema, ListEntry, RuleCompil
 export type { PolicyDoc, RuleDiagnostic, RuleInfo, ConditionTrace, FiredRule, Decision, FeatureProvider, EngineOptions, FeatureExtractor } from './types.js';
 export { checkRules, compilePolicy, createFeatureExtractor, type CompiledPolicy } from './policy.js';
 export { RuleEngine } from './engine.js';
-export { loadPolicyFile, policyJsonSchema, rulesOffsetIn } from './load.js';
+export { loadPolicyFile, policyJsonSchema } from './load.js';
+export { rulesPositionMapper } from './locate.js';
 export { explainDecision, formatCondition } from './explain.js';
 export { KNOWN_FIELDS, VIRTUAL_FIELDS, ALERT_FIELDS, FUNCTIONS, accountsOf } from './fields.js';
 export { RollingDistinct } from './state.js';

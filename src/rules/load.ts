@@ -32,15 +32,6 @@ export function loadPolicyFile(path: string): PolicyDoc {
   return parsed.data;
 }
 
-/** Where the rules source starts inside a YAML/JSON policy file, so rule positions can be mapped to file positions. */
-export function rulesOffsetIn(path: string): number {
-  const ext = extname(path).toLowerCase();
-  if (ext === '.rules') return 0;
-  const lines = readFileSync(path, 'utf8').split('\n');
-  const i = lines.findIndex((l) => /^rules:\s*[|>][-+]?\s*$/.test(l));
-  return i < 0 ? -1 : i + 1;
-}
-
 /** The policy document's JSON Schema (docs/schema/policy.schema.json). */
 export function policyJsonSchema(): unknown {
   return z.toJSONSchema(PolicyDocSchema, { io: 'input' });
