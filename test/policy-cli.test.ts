@@ -103,7 +103,7 @@ describe('riskloop policy --db (PostgreSQL)', () => {
   beforeAll(async () => {
     db = await createTestDatabase('policy_cli');
     S = ['--db', db.url];
-  });
+  }, 300_000);
   afterAll(async () => db?.drop());
 
   it('creates drafts, refusing duplicates and rules that do not compile', async () => {
@@ -115,7 +115,7 @@ describe('riskloop policy --db (PostgreSQL)', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('payments: the rules do not compile, nothing was stored');
     expect(bad.stderr).toMatch(/bad\.yaml:7:\d+: .*\[rule broken\]/);
-  });
+  }, 300_000);
 
   it('four eyes on the command line: clear refusals, then approval and promotion', async () => {
     await toShadow({ url: db.url }, 1);
@@ -125,7 +125,7 @@ describe('riskloop policy --db (PostgreSQL)', () => {
     expect(early).toEqual({ code: 1, stderr: 'riskloop: promotion of v1 needs an approval by someone other than alice (no approvals yet)\n' });
     expect((await cli(['policy', 'approve', 'payments', '1', '--by', 'bob', '--reason', 'reviewed', ...S])).stdout).toBe('bob approved payments v1 (shadow); approvals: bob\n');
     expect((await cli(['policy', 'promote', 'payments', '1', '--by', 'carol', '--reason', 'go live', ...S])).stdout).toBe('payments v1 is active; approved by bob\n');
-  });
+  }, 300_000);
 
   it('a second version goes live, rollback restores the first in one step, and the trail shows it all', async () => {
     expect((await cli(['policy', 'create', join(dir, 'payments-v2.yaml'), '--author', 'alice', '--json', ...S])).stdout).toMatch(/"version": 2,\n\s+"state": "draft"/);
@@ -152,12 +152,12 @@ describe('riskloop policy --db (PostgreSQL)', () => {
     const text = (await cli(['policy', 'history', 'payments', ...S])).stdout;
     expect(text).toMatch(/^\S+Z {2}carol {2}rollback v1 retired → active {2}"v2 floods the queue"$/m);
     expect(text).toContain('    -rule many_logins "Login burst"');
-  });
+  }, 300_000);
 
   it('names what is missing and rejects bad arguments', async () => {
     expect(await fails(['policy', 'history', 'nope', ...S])).toEqual({ code: 1, stderr: 'riskloop: no policy named nope\n' });
     expect((await fails(['policy', 'rollback', 'payments', '--to', 'latest', '--by', 'x', ...S])).stderr).toContain('--to must be a version number such as 3 or v3, got "latest"');
     expect((await fails(['policy', 'promote', 'payments', '1', ...S])).stderr).toMatch(/required option '--by <name>' not specified/);
     expect((await fails(['policy', 'list', '--db', 'mysql://x/y'])).stderr).toContain('--db: "mysql://x/y" is not a postgres:// URL');
-  });
+  }, 300_000);
 });
