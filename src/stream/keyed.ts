@@ -121,3 +121,30 @@ export class KeyedState<K, V> {
     }
   }
 }
+
+const pairs = new Map<string, Map<string, string>>();
+let pairCount = 0;
+const PAIR_CACHE_MAX = 262_144;
+
+/**
+ * The composite key `${a}\u0000${b}` (e.g. account × market), interned: the same string object for
+ * the same pair, so the maps it keys hash it once instead of building and hashing a new string on
+ * every event. A bounded cache, cleared when full; the value is always the same string by value, so
+ * callers cannot tell a cached key from a fresh one.
+ */
+export function pairKey(a: string, b: string): string {
+  let inner = pairs.get(b);
+  if (inner === undefined) pairs.set(b, (inner = new Map()));
+  let k = inner.get(a);
+  if (k === undefined) {
+    if (pairCount >= PAIR_CACHE_MAX) {
+      pairs.clear();
+      pairCount = 0;
+      pairs.set(b, (inner = new Map()));
+    }
+    k = `${a}\u0000${b}`;
+    inner.set(a, k);
+    pairCount++;
+  }
+  return k;
+}
