@@ -11,9 +11,9 @@ import { openStore, type Store } from '../src/store/index.js';
  * on a fresh fourth seed; rollback; the audit trail. Separate seeds keep learning and judging apart.
  */
 const TYPOLOGY = 'quote_stuffing';
-const sim = (seed: number): SimConfigInput => ({
+const sim = (seed: number, duration = '20m'): SimConfigInput => ({
   seed,
-  duration: '20m',
+  duration,
   trafficScale: 0.3,
   population: { retail: 300, momentum: 5, whales: 2, algos: 6, borrowers: 10, savers: 20, signupsPerHour: 5 },
   abuse: { warmupMs: 120_000, guardMs: 30_000, typologies: { [TYPOLOGY]: { perHour: 15 } } },
@@ -40,12 +40,12 @@ describe('closed loop: mine → backtest → shadow → approve → promote → 
     reg = new PolicyRegistry(store);
     // (1) The live policy, v1, through its own lifecycle.
     const v1 = await reg.createVersion({ doc: BASELINE, author: 'alice', reason: 'initial policy' });
-    const bt = await backtestPolicy({ candidate: BASELINE, candidateVersion: 1, input: { sim: sim(101) }, typologies: [TYPOLOGY] });
+    const bt = await backtestPolicy({ candidate: BASELINE, candidateVersion: 1, input: { sim: sim(101, '10m') }, typologies: [TYPOLOGY] });
     await reg.attachBacktest('exchange', v1.version, bt, 'alice');
     await reg.startShadow('exchange', 1, 'alice', 'shadow before go-live');
     await reg.approve('exchange', 1, 'bob', 'reviewed');
     await reg.promote('exchange', 1, 'alice', 'go live');
-  }, 180_000);
+  }, 600_000);
   afterAll(async () => store?.close());
 
   it('runs the whole loop with real numbers', async () => {
@@ -83,7 +83,7 @@ describe('closed loop: mine → backtest → shadow → approve → promote → 
     // (4) Shadow: phantom decisions recorded beside the live ones, never emitted.
     await reg.startShadow('exchange', 2, 'miner', 'backtest beats v1');
     const emitted: string[] = [];
-    const sh = await runShadow({ registry: reg, policy: 'exchange', input: { sim: sim(104) }, typologies: [TYPOLOGY], onDecision: (d) => emitted.push(`${d.policy}:v${d.version}`) });
+    const sh = await runShadow({ registry: reg, policy: 'exchange', input: { sim: sim(104, '10m') }, typologies: [TYPOLOGY], onDecision: (d) => emitted.push(`${d.policy}:v${d.version}`) });
     const st = sh.stats[0];
     expect(st.version).toBe(2);
     expect(st.onlyShadow).toBeGreaterThan(0);
@@ -118,5 +118,5 @@ describe('closed loop: mine → backtest → shadow → approve → promote → 
     for (const step of ['create:v2:miner', 'backtest:v2:miner', 'shadow:v2:miner', 'approve:v2:carol', 'promote:v2:miner', 'rollback:v1:carol']) expect(trail).toContain(step);
     expect(trail.indexOf('promote:v2:miner')).toBeLessThan(trail.indexOf('rollback:v1:carol'));
     expect(history.find((h) => h.action === 'create' && h.version === 2)!.diff).toMatch(/\+.*mined_quote_stuffing_1/);
-  }, 300_000);
+  }, 900_000);
 });
