@@ -4,6 +4,7 @@ import { evaluate, formatEvalTable } from '../surveillance/eval.js';
 import { AlertCollector, createSurveillance, formatSurveillanceSummary, surveillanceSummary } from '../surveillance/run.js';
 import type { DemoStage } from './run.js';
 import { graphStage } from './graph-stage.js';
+import { policyStage } from './policy-stage.js';
 
 export interface StageOptions {
   /** Where live lines go (alerts as they fire, score changes); undefined keeps quiet. */
@@ -56,5 +57,5 @@ async function surveillanceStage(opts: StageOptions): Promise<DemoStage> {
 
 /** Every capability riskloop has plugs into the demo here. */
 export async function demoStages(opts: StageOptions = {}): Promise<DemoStage[]> {
-  return [await surveillanceStage(opts), graphStage()];
+  return [await surveillanceStage(opts), graphStage(), policyStage({ live: opts.live })];
 }
