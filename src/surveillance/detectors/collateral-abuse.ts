@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { EventOf, ExchangeEvent } from '../../events/schema.js';
-import { KeyedState } from '../../stream/keyed.js';
+import { KeyedState, pairKey } from '../../stream/keyed.js';
 import { baseParams, defineDetector, policyFrom, type Detector, type DetectorContext, type EpisodePolicy } from '../detector.js';
 import type { Episode } from '../emitter.js';
 import { num, pct, time } from './format.js';
@@ -125,7 +125,7 @@ class CollateralAbuseDetector implements Detector {
     if (side === 'buy') this.marketBuy.set(e.market, before + notional);
     const taker = ctx.trade.taker;
     if (taker === undefined || side === undefined) return;
-    const key = `${taker}\u0000${e.market}`;
+    const key = pairKey(taker, e.market);
     if (side === 'sell') {
       const r = this.runs.peek(key, e.ts);
       if (r !== undefined && r.buys > 0 && e.ts - r.lastBuyTs <= this.p.runIdleMs) r.sellNotional += notional;
@@ -164,7 +164,7 @@ class CollateralAbuseDetector implements Detector {
   }
 
   private test(e: EventOf<'loan.borrow'>, market: string, ctx: DetectorContext): void {
-    const r = this.runs.peek(`${e.accountId}\u0000${market}`, e.ts);
+    const r = this.runs.peek(pairKey(e.accountId, market), e.ts);
     if (r === undefined || r.buys === 0) return;
     const sinceBuy = e.ts - r.lastBuyTs;
     if (sinceBuy < 0 || sinceBuy > this.p.maxBorrowDelayMs) return;
@@ -187,8 +187,8 @@ class CollateralAbuseDetector implements Detector {
     const ltvPre = collAmt > 0 ? amount / (collAmt * r.startPrice) : NaN;
     const ltvNow = collAmt > 0 ? amount / (collAmt * now) : NaN;
     const score = Math.min(100, 50 + 25 * Math.log2(share / this.p.minBuyShare) + Math.min(25, Math.max(0, rise) * 5) + (ltvPre > this.p.ltvWarn ? 10 : 0));
-    const ep = ctx.alerts.episode(this, `${e.accountId}\u0000${market}`, { id: r.firstEventId, ts: r.startTs });
-    ctx.alerts.episode(this, `${e.accountId}\u0000${market}`, e);
+    const ep = ctx.alerts.episode(this, pairKey(e.accountId, market), { id: r.firstEventId, ts: r.startTs });
+    ctx.alerts.episode(this, pairKey(e.accountId, market), e);
     ep.variant ??= 'pump_then_borrow';
     ep.addMarket(market).addAccount(e.accountId);
     for (const t of r.trades) ep.addTrade(t);

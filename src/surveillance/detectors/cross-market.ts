@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { EventOf, ExchangeEvent } from '../../events/schema.js';
-import { KeyedState } from '../../stream/keyed.js';
+import { KeyedState, pairKey } from '../../stream/keyed.js';
 import { baseParams, defineDetector, policyFrom, type Detector, type DetectorContext, type EpisodePolicy } from '../detector.js';
 import type { Episode } from '../emitter.js';
 import { num, pct, time } from './format.js';
@@ -146,7 +146,7 @@ class CrossMarketDetector implements Detector {
     switch (e.type) {
       case 'position.snapshot': {
         this.spotFor(e.market);
-        const ps = this.pos.get(`${e.accountId}\u0000${e.market}`, e.ts);
+        const ps = this.pos.get(pairKey(e.accountId, e.market), e.ts);
         ps.snap = +e.size;
         ps.snapTs = e.ts;
         ps.delta = 0;
@@ -221,8 +221,8 @@ class CrossMarketDetector implements Detector {
       const sz = +e.size;
       const taker = ctx.trade.taker;
       const maker = ctx.trade.maker;
-      if (taker !== undefined) this.pos.get(`${taker}\u0000${e.market}`, e.ts).delta += side === 'buy' ? sz : -sz;
-      if (maker !== undefined) this.pos.get(`${maker}\u0000${e.market}`, e.ts).delta += side === 'buy' ? -sz : sz;
+      if (taker !== undefined) this.pos.get(pairKey(taker, e.market), e.ts).delta += side === 'buy' ? sz : -sz;
+      if (maker !== undefined) this.pos.get(pairKey(maker, e.market), e.ts).delta += side === 'buy' ? -sz : sz;
       return;
     }
     const perp = this.perpFor(e.market);
@@ -236,7 +236,7 @@ class CrossMarketDetector implements Detector {
     const taker = ctx.trade.taker;
     if (taker === undefined) return;
     const dir = side === 'buy' ? 1 : -1;
-    const r = this.runs.get(`${taker}\u0000${e.market}`, e.ts);
+    const r = this.runs.get(pairKey(taker, e.market), e.ts);
     if (r.dir !== dir || !(e.ts - r.lastTs <= this.p.runIdleMs)) {
       r.dir = dir;
       r.startTs = e.ts;
@@ -267,7 +267,7 @@ class CrossMarketDetector implements Detector {
     const avgTrade = mf0 !== undefined && mf0.fills > 0 ? mf0.notional / mf0.fills : NaN;
     const orderVsTrade = avgTrade > 0 ? r.notional / r.orders / avgTrade : Infinity;
     if (!(orderVsTrade >= this.p.minOrderVsTrade)) return;
-    const ps = this.pos.peek(`${account}\u0000${perp}`, e.ts);
+    const ps = this.pos.peek(pairKey(account, perp), e.ts);
     let posSize = ps !== undefined ? ps.size : 0;
     if (Math.abs(posSize) < 1e-9) posSize = ctx.flow.accountMarket(account, perp)?.position.size ?? 0; // fills seen by the shared order flow
     if (Math.abs(posSize) < 1e-9) return;
@@ -285,7 +285,7 @@ class CrossMarketDetector implements Detector {
     const vol = mf !== undefined && mf.price.count >= 30 ? mf.relativeVolatility() * 100 : NaN;
     const moveThr = Number.isFinite(vol) ? Math.max(this.p.minMovePct, this.p.k * vol) : this.p.minMovePct;
     if (!(move >= moveThr)) return;
-    const key = `${account}\u0000${e.market}`;
+    const key = pairKey(account, e.market);
     const ep = ctx.alerts.episode(this, key, { id: r.firstEventId, ts: r.startTs });
     ctx.alerts.episode(this, key, e);
     ep.variant ??= 'spot_push_with_perp_position';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { EventOf, ExchangeEvent } from '../../events/schema.js';
-import { KeyedState } from '../../stream/keyed.js';
+import { KeyedState, pairKey } from '../../stream/keyed.js';
 import { P2Quantile } from '../../stream/rolling-quantile.js';
 import { baseParams, defineDetector, policyFrom, type Detector, type DetectorContext, type EpisodePolicy } from '../detector.js';
 import type { Episode } from '../emitter.js';
@@ -137,7 +137,7 @@ class FatFingerDetector implements Detector {
       histN = q.count;
       // Across the markets of one underlying only (ctx.partitionKey): an "all markets" history would
       // differ between --workers 1 and N, whose partitions each see a subset of the markets.
-      const groupKey = `\u0000${ctx.partitionKey(e.market)}`;
+      const groupKey = pairKey('', ctx.partitionKey(e.market));
       let all = byMarket.get(groupKey);
       if (all === undefined) byMarket.set(groupKey, (all = { size: new P2Quantile(this.p.sizeQuantile), dev: new P2Quantile(this.p.devQuantile) }));
       const px = e.price !== undefined ? +e.price : ctx.books.touch(e.market).mid;
@@ -177,7 +177,7 @@ class FatFingerDetector implements Detector {
       }
     }
     if (priceScore === 0 && sizeScore === 0) return;
-    const ep = ctx.alerts.episode(this, `${e.accountId}\u0000${e.market}`, e);
+    const ep = ctx.alerts.episode(this, pairKey(e.accountId, e.market), e);
     ep.variant ??= 'order';
     ep.addMarket(e.market).addAccount(e.accountId).addOrder(e.orderId);
     ep.data.orders = (ep.data.orders ?? 0) + 1;

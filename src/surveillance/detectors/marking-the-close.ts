@@ -3,6 +3,7 @@ import type { EventOf, ExchangeEvent } from '../../events/schema.js';
 import { baseParams, defineDetector, policyFrom, type Detector, type DetectorContext, type EpisodePolicy } from '../detector.js';
 import type { Episode } from '../emitter.js';
 import { num, pct, time } from './format.js';
+import { pairKey } from '../../stream/keyed.js';
 
 /**
  * Marking the close: abnormal one-directional aggressive trading by an account in the minutes
@@ -238,7 +239,7 @@ class MarkingTheCloseDetector implements Detector {
   }
 
   private baseline(account: string, market: string, ts: number, notional: number): void {
-    const key = `${account}\u0000${market}`;
+    const key = pairKey(account, market);
     let b = this.baselines.get(key);
     if (b === undefined) {
       if (this.baselines.size > 500_000) return;
@@ -286,7 +287,7 @@ class MarkingTheCloseDetector implements Detector {
       const thr = Number.isFinite(vol) ? Math.max(this.p.minImpactPct, this.p.k * vol) : this.p.minImpactPct;
       const dominant = share >= this.p.dominantShare && r.orders >= this.p.dominantOrders && impact > -thr;
       if (!(impact >= thr) && !dominant) continue;
-      const b = this.baselines.get(`${a}\u0000${s.market}`);
+      const b = this.baselines.get(pairKey(a, s.market));
       const expected = b !== undefined ? b.rate * Math.pow(0.5, Math.max(0, r.firstTs - b.lastTs) / this.p.baselineHalfLifeMs) * this.p.windowMs : 0;
       const abnormal = expected > 0 ? gross / expected : Infinity;
       if (!(abnormal >= this.p.minAbnormal)) continue;

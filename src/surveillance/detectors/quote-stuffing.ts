@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { EventOf, ExchangeEvent } from '../../events/schema.js';
 import { EwRate } from '../../stream/ewma.js';
-import { KeyedState } from '../../stream/keyed.js';
+import { KeyedState, pairKey } from '../../stream/keyed.js';
 import { RollingCount, RollingWindow } from '../../stream/rolling.js';
 import { baseParams, defineDetector, policyFrom, type Detector, type DetectorContext, type EpisodePolicy } from '../detector.js';
 import type { Episode } from '../emitter.js';
@@ -147,8 +147,8 @@ class QuoteStuffingDetector implements Detector {
     if (ev.type === 'trade') {
       const ms = this.market(ev.market, ev.ts);
       ms.fills.add(ev.ts);
-      if (ctx.trade.maker !== undefined) this.state.get(`${ctx.trade.maker}\u0000${ev.market}`, ev.ts).fills.add(ev.ts);
-      if (ctx.trade.taker !== undefined && ctx.trade.taker !== ctx.trade.maker) this.state.get(`${ctx.trade.taker}\u0000${ev.market}`, ev.ts).fills.add(ev.ts);
+      if (ctx.trade.maker !== undefined) this.state.get(pairKey(ctx.trade.maker, ev.market), ev.ts).fills.add(ev.ts);
+      if (ctx.trade.taker !== undefined && ctx.trade.taker !== ctx.trade.maker) this.state.get(pairKey(ctx.trade.taker, ev.market), ev.ts).fills.add(ev.ts);
       return;
     }
     if (ev.type !== 'order.placed' && ev.type !== 'order.amended' && ev.type !== 'order.cancelled') return;
@@ -160,7 +160,7 @@ class QuoteStuffingDetector implements Detector {
     const ms = this.market(e.market, t);
     ms.messages.add(t);
     ms.touch(e.accountId, t, this.p.sustainWindowMs);
-    const st = this.state.get(`${e.accountId}\u0000${e.market}`, t);
+    const st = this.state.get(pairKey(e.accountId, e.market), t);
     st.short.add(t);
     st.long.add(t);
     if (!st.flagged) st.baseline.add(t);
@@ -220,7 +220,7 @@ class QuoteStuffingDetector implements Detector {
     }
     if (variant === undefined) return;
     st.flagged = true;
-    const ep = ctx.alerts.episode(this, `${e.accountId}\u0000${e.market}`, e);
+    const ep = ctx.alerts.episode(this, pairKey(e.accountId, e.market), e);
     ep.addMarket(e.market).addAccount(e.accountId);
     ep.data.messages = (ep.data.messages ?? 0) + 1;
     const baseRatio = warm ? rate / Math.max(base, 1e-9) : Infinity;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { EventOf, ExchangeEvent } from '../../events/schema.js';
-import { KeyedState } from '../../stream/keyed.js';
+import { KeyedState, pairKey } from '../../stream/keyed.js';
 import { baseParams, defineDetector, policyFrom, type Detector, type DetectorContext, type EpisodePolicy } from '../detector.js';
 import type { Episode } from '../emitter.js';
 import { num, time } from './format.js';
@@ -184,7 +184,7 @@ class RampingDetector implements Detector {
 
   private onFill(account: string, side: 'buy' | 'sell', aggressive: boolean, e: EventOf<'trade'>, sz: number, px: number, mktVol: number, ctx: DetectorContext): void {
     const t = e.ts;
-    const st = this.state.get(`${account}\u0000${e.market}`, t);
+    const st = this.state.get(pairKey(account, e.market), t);
     // Reversal of an earlier ignition.
     const ign = st.ign;
     if (ign !== undefined) {
@@ -267,7 +267,7 @@ class RampingDetector implements Detector {
     if (ratio < need) return;
     if (this.crossMarket(account, e.market, g, ctx)) return;
     const score = Math.min(100, 50 + 10 * Math.log2(Math.max(1, g.moveBps / g.moveThr)) + 5 * Math.log2(Math.max(1, g.sweeps / Math.max(1, this.p.minSweeps))) + 15 * Math.min(1, Math.max(0, ratio - need)) + (profitable ? 10 : 0));
-    const ep = ctx.alerts.episode(this, `${account}\u0000${e.market}`, { id: e.id, ts: g.start });
+    const ep = ctx.alerts.episode(this, pairKey(account, e.market), { id: e.id, ts: g.start });
     ep.addMarket(e.market).addAccount(account);
     for (const id of g.tradeIds) ep.addTrade(id);
     ep.addTrade(e.tradeId);

@@ -3,6 +3,7 @@ import type { EventOf, ExchangeEvent } from '../../events/schema.js';
 import { baseParams, defineDetector, policyFrom, type Detector, type DetectorContext, type EpisodePolicy } from '../detector.js';
 import type { Episode } from '../emitter.js';
 import { num, plural, time } from './format.js';
+import { pairKey } from '../../stream/keyed.js';
 
 /**
  * Wash trading, variant self_trade: trades in which one account is on both sides.
@@ -53,7 +54,7 @@ class SelfTradeDetector implements Detector {
     const flagged = e.selfTrade === true && this.p.trustVenueFlag;
     if (!sameAccount && !flagged) return;
     const account = sameAccount ? maker : (e.makerAccountId ?? e.takerAccountId);
-    const key = account === undefined ? e.market : `${account}\u0000${e.market}`;
+    const key = account === undefined ? e.market : pairKey(account, e.market);
     const ep = ctx.alerts.episode(this, key, e);
     if (ep.variant === undefined) ep.variant = 'self_trade';
     ep.addMarket(e.market).addAccount(account).addTrade(e.tradeId).addOrder(e.makerOrderId).addOrder(e.takerOrderId);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { EventOf, ExchangeEvent } from '../../events/schema.js';
-import { KeyedState } from '../../stream/keyed.js';
+import { KeyedState, pairKey } from '../../stream/keyed.js';
 import { P2Quantile } from '../../stream/rolling-quantile.js';
 import { baseParams, defineDetector, policyFrom, type Detector, type DetectorContext, type EpisodePolicy } from '../detector.js';
 import type { Episode } from '../emitter.js';
@@ -193,14 +193,14 @@ class SpoofingDetector implements Detector {
   private noteIp(st: AcctState, e: EventOf<'order.placed'>): void {
     if (!this.p.ipLinks || e.ip === undefined || e.ip === st.ip) return;
     st.ip = e.ip;
-    const list = this.ipAccounts.get(`${e.market}\u0000${e.ip}`, e.ts);
+    const list = this.ipAccounts.get(pairKey(e.market, e.ip), e.ts);
     if (list.length <= this.p.maxIpAccounts && !list.includes(e.accountId)) list.push(e.accountId);
   }
 
   /** Accounts that traded this market from the spoofer's IP (none when the IP is shared widely). */
   private ipPeers(st: AcctState, account: string, market: string, ts: number): readonly string[] {
     if (!this.p.ipLinks || st.ip === '') return NONE;
-    const list = this.ipAccounts.peek(`${market}\u0000${st.ip}`, ts);
+    const list = this.ipAccounts.peek(pairKey(market, st.ip), ts);
     if (list === undefined || list.length > this.p.maxIpAccounts) return NONE;
     return list.filter((a) => a !== account);
   }
@@ -210,7 +210,7 @@ class SpoofingDetector implements Detector {
       case 'order.placed':
         return this.onPlaced(ev, ctx);
       case 'order.amended': {
-        const st = this.state.peek(`${ev.accountId}\u0000${ev.market}`, ev.ts);
+        const st = this.state.peek(pairKey(ev.accountId, ev.market), ev.ts);
         const c = st?.live.get(ev.orderId);
         if (c !== undefined && ev.size !== undefined) c.size = Math.max(c.size, +ev.size);
         if (c !== undefined && ev.price !== undefined) c.price = +ev.price;
@@ -233,7 +233,7 @@ class SpoofingDetector implements Detector {
   }
 
   private mark(account: string, market: string, side: number, ts: number): void {
-    const st = this.state.get(`${account}\u0000${market}`, ts);
+    const st = this.state.get(pairKey(account, market), ts);
     record(st, side, ts);
   }
 
@@ -246,7 +246,7 @@ class SpoofingDetector implements Detector {
     const ask = t.ask;
     const px = e.price !== undefined ? +e.price : NaN;
     const marketable = e.orderType === 'market' || !(px > 0) || (side === BUY ? px >= ask : px <= bid) || e.timeInForce === 'IOC' || e.timeInForce === 'FOK';
-    const st = this.state.get(`${e.accountId}\u0000${e.market}`, e.ts);
+    const st = this.state.get(pairKey(e.accountId, e.market), e.ts);
     this.noteIp(st, e);
     // Interest at or through the touch counts as trading on this side.
     const atTouch = marketable || (side === BUY ? px >= bid : px <= ask);
@@ -285,7 +285,7 @@ class SpoofingDetector implements Detector {
   }
 
   private onCancelled(e: EventOf<'order.cancelled'>, ctx: DetectorContext): void {
-    const key = `${e.accountId}\u0000${e.market}`;
+    const key = pairKey(e.accountId, e.market);
     const st = this.state.peek(key, e.ts);
     if (st === undefined) return;
     const c = st.live.get(e.orderId);
@@ -336,7 +336,7 @@ class SpoofingDetector implements Detector {
     if (newInterest(st, opp, first, this.p.quietMs)) pairedBy = e.accountId;
     else {
       for (const other of ctx.links.linked(e.accountId)) {
-        const os = this.state.peek(`${other}\u0000${e.market}`, e.ts);
+        const os = this.state.peek(pairKey(other, e.market), e.ts);
         if (os !== undefined && newInterest(os, opp, first, this.p.quietMs)) {
           pairedBy = other;
           via = 'link';
@@ -345,7 +345,7 @@ class SpoofingDetector implements Detector {
       }
       if (pairedBy === undefined) {
         for (const other of this.ipPeers(st, e.accountId, e.market, e.ts)) {
-          const os = this.state.peek(`${other}\u0000${e.market}`, e.ts);
+          const os = this.state.peek(pairKey(other, e.market), e.ts);
           if (os !== undefined && newInterest(os, opp, first, this.p.quietMs)) {
             pairedBy = other;
             via = `IP ${st.ip}`;
@@ -354,7 +354,7 @@ class SpoofingDetector implements Detector {
         }
       }
     }
-    const key = `${e.accountId}\u0000${e.market}`;
+    const key = pairKey(e.accountId, e.market);
     const ep = ctx.alerts.episode(this, key, e);
     ep.addMarket(e.market).addAccount(e.accountId);
     for (const f of rec) ep.addOrder(f.id);
