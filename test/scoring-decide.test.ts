@@ -124,6 +124,30 @@ describe('riskloop score decide', () => {
     await expect(cli(['score', 'decide', '--model', `${g.models}@champion`, '--policy', policy])).rejects.toMatchObject({ stderr: expect.stringMatching(/exactly one of --data/) });
   });
 
+  it('decides accounts from an event history on point-in-time features, and prints the score changes', async () => {
+    const g = germanModel();
+    const policy = join(g.dir, 'events-policy.json');
+    writeFileSync(policy, JSON.stringify({ ...POLICY, products: [{ id: 'instalment_loan', bands: [{ band: 'A', maxProbability: 1, limit: { base: '1000', per: { equity_usd: 0.5 } } }] }], hardRules: [{ id: 'open_liquidation', feature: 'liquidations_30d', op: '>', value: 0, action: 'deny', reason: 'liquidated' }] }));
+    const t = Date.UTC(2026, 0, 5);
+    const events = [
+      { type: 'deposit', id: 'd1', ts: t, accountId: 'a1', asset: 'USDT', chain: 'TRON', address: 'T1', amount: '5000' },
+      { type: 'deposit', id: 'd2', ts: t + 1, accountId: 'a2', asset: 'USDT', chain: 'TRON', address: 'T2', amount: '5000' },
+      { type: 'liquidation', id: 'l1', ts: t + 60_000, market: 'BTCUSDT-PERP', accountId: 'a2', side: 'sell', price: '60000', size: '0.1' },
+      'not json',
+    ];
+    const file = join(g.dir, 'events.ndjson');
+    writeFileSync(file, events.map((e) => (typeof e === 'string' ? e : JSON.stringify(e))).join('\n') + '\n');
+    const { stdout, stderr } = await cli(['score', 'decide', '--model', `${g.models}@champion`, '--policy', policy, '--events', file, '--changes', '--json']);
+    expect(stderr).toMatch(/1 record\(s\) rejected \(first: line 4: /);
+    const out = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(out.map((x) => x.type ?? x.subject)).toEqual(['score.changed', 'a1', 'a2']);
+    expect(out[0]).toMatchObject({ accountId: 'a2', ts: t + 60_000, trigger: { kind: 'liquidation', eventId: 'l1' } });
+    expect(out[0].changed.map((c: { field: string }) => c.field)).toContain('instalment_loan.eligible');
+    expect(out[2].products[0]).toMatchObject({ eligible: false, hardRules: [{ id: 'open_liquidation', value: 1 }] });
+    expect(out[1].products[0]).toMatchObject({ eligible: true, limit: '3500.00', hardRules: [] });
+    expect(out[2].model).toMatchObject({ version: g.version, alias: 'champion' });
+  });
+
   it('prints the policy JSON Schema', async () => {
     const { stdout } = await cli(['score', 'policy-schema']);
     expect(JSON.parse(stdout)).toMatchObject({ $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object' });
