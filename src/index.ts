@@ -10,6 +10,7 @@ export * from './stream/index.js';
 export * from './surveillance/index.js';
 export * as scoring from './scoring/index.js';
 export { ScoringModel, trainModel, crossValidate, loadArtifact, trainGbdt, trainScorecard, TreeExplainer, verifyMonotone, importXgboostJson, importLightgbmText } from './scoring/index.js';
+export { FeatureEngine, FeatureOperator, pointInTimeFeatures, Decider, RescoreOperator, parsePolicy, policyJsonSchema } from './scoring/index.js';
 export * as graph from './graph/index.js';
 export * as chain from './chain/index.js';
 export { EntityGraphBuilder, linkedClusters, detectCollusiveRings, collusiveRings, sybilFarms, riskPropagation, personalizedPageRank, accountFeatures, flowAnomalyScores, scanAmlsim } from './graph/index.js';

@@ -3,6 +3,7 @@ import { finalAlerts } from '../surveillance/alert.js';
 import { evaluate, formatEvalTable } from '../surveillance/eval.js';
 import { AlertCollector, createSurveillance, formatSurveillanceSummary, surveillanceSummary } from '../surveillance/run.js';
 import type { DemoStage } from './run.js';
+import { scoringStage } from './scoring-stage.js';
 import { graphStage } from './graph-stage.js';
 import { policyStage } from './policy-stage.js';
 
@@ -57,5 +58,5 @@ async function surveillanceStage(opts: StageOptions): Promise<DemoStage> {
 
 /** Every capability riskloop has plugs into the demo here. */
 export async function demoStages(opts: StageOptions = {}): Promise<DemoStage[]> {
-  return [await surveillanceStage(opts), graphStage(), policyStage({ live: opts.live })];
+  return [await surveillanceStage(opts), graphStage(), await scoringStage(opts), policyStage({ live: opts.live })];
 }
