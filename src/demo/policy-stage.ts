@@ -26,7 +26,7 @@ export interface PolicyStageOptions {
   liveLimit?: number;
   /** Typology the live policy misses and the loop learns (default quote_stuffing). */
   typology?: string;
-  /** Lab run length (default 10m). */
+  /** Lab run length (default 10m; 5m when the demo itself is shorter than 10m). */
   labDuration?: string;
   /** Alert budget for tuning, alerts/day (default 1000: a 10-minute lab run extrapolates each alert to 144 a day). */
   capacityPerDay?: number;
@@ -54,7 +54,7 @@ function labConfig(seed: number, typology: string, duration: string): SimConfigI
     duration,
     trafficScale: 0.3,
     population: { retail: 300, momentum: 5, whales: 2, algos: 6, borrowers: 10, savers: 20, signupsPerHour: 5 },
-    abuse: { warmupMs: 120_000, guardMs: 30_000, typologies: { [typology]: { perHour: 30 } } },
+    abuse: { warmupMs: 60_000, guardMs: 30_000, typologies: { [typology]: { perHour: 30 } } },
   };
 }
 
@@ -63,7 +63,6 @@ const eventOf = (d: Decision) => ({ id: d.eventId, ts: d.ts, type: d.type, ...(d
 
 export function policyStage(opts: PolicyStageOptions = {}): DemoStage {
   const typology = opts.typology ?? 'quote_stuffing';
-  const labDuration = opts.labDuration ?? '10m';
   const capacity = opts.capacityPerDay ?? 1000;
   const decisions: Decision[] = [];
   const limit = opts.liveLimit ?? 20;
@@ -91,6 +90,8 @@ export function policyStage(opts: PolicyStageOptions = {}): DemoStage {
     },
     async report({ sim, labels }) {
       const out: string[] = [];
+      // Short demos get short lab runs (the loop still runs end to end), longer ones 10 minutes.
+      const labDuration = opts.labDuration ?? (sim.durationMs >= 600_000 ? '10m' : '5m');
       // The live run: the active policy on the demo's exchange, scored against its ground truth.
       const labeler = new EventLabeler(labels);
       const scorer = new AlertScorer();
