@@ -58,7 +58,12 @@ export function graphStage(opts: GraphStageOptions = {}): DemoStage {
     report({ labels }) {
       const graph = builder.graph;
       const summary = summarizeEntityGraph(graph);
-      const rings = collusiveRings(graph, {
+      // Rings most of whose members opened their accounts within a day are sybil farms churning volume: shown as farms (as the wash detector leaves them to fake_traffic).
+      const young = (key: string, at: number) => {
+        const opened = graph.getNodeAttribute(key, 'openedAt');
+        return opened !== undefined && at - opened <= 86_400_000;
+      };
+      const allRings = collusiveRings(graph, {
         windowMs: opts.ringWindowMs ?? 600_000,
         minTrades: 4,
         minPairTrades: 2,
@@ -69,6 +74,7 @@ export function graphStage(opts: GraphStageOptions = {}): DemoStage {
         unlinkedTolerance: 0.01,
         tied,
       });
+      const rings = allRings.filter((r) => r.members.filter((m) => young(m.account, r.lastTrade)).length * 2 < r.members.length);
       // Only accounts opened during the run are young: the simulated population predates it.
       const farms = sybilFarms(graph, { openedOnly: true });
       const washLabels = labels.filter((l) => l.typology === 'wash_trading' && l.variant !== 'self_trade');
