@@ -26,3 +26,4 @@ export { compilePolicy, checkRules, loadPolicyFile, createFeatureExtractor, Rule
 export { openStore, type Store, type StoreOptions } from './store/index.js';
 export * as policy from './policy/index.js';
 export { PolicyRegistry, PolicyLifecycleError, type PolicyVersion, type PolicyState, type AuditEntry } from './policy/index.js';
+export { backtestPolicy, ShadowRunner, runShadow, mineRules, tuneThresholds, EventLabeler, type BacktestReport, type BacktestOptions, type ShadowStats, type MineResult, type MineOptions, type TuneResult, type TuneOptions, type EventInput, type CaseDisposition } from './policy/index.js';
