@@ -13,7 +13,7 @@ export { ScoringModel, trainModel, crossValidate, loadArtifact, trainGbdt, train
 export { FeatureEngine, FeatureOperator, pointInTimeFeatures, Decider, RescoreOperator, parsePolicy, policyJsonSchema } from './scoring/index.js';
 export * as graph from './graph/index.js';
 export * as chain from './chain/index.js';
-export { EntityGraphBuilder, linkedClusters, detectCollusiveRings, collusiveRings, sybilFarms, riskPropagation, personalizedPageRank, accountFeatures, flowAnomalyScores, scanAmlsim } from './graph/index.js';
+export { EntityGraphBuilder, linkedClusters, detectCollusiveRings, collusiveRingsInWindow, collusiveRings, sybilFarms, riskPropagation, personalizedPageRank, accountFeatures, flowAnomalyScores, scanAmlsim, GraphLinks, GraphFeatures } from './graph/index.js';
 export { AddressLabels, TransferGraph, loadTransfers, traceExposure, ScreeningIndex, clusterByCommonInput } from './chain/index.js';
 export * as sim from './sim/index.js';
 export { simulate, Simulation, writeSimulation, type SimResult } from './sim/index.js';
