@@ -13,7 +13,7 @@ describe('demo graph stage', () => {
   it('finds the injected collusive rings and sybil farms in the entity graph, with members, against the ground truth', async () => {
     const r = await runDemo({
       seed: 3,
-      duration: '40m',
+      duration: '25m',
       faultRate: 0,
       stages: [graphStage()],
       sim: {
