@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { ExchangeEventInput } from '../src/events/schema.js';
 import { ExchangeEvent } from '../src/events/schema.js';
 import type { Dataset } from '../src/scoring/data.js';
 import { Decider } from '../src/scoring/decide/decide.js';
@@ -33,11 +32,12 @@ export function riskModel(): ScoringModel {
 }
 
 const T0 = Date.UTC(2026, 0, 5, 12);
-const ev = (e: Omit<ExchangeEventInput, 'id'> & { id?: string }, i: number) => ExchangeEvent.parse({ id: `e${i}`, ...e });
+/** Events as a producer writes them (without ids), validated by the canonical schema. */
+const ev = (e: Record<string, unknown>, i: number): ExchangeEvent => ExchangeEvent.parse({ id: `e${i}`, ...e });
 
 function story(): ExchangeEvent[] {
   const a = 'acct-1';
-  const raw: (Omit<ExchangeEventInput, 'id'>)[] = [
+  const raw: Record<string, unknown>[] = [
     // A few minutes of index prices first: the collateral's volatility is known before the story starts.
     { type: 'index_price', ts: T0 - 180_000, market: 'BTCUSDT-INDEX', price: '59900' },
     { type: 'index_price', ts: T0 - 120_000, market: 'BTCUSDT-INDEX', price: '60050' },
