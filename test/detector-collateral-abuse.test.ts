@@ -6,10 +6,9 @@ import { finalAlerts } from '../src/surveillance/alert.js';
 import { SurveillanceEngine } from '../src/surveillance/engine.js';
 import { AlertCollector } from '../src/surveillance/run.js';
 import { BUILTIN_DETECTORS } from '../src/surveillance/detectors/index.js';
-import { evaluate, type TypologyMetrics } from '../src/surveillance/eval.js';
-import { TYPOLOGIES } from '../src/events/labels.js';
+import type { TypologyMetrics } from '../src/surveillance/eval.js';
 import type { SimConfigInput } from '../src/sim/config.js';
-import { simulate } from '../src/sim/simulator.js';
+import { runDetectorE2e } from './helpers/detector-e2e.js';
 
 function ev(x: ExchangeEventInput): ExchangeEvent {
   const r = parseEvent(x);
@@ -107,14 +106,7 @@ describe('collateral_abuse detector', () => {
 
 /** A short simulator run with only this typology injected (raised intensity), fed through the engine. */
 async function e2e(seed: number, sim: SimConfigInput): Promise<TypologyMetrics> {
-  const off = Object.fromEntries(BUILTIN_DETECTORS.filter((d) => d.name !== 'collateral_abuse').map((d) => [d.name, { enabled: false }]));
-  const col = new AlertCollector();
-  const engine = new SurveillanceEngine({ config: { detectors: { ...off, collateral_abuse: { enabled: true } } }, sinks: [col] });
-  const only = Object.fromEntries(TYPOLOGIES.map((t) => [t, { intensity: t === 'collateral_abuse' ? 1 : 0 }]));
-  const r = simulate({ seed, ...sim, abuse: { ...(sim.abuse ?? {}), typologies: only } } as SimConfigInput, (e) => engine.onEvent(e));
-  await engine.finish();
-  const rep = evaluate(col.transitions, r.episodes);
-  return rep.rows.find((x) => x.typology === 'collateral_abuse')!;
+  return (await runDetectorE2e({ seed, typology: 'collateral_abuse', sim })).metrics;
 }
 
 describe('collateral_abuse on a simulator run', () => {

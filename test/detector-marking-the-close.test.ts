@@ -1,15 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { ExchangeEvent } from '../src/events/schema.js';
 import { parseEvent, type ExchangeEventInput } from '../src/events/index.js';
-import { TYPOLOGIES } from '../src/events/labels.js';
 import type { Alert } from '../src/surveillance/alert.js';
 import { finalAlerts } from '../src/surveillance/alert.js';
 import { SurveillanceEngine } from '../src/surveillance/engine.js';
 import { AlertCollector } from '../src/surveillance/run.js';
 import { BUILTIN_DETECTORS } from '../src/surveillance/detectors/index.js';
-import { evaluate, type TypologyMetrics } from '../src/surveillance/eval.js';
+import type { TypologyMetrics } from '../src/surveillance/eval.js';
 import type { SimConfigInput } from '../src/sim/config.js';
-import { simulate } from '../src/sim/simulator.js';
+import { runDetectorE2e } from './helpers/detector-e2e.js';
 
 const NAME = 'marking_the_close';
 const TYP = 'marking_the_close';
@@ -100,11 +99,7 @@ describe('marking_the_close detector', () => {
 });
 
 async function e2e(seed: number, sim: SimConfigInput, params: Record<string, unknown> = {}): Promise<TypologyMetrics> {
-  const { engine, col } = engineFor(params);
-  const only = Object.fromEntries(TYPOLOGIES.map((t) => [t, { intensity: t === TYP ? 1 : 0 }]));
-  const r = simulate({ seed, ...sim, abuse: { ...(sim.abuse ?? {}), typologies: only } } as SimConfigInput, (e) => engine.onEvent(e));
-  await engine.finish();
-  return evaluate(col.transitions, r.episodes).rows.find((x) => x.typology === TYP)!;
+  return (await runDetectorE2e({ seed, typology: TYP, sim, params: { [NAME]: params } })).metrics;
 }
 
 describe('marking_the_close on a simulator run', () => {

@@ -5,8 +5,7 @@ import { finalAlerts, type Alert } from '../src/surveillance/alert.js';
 import { SurveillanceEngine } from '../src/surveillance/engine.js';
 import { AlertCollector } from '../src/surveillance/run.js';
 import { BUILTIN_DETECTORS } from '../src/surveillance/detectors/index.js';
-import { evaluate } from '../src/surveillance/eval.js';
-import { simulate } from '../src/sim/simulator.js';
+import { runDetectorE2e, SMALL_POPULATION } from './helpers/detector-e2e.js';
 
 const MINE = ['pump_and_dump'];
 function onlyMine() {
@@ -70,24 +69,15 @@ describe('pump_and_dump', () => {
 });
 
 describe('pump and dump end to end on the simulator', () => {
-  // Skipped: on this short, scaled-down run the detector reaches F1 0.8 (below the 0.9 target); see the
-  // replay results on full-size dev seeds. Un-skip once tuned.
+  // Skipped: measured F1 0.857 on this short scaled run (held-out 2 h seeds: 1.0 on 1001, 0.667 on 1002); not yet met.
   it.skip('reaches F1 >= 0.9 on a short labelled run (seed 5)', async () => {
-    const col = new AlertCollector();
-    const engine = new SurveillanceEngine({ config: onlyMine(), sinks: [col] });
-    const r = simulate(
-      {
-        seed: 5,
-        duration: '50m',
-        trafficScale: 0.4,
-        population: { retail: 1500, savers: 150, borrowers: 60, algos: 30, momentum: 20, signupsPerHour: 20 },
-        abuse: { warmupMs: 600_000, typologies: Object.fromEntries(['spoofing', 'layering', 'wash_trading', 'fake_traffic', 'ramping', 'marking_the_close', 'quote_stuffing', 'fat_finger', 'cross_market_manipulation', 'collateral_abuse'].map((t) => [t, { intensity: 0 }]).concat([['pump_and_dump', { intensity: 2 }]])) },
-      } as never,
-      (e) => engine.onEvent(e),
-    );
-    await engine.finish();
-    const row = evaluate(col.transitions, r.episodes).rows.find((x) => x.typology === 'pump_and_dump')!;
-    expect(row.labels).toBeGreaterThan(0);
-    expect(row.f1).toBeGreaterThanOrEqual(0.9);
+    const { metrics } = await runDetectorE2e({
+      seed: 5,
+      typology: 'pump_and_dump',
+      detectors: MINE,
+      sim: { duration: '50m', trafficScale: 0.4, population: SMALL_POPULATION, abuse: { warmupMs: 600_000, typologies: { pump_and_dump: { intensity: 2 } } } } as never,
+    });
+    expect(metrics.labels).toBeGreaterThan(0);
+    expect(metrics.f1).toBeGreaterThanOrEqual(0.9);
   }, 120_000);
 });

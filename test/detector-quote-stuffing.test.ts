@@ -6,10 +6,9 @@ import { finalAlerts } from '../src/surveillance/alert.js';
 import { SurveillanceEngine } from '../src/surveillance/engine.js';
 import { AlertCollector } from '../src/surveillance/run.js';
 import { BUILTIN_DETECTORS } from '../src/surveillance/detectors/index.js';
-import { evaluate, type TypologyMetrics } from '../src/surveillance/eval.js';
-import { TYPOLOGIES } from '../src/events/labels.js';
+import type { TypologyMetrics } from '../src/surveillance/eval.js';
 import type { SimConfigInput } from '../src/sim/config.js';
-import { simulate } from '../src/sim/simulator.js';
+import { runDetectorE2e } from './helpers/detector-e2e.js';
 
 function ev(x: ExchangeEventInput): ExchangeEvent {
   const r = parseEvent(x);
@@ -95,17 +94,11 @@ describe('quote_stuffing detector', () => {
 
 /** A short simulator run with only this typology injected, fed through the engine. */
 async function e2e(seed: number, sim: SimConfigInput): Promise<TypologyMetrics | undefined> {
-  const off = Object.fromEntries(BUILTIN_DETECTORS.filter((d) => !MINE.includes(d.name)).map((d) => [d.name, { enabled: false }]));
-  const col = new AlertCollector();
-  const engine = new SurveillanceEngine({ config: { detectors: off }, sinks: [col] });
-  const only = Object.fromEntries(TYPOLOGIES.map((t) => [t, { intensity: t === 'quote_stuffing' ? 1 : 0 }]));
-  const r = simulate({ seed, ...sim, abuse: { ...(sim.abuse ?? {}), typologies: only } } as SimConfigInput, (e) => engine.onEvent(e));
-  await engine.finish();
-  return evaluate(col.transitions, r.episodes).rows.find((x) => x.typology === 'quote_stuffing');
+  return (await runDetectorE2e({ seed, typology: 'quote_stuffing', detectors: MINE, sim })).metrics;
 }
 
 describe('quote_stuffing on a simulator run', () => {
-  // TODO: F1 0.86 on this short run at the 03:00 deadline (dev 1h runs, seeds 4–5: 1.0); not yet diagnosed.
+  // Skipped: measured F1 0.80 on this short scaled run (held-out 2 h seeds 1001/1002: 1.0); not yet diagnosed.
   it.skip('reaches F1 >= 0.9 (seed 7)', async () => {
     const m = await e2e(7, { duration: '40m', trafficScale: 0.5, abuse: { intensity: 4, warmupMs: 900_000, guardMs: 30_000 } } as SimConfigInput);
     expect(m?.labels ?? 0).toBeGreaterThanOrEqual(3);

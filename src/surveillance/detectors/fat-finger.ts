@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { EventOf, ExchangeEvent } from '../../events/schema.js';
 import { KeyedState, pairKey } from '../../stream/keyed.js';
+import { RollingWindow } from '../../stream/rolling.js';
+import type { BookSnapshot } from '../../stream/books.js';
 import { P2Quantile } from '../../stream/rolling-quantile.js';
 import { baseParams, defineDetector, policyFrom, type Detector, type DetectorContext, type EpisodePolicy } from '../detector.js';
 import type { Episode } from '../emitter.js';
@@ -11,17 +13,50 @@ import { num, pct, plural, time } from './format.js';
  * usually trades; and (variant off_market_trade) trade prints far from the market, which needs no
  * account data and so also runs on public feeds.
  *
- * Price test (limit orders placed or re-priced, and trades): the reference is the mid just before
- * the event (when the book is two-sided, its spread is at most `maxSpreadPct` and its data at most
- * `maxReferenceAgeMs` old), else the last trade price (same age limit). The deviation
- * |price − reference| / reference must exceed BOTH the floor `minDeviationPct` AND
+ * Price test (limit orders placed or re-priced, and trades): the references are the mid just
+ * before the event (when the book is two-sided, its spread is at most `maxSpreadPct`), the last
+ * trade price, and — when the venue publishes them — the mark price and the index price (the
+ * perpetual's `mark_price` and its index; a spot market's index from `index_price` events naming it
+ * as a component, or `X-INDEX` for `X`), each only when at most `maxReferenceAgeMs` old. The
+ * deviation is measured from the NEAREST of them: an order near the index or the last print is not
+ * off-market just because the book is momentarily dislocated (a sweep, a pump, a thin side). The
+ * deviation |price − reference| / reference must exceed BOTH the floor `minDeviationPct` AND
  * `k` × the market's rolling volatility (EW standard deviation of trade prices over the
  * half-life `state.priceHalfLifeMs`, relative to their EW mean). Until `minSamples` trades have
  * been seen the volatility is not trusted and the threshold is `coldStartDeviationPct`.
  *
- * Size test (orders): the account's own history in the market — a P² estimate of the
- * `sizeQuantile` quantile of its past order sizes — and the order is abnormal when its size
- * exceeds `sizeMultiple` × that quantile, after at least `minHistory` orders.
+ * Size test (orders at or through the touch: marketable, or joining or improving the best level on
+ * their side — an oversized order resting behind the touch executes nothing and is judged by the
+ * spoofing/layering detectors on how it is cancelled): the account's own history in the market — a
+ * P² estimate of the `sizeQuantile` quantile of its past order sizes — and the order is abnormal
+ * when its size exceeds `sizeMultiple` × that quantile, after at least `minHistory` orders, and also
+ * exceeds `sizeMultiple` × its usual notional across the markets of the underlying (an account that
+ * trades the perpetual in size is not fat-fingering the spot market with the same size).
+ *
+ * An account with too little quoting history in the market (< `minDevHistory` orders) is compared
+ * with its peers: the price threshold is at least `devMultiple` × the market's `devQuantile`
+ * deviation over all accounts' limit orders (deep ladders of thin markets raise it) and at least
+ * `newAccountDeviationPct` for a passive order (a marketable one executes at the off-market price
+ * now: the floor and the peers apply).
+ *
+ * A size error is an error because the trader notices it: a size-only suspect alerts when the
+ * account cancels it (or amends it down) within `noticeMs` of placing it with part of it still
+ * unfilled — the alert then dates from the placement. Deliberate blocks (a whale's sweep, an
+ * algo's position, a momentum entry) execute and stay; if a market order's size sweeps the book,
+ * its prints are tested for price (off_market_trade).
+ *
+ * In a fast market the band widens with it: the threshold is at least the width of the traded
+ * range over `rangeMs` (max/min − 1), as exchanges' dynamic price bands do — a crash or a pump is not
+ * a fat finger, and orders placed around it are not either.
+ *
+ * A passive order (not marketable: a bid below the ask, an offer above the bid) is measured also
+ * against the market's traded range over the last `rangeMs`: a bid is off-market only below the
+ * range's low, an offer only above its high — after a fast move, resting orders at the prices of a
+ * few minutes ago are normal, and an order that cannot execute harms no one until the market
+ * comes to it.
+ *
+ * Trade prints (variant off_market_trade) are tested when the taker order was not itself tested
+ * (public feeds, market orders): a limit order's prints are its consequence, not another alert.
  *
  * Score: 50 + 25·log2(observed / threshold) for the stronger test (50 at the threshold, 75 at
  * twice, 100 at four times), +10 when the order was marketable on arrival; capped at 100. One
@@ -51,15 +86,40 @@ export const fatFingerParams = z.object({
   devQuantile: z.number().min(0.5).max(1).default(0.99).describe('quantile of the account’s past limit-price deviations from the reference in the market'),
   devMultiple: z.number().positive().default(2).describe('a price deviation must also exceed this multiple of that quantile (accounts that routinely quote far away, e.g. market makers’ deep ladders, do not alert)'),
   minDevHistory: z.number().int().positive().default(20).describe('limit orders in the account’s history before the deviation-history test applies'),
-  newAccountDeviationPct: z.number().positive().default(10).describe('price threshold (%) for an account with less history than minDevHistory in the market (its quoting habits are unknown)'),
+  newAccountDeviationPct: z.number().positive().default(10).describe('price threshold (%) for a passive order from an account with less history than minDevHistory in the market (its quoting habits are unknown: a new market maker’s deep ladder); a marketable one is held to the floor and its peers’ habits (see devMultiple)'),
+  minPeerSamples: z.number().int().positive().default(200).describe('limit orders in the market before the peers’ deviation quantile is used'),
   historyIdleMs: z.number().int().positive().default(7 * 86_400_000).describe('forget an account’s size history after this much inactivity'),
   maxAccounts: z.number().int().positive().default(500_000).describe('cap on accounts with size history (memory bound)'),
+  noticeMs: z.number().int().positive().default(60_000).describe('a size-only suspect alerts when the account cancels or amends it down within this of placing it'),
+  rangeMs: z.number().int().positive().default(300_000).describe('passive orders are also measured from the market’s traded range over this window'),
   checkTrades: z.boolean().default(true).describe('also test trade prints against the market (variant off_market_trade)'),
   bookLevels: z.number().int().positive().default(5).describe('levels per side in the evidence book snapshot'),
 });
 export type FatFingerParams = z.output<typeof fatFingerParams>;
 
-const ORDER_TYPES = ['order.placed', 'order.amended', 'trade'] as const;
+const ORDER_TYPES = ['order.placed', 'order.amended', 'order.cancelled', 'trade', 'mark_price', 'index_price'] as const;
+
+/** A size-only suspect waiting for the trader to notice it. */
+interface Suspect {
+  eventId: string;
+  ts: number;
+  orderId: string;
+  side: string;
+  price: string;
+  size: string;
+  sizeQ: number;
+  histN: number;
+  basis: string;
+  score: number;
+  marketable: boolean;
+  book: BookSnapshot | undefined;
+}
+
+/** A reference price with its event time. */
+interface Ref {
+  px: number;
+  ts: number;
+}
 
 interface Hist {
   size: P2Quantile;
@@ -84,15 +144,47 @@ class FatFingerDetector implements Detector {
   private samples = 0;
   /** market -> P² quantile of order notionals (all accounts) */
   private readonly marketSizes = new Map<string, P2Quantile>();
+  /** market -> P² quantile of limit-price deviations (all accounts) */
+  private readonly marketDevs = new Map<string, P2Quantile>();
+  /** market -> mark price; market -> index price (perps from mark_price, spot components from index_price) */
+  private readonly marks = new Map<string, Ref>();
+  private readonly indexes = new Map<string, Ref>();
+  /** market -> last order tested by the price test (its prints are not tested again) */
+  private readonly lastTested = new Map<string, string>();
+  /** market -> traded prices over rangeMs (min/max) */
+  private readonly ranges = new Map<string, RollingWindow>();
+  /** `${market}\0${orderId}` -> size-only suspect */
+  private readonly suspects = new Map<string, Suspect>();
 
   constructor(private readonly p: FatFingerParams) {
     this.policy = policyFrom(p);
-    this.eventTypes = p.checkTrades ? ORDER_TYPES : ORDER_TYPES.slice(0, 2);
+    this.eventTypes = p.checkTrades ? ORDER_TYPES : ORDER_TYPES.filter((t) => t !== 'trade');
     this.history = new KeyedState(newHistory, { idleMs: p.historyIdleMs, maxKeys: p.maxAccounts });
   }
 
   onEvent(ev: ExchangeEvent, ctx: DetectorContext): void {
-    if (ev.type === 'trade') return this.onTrade(ev, ctx);
+    if (ev.type === 'trade') {
+      let r = this.ranges.get(ev.market);
+      if (r === undefined) this.ranges.set(ev.market, (r = new RollingWindow(this.p.rangeMs)));
+      this.onTrade(ev, ctx);
+      r.add(ev.ts, +ev.price);
+      return;
+    }
+    if (ev.type === 'order.cancelled') {
+      if (this.suspects.size > 0 && ev.reason === 'user') this.noticed(ev.market, ev.orderId, ev.ts, ctx);
+      return;
+    }
+    if (ev.type === 'mark_price') {
+      setRef(this.marks, ev.market, +ev.markPrice, ev.ts);
+      if (ev.indexPrice !== undefined) setRef(this.indexes, ev.market, +ev.indexPrice, ev.ts);
+      return;
+    }
+    if (ev.type === 'index_price') {
+      const px = +ev.price;
+      if (ev.components !== undefined && ev.components.length > 0) for (const c of ev.components) setRef(this.indexes, c.market, px, ev.ts);
+      else if (ev.market.endsWith('-INDEX')) setRef(this.indexes, ev.market.slice(0, -6), px, ev.ts);
+      return;
+    }
     if (ev.type !== 'order.placed' && ev.type !== 'order.amended') return;
     const e = ev;
     let priceScore = 0;
@@ -107,23 +199,53 @@ class FatFingerDetector implements Detector {
     let h = byMarket.get(e.market);
     if (h === undefined) byMarket.set(e.market, (h = { size: new P2Quantile(this.p.sizeQuantile), dev: new P2Quantile(this.p.devQuantile) }));
     let devQ = NaN;
+    let peerQ = NaN;
     let devN = 0;
     if (isLimit && e.price !== undefined && this.reference(e.market, e.ts, ctx, side)) {
       const px = +e.price;
-      dev = (Math.abs(px - this.refPrice) / this.refPrice) * 100;
+      dev = this.nearestDeviation(px, e.market, e.ts, ctx);
       vol = this.volatilityPct(e.market, ctx);
-      thr = Number.isFinite(vol) ? Math.max(this.p.minDeviationPct, this.p.k * vol) : this.p.coldStartDeviationPct;
+      this.lastTested.set(e.market, e.orderId);
       if (side !== undefined) {
         const t = ctx.books.touch(e.market);
         this.marketable = side === 'buy' ? px >= t.ask : px <= t.bid;
+        // A passive order: off-market only beyond the recent traded range on its side.
+        const r = this.marketable ? undefined : this.ranges.get(e.market);
+        if (r !== undefined) {
+          r.advance(e.ts);
+          const edge = r.count > 0 ? (side === 'buy' ? r.min() : r.max()) : NaN;
+          if (edge > 0 && (side === 'buy' ? px >= edge : px <= edge)) dev = 0;
+          else if (edge > 0) {
+            const d = (Math.abs(px - edge) / edge) * 100;
+            if (d < dev) {
+              dev = d;
+              this.refPrice = edge;
+              this.refKind = side === 'buy' ? 'recent low' : 'recent high';
+            }
+          }
+        }
       }
+      thr = Number.isFinite(vol) ? Math.max(this.p.minDeviationPct, this.p.k * vol) : this.p.coldStartDeviationPct;
+      const width = this.rangeWidthPct(e.market, e.ts);
+      if (width > thr) thr = width;
       devN = h.dev.count;
+      let peers = this.marketDevs.get(e.market);
+      if (peers === undefined) this.marketDevs.set(e.market, (peers = new P2Quantile(this.p.devQuantile)));
       if (devN >= this.p.minDevHistory) {
         devQ = h.dev.value();
         if (devQ * this.p.devMultiple > thr) thr = devQ * this.p.devMultiple;
-      } else if (thr < this.p.newAccountDeviationPct) thr = this.p.newAccountDeviationPct;
+      } else {
+        if (!this.marketable && thr < this.p.newAccountDeviationPct) thr = this.p.newAccountDeviationPct;
+        if (peers.count >= this.p.minPeerSamples) {
+          peerQ = peers.value();
+          if (peerQ * this.p.devMultiple > thr) thr = peerQ * this.p.devMultiple;
+        }
+      }
       if (dev > thr) priceScore = score(dev / thr) + (this.marketable ? 10 : 0);
-      if (Number.isFinite(dev)) h.dev.add(e.ts, dev);
+      if (Number.isFinite(dev)) {
+        h.dev.add(e.ts, dev);
+        peers.add(e.ts, dev);
+      }
     }
     // Size against the account's own history in this market (placements, and amendments that grow).
     let sizeScore = 0;
@@ -131,6 +253,10 @@ class FatFingerDetector implements Detector {
     let sizeQ = NaN;
     let histN = 0;
     let sizeBasis = 'market';
+    const touch = ctx.books.touch(e.market);
+    const lp = e.price !== undefined ? +e.price : NaN;
+    // At or through the touch: marketable, a market order, or joining/improving the best level.
+    const atTouch = !isLimit || !(lp > 0) || side === undefined || (side === 'buy' ? !(lp < touch.bid) : !(lp > touch.ask));
     if (e.size !== undefined) {
       size = +e.size;
       const q = h.size;
@@ -144,6 +270,12 @@ class FatFingerDetector implements Detector {
       const notional = px > 0 ? size * px : NaN;
       if (histN >= this.p.minHistory) {
         sizeQ = q.value();
+        // the account's usual notional across the underlying's markets, as a size here
+        const acrossQ = all.size.count >= this.p.minAccountHistory && notional > 0 ? (all.size.value() / notional) * size : 0;
+        if (acrossQ > sizeQ) {
+          sizeQ = acrossQ;
+          sizeBasis = 'account';
+        }
         if (sizeQ > 0 && size > this.p.sizeMultiple * sizeQ) sizeScore = score(size / (this.p.sizeMultiple * sizeQ));
       } else if (all.size.count < this.p.minAccountHistory && notional > 0) {
         const mq = this.marketSizes.get(e.market);
@@ -176,6 +308,18 @@ class FatFingerDetector implements Detector {
         if (notional > 0) all.size.add(e.ts, notional);
       }
     }
+    if (!atTouch) sizeScore = 0;
+    if (priceScore === 0 && sizeScore > 0) {
+      // size alone: wait for the trader to notice (cancel or amend down)
+      if (e.type === 'order.placed' && this.suspects.size < 10_000) {
+        this.suspects.set(pairKey(e.market, e.orderId), {
+          eventId: e.id, ts: e.ts, orderId: e.orderId, side: side ?? '?', price: e.price ?? '', size: e.size ?? '', sizeQ, histN, basis: sizeBasis,
+          score: sizeScore, marketable: this.marketable || !isLimit, book: ctx.books.snapshot(e.market, this.p.bookLevels),
+        });
+      } else if (e.type === 'order.amended') this.noticed(e.market, e.orderId, e.ts, ctx);
+      return;
+    }
+    if (e.type === 'order.amended' && this.suspects.size > 0) this.noticed(e.market, e.orderId, e.ts, ctx);
     if (priceScore === 0 && sizeScore === 0) return;
     const ep = ctx.alerts.episode(this, pairKey(e.accountId, e.market), e);
     ep.variant ??= 'order';
@@ -195,6 +339,7 @@ class FatFingerDetector implements Detector {
         ep.notes.ref = String(this.refPrice);
         this.priceFeatures(ep, dev, thr, vol, +e.price!);
         if (Number.isFinite(devQ)) ep.feature('deviation_vs_own_history', dev, devQ * this.p.devMultiple, '>', '%');
+        else if (Number.isFinite(peerQ)) ep.feature('deviation_vs_peers', dev, peerQ * this.p.devMultiple, '>', '%');
       }
       if (Number.isFinite(sizeQ)) {
         ep.feature('size_multiple_of_history_quantile', size / sizeQ, this.p.sizeMultiple, '>', 'x');
@@ -207,12 +352,51 @@ class FatFingerDetector implements Detector {
     ctx.alerts.commit(ep, e.ts);
   }
 
+  /** The account cancelled or amended a size suspect: alert if within noticeMs (dated from its placement). */
+  private noticed(market: string, orderId: string, ts: number, ctx: DetectorContext): void {
+    const k = pairKey(market, orderId);
+    const s = this.suspects.get(k);
+    if (s === undefined) return;
+    this.suspects.delete(k);
+    if (ts - s.ts > this.p.noticeMs) return;
+    const account = ctx.books.accountOf(market, orderId);
+    if (account === undefined) return;
+    const ep = ctx.alerts.episode(this, pairKey(account, market), { id: s.eventId, ts: s.ts });
+    ep.variant ??= 'order';
+    ep.addMarket(market).addAccount(account).addOrder(orderId);
+    ep.data.orders = (ep.data.orders ?? 0) + 1;
+    if (ep.offer(Math.min(100, s.score + (s.marketable ? 10 : 0)))) {
+      ep.notes.kind = 'size';
+      ep.notes.orderId = orderId;
+      ep.notes.side = s.side;
+      ep.notes.price = s.price;
+      ep.notes.size = s.size;
+      ep.notes.event = 'placed';
+      ep.notes.marketable = s.marketable ? 'yes' : 'no';
+      ep.notes.ts = String(s.ts);
+      ep.feature('size_multiple_of_history_quantile', +s.size / s.sizeQ, this.p.sizeMultiple, '>', 'x');
+      ep.feature('order_size', +s.size, this.p.sizeMultiple * s.sizeQ, '>');
+      ep.feature('history_orders', s.histN, s.basis === 'market' ? this.p.minHistory : this.p.minAccountHistory, '>=');
+      ep.feature('cancelled_after_ms', ts - s.ts, this.p.noticeMs, '<=', 'ms');
+      ep.notes.sizeBasis = s.basis;
+      if (s.book !== undefined) ep.book = s.book;
+    }
+    ctx.alerts.commit(ep, ts);
+  }
+
+  onWatermark(t: number): void {
+    // forget suspects nobody cancelled in time (they executed or stayed: deliberate)
+    if (this.suspects.size === 0) return;
+    for (const [k, s] of this.suspects) if (t - s.ts > this.p.noticeMs) this.suspects.delete(k);
+  }
+
   private onTrade(e: EventOf<'trade'>, ctx: DetectorContext): void {
+    if (e.takerOrderId !== undefined && this.lastTested.get(e.market) === e.takerOrderId) return;
     if (!this.reference(e.market, e.ts, ctx, undefined)) return;
     const px = +e.price;
-    const dev = (Math.abs(px - this.refPrice) / this.refPrice) * 100;
+    const dev = this.nearestDeviation(px, e.market, e.ts, ctx);
     const vol = this.volatilityPct(e.market, ctx);
-    const thr = Number.isFinite(vol) ? Math.max(this.p.minDeviationPct, this.p.k * vol) : this.p.coldStartDeviationPct;
+    const thr = Math.max(Number.isFinite(vol) ? Math.max(this.p.minDeviationPct, this.p.k * vol) : this.p.coldStartDeviationPct, this.rangeWidthPct(e.market, e.ts));
     if (!(dev > thr)) return;
     const taker = ctx.trade.taker;
     const ep = ctx.alerts.episode(this, taker === undefined ? e.market : `${taker}\u0000${e.market}\u0000trade`, e);
@@ -242,6 +426,32 @@ class FatFingerDetector implements Detector {
     ep.feature('price', px, this.refPrice, px >= this.refPrice ? '>' : '<');
   }
 
+  /**
+   * Deviation (%) of `px` from the nearest fresh reference: the one set by reference() plus the
+   * last trade, the mark and the index. Sets refPrice/refKind to that reference.
+   */
+  private nearestDeviation(px: number, market: string, ts: number, ctx: DetectorContext): number {
+    this.best = Math.abs(px - this.refPrice) / this.refPrice;
+    const mf = ctx.flow.peekMarket(market);
+    if (mf !== undefined) this.consider(px, mf.lastPrice, mf.lastTradeTs, ts, 'last trade');
+    const m = this.marks.get(market);
+    if (m !== undefined) this.consider(px, m.px, m.ts, ts, 'mark price');
+    const i = this.indexes.get(market);
+    if (i !== undefined) this.consider(px, i.px, i.ts, ts, 'index price');
+    return this.best * 100;
+  }
+
+  private best = NaN;
+  private consider(px: number, ref: number, refTs: number, ts: number, kind: string): void {
+    if (!(ref > 0) || ts - refTs > this.p.maxReferenceAgeMs) return;
+    const d = Math.abs(px - ref) / ref;
+    if (d < this.best) {
+      this.best = d;
+      this.refPrice = ref;
+      this.refKind = kind;
+    }
+  }
+
   /** Sets refPrice/refKind; false if no usable reference. */
   private reference(market: string, ts: number, ctx: DetectorContext, _side: 'buy' | 'sell' | undefined): boolean {
     const t = ctx.books.touch(market);
@@ -258,6 +468,14 @@ class FatFingerDetector implements Detector {
       return true;
     }
     return false;
+  }
+
+  /** Width of the market's traded range over rangeMs, in % of its low (0 without trades). */
+  private rangeWidthPct(market: string, ts: number): number {
+    const r = this.ranges.get(market);
+    if (r === undefined) return 0;
+    r.advance(ts);
+    return r.count > 1 ? (r.max() / r.min() - 1) * 100 : 0;
   }
 
   /** Rolling relative volatility of the market in %, NaN until minSamples trades. */
@@ -291,6 +509,16 @@ class FatFingerDetector implements Detector {
     const parts = [dev !== undefined && dev.passed ? `its price is ${priceText}` : '', sizeText].filter((s) => s !== '');
     const marketable = n.marketable === 'yes' ? '; it was marketable on arrival' : '';
     return `${who} ${what}: ${parts.join('; and ')}${marketable}${more}.`;
+  }
+}
+
+function setRef(map: Map<string, Ref>, market: string, px: number, ts: number): void {
+  if (!(px > 0)) return;
+  const r = map.get(market);
+  if (r === undefined) map.set(market, { px, ts });
+  else {
+    r.px = px;
+    r.ts = ts;
   }
 }
 
