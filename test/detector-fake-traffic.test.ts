@@ -5,8 +5,7 @@ import { finalAlerts, type Alert } from '../src/surveillance/alert.js';
 import { SurveillanceEngine } from '../src/surveillance/engine.js';
 import { AlertCollector } from '../src/surveillance/run.js';
 import { BUILTIN_DETECTORS } from '../src/surveillance/detectors/index.js';
-import { evaluate } from '../src/surveillance/eval.js';
-import { simulate } from '../src/sim/simulator.js';
+import { runDetectorE2e, SMALL_POPULATION } from './helpers/detector-e2e.js';
 
 const MINE = ['fake_traffic'];
 function onlyMine() {
@@ -89,21 +88,13 @@ describe('fake_traffic', () => {
 
 describe('fake traffic end to end on the simulator', () => {
   it('reaches F1 >= 0.9 on a short labelled run (seed 4)', async () => {
-    const col = new AlertCollector();
-    const engine = new SurveillanceEngine({ config: onlyMine(), sinks: [col] });
-    const r = simulate(
-      {
-        seed: 4,
-        duration: '50m',
-        trafficScale: 0.4,
-        population: { retail: 1500, savers: 150, borrowers: 60, algos: 30, momentum: 20, signupsPerHour: 30 },
-        abuse: { warmupMs: 120_000, typologies: Object.fromEntries(['spoofing', 'layering', 'wash_trading', 'pump_and_dump', 'ramping', 'marking_the_close', 'quote_stuffing', 'fat_finger', 'cross_market_manipulation', 'collateral_abuse'].map((t) => [t, { intensity: 0 }]).concat([['fake_traffic', { intensity: 2 }]])) },
-      } as never,
-      (e) => engine.onEvent(e),
-    );
-    await engine.finish();
-    const row = evaluate(col.transitions, r.episodes).rows.find((x) => x.typology === 'fake_traffic')!;
-    expect(row.labels).toBeGreaterThan(0);
-    expect(row.f1).toBeGreaterThanOrEqual(0.9);
+    const { metrics } = await runDetectorE2e({
+      seed: 4,
+      typology: 'fake_traffic',
+      detectors: MINE,
+      sim: { duration: '50m', trafficScale: 0.4, population: { ...SMALL_POPULATION, signupsPerHour: 30 }, abuse: { warmupMs: 120_000, typologies: { fake_traffic: { intensity: 2 } } } } as never,
+    });
+    expect(metrics.labels).toBeGreaterThan(0);
+    expect(metrics.f1).toBeGreaterThanOrEqual(0.9);
   }, 120_000);
 });
