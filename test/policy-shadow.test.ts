@@ -78,3 +78,30 @@ describe('ShadowRunner with the registry', () => {
     await expect(runner.finish()).rejects.toThrow(/not in shadow/);
   });
 });
+
+describe('riskloop policy shadow (CLI)', () => {
+  it('moves a backtested version into shadow, runs it over events and stores the comparison', async () => {
+    const { execFile } = await import('node:child_process');
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { promisify } = await import('node:util');
+    const run = promisify(execFile);
+    const dir = mkdtempSync(join(tmpdir(), 'rl-shadow-'));
+    const events = join(dir, 'events.ndjson');
+    writeFileSync(events, EVENTS.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    writeFileSync(join(dir, 'payouts.json'), JSON.stringify(CANDIDATE));
+    const cli = (...args: string[]) => run('node', ['bin/riskloop.js', 'policy', ...args, '--store', join(dir, 'store')]);
+    await cli('create', join(dir, 'payouts.json'), '--author', 'dan');
+    await cli('backtest', 'payouts', '--version', '1', '--events', events, '--attach', '--actor', 'dan');
+    const out = JSON.parse((await cli('shadow', 'payouts', '--version', '1', '--start', '--actor', 'dan', '--events', events, '--json')).stdout);
+    // No active version: every shadow review disagrees with the implicit allow.
+    expect(out.stats[0]).toMatchObject({ version: 1, activeVersion: null, events: 10, onlyShadow: 6, recorded: 6 });
+    expect(out.comparisons[0]).toMatchObject({ total: 6, agree: 0, disagree: 6 });
+    const history = (await cli('history', 'payouts')).stdout;
+    expect(history).toMatch(/dan {2}shadow v1 backtested → shadow/);
+    expect(history).toMatch(/dan {2}shadow-report v1/);
+    const refused = await cli('shadow', 'payouts', '--events', events, '--start').then(() => null, (e: { code: number; stderr: string }) => e);
+    expect(refused!.stderr).toMatch(/--start needs --version N and --actor NAME/);
+  }, 240_000);
+});

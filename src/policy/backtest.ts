@@ -173,7 +173,8 @@ export async function backtestPolicy(opts: BacktestOptions): Promise<BacktestRep
   const gap = opts.alertGapMs ?? 600_000;
   const capacity = opts.analystCapacity ?? 50;
   const maxEx = opts.maxExamples ?? 5;
-  const episodes = await truthFor(opts.input, opts.labels, opts.dispositions);
+  // Without ground truth a backtest still reports decisions, alerts and cost (precision and recall stay null).
+  const episodes = opts.labels || opts.dispositions || 'sim' in opts.input ? await truthFor(opts.input, opts.labels, opts.dispositions) : [];
   const labeler = new EventLabeler(episodes, opts.dispositions ?? [], { typologies: opts.typologies });
   const cand = new RunRecorder(gap);
   const base = opts.baseline ? new RunRecorder(gap) : undefined;
