@@ -30,11 +30,15 @@ export class CodeGen {
 
   constructor(private readonly an: Analyzer) {}
 
-  /** Source of `function (rt) { … return { run, alert, explain } }`. mode 'rules' fills F with fired rule indices; 'values' fills O. */
+  /**
+   * Source of `function (rt) { … return { run, alert, explain } }`. mode 'rules' fills F with fired
+   * rule indices; 'values' fills O. The per-event state (the event, cached field values, keys,
+   * windows and aggregate values) lives in variables of the module that run() resets, so that
+   * keys, windows and aggregates can be small functions computed on first use, which the JIT
+   * inlines, and the code stays linear in the size of the policy.
+   */
   program(items: GenItem[], mode: 'rules' | 'values'): string {
-    const out: string[] = [];
     const body: string[] = [];
-    body.push('const t = e.ts, ty = e.type ?? null;');
     this.cacheFields = true;
     // feeding: each group whose filter passes and whose key is present takes the event
     const groupCode = this.an.groups.filter((g) => g.family !== 'alerts').map((g) => this.groupUpdate(g));
@@ -46,14 +50,33 @@ export class CodeGen {
       if (this.an.reads.length) body.push(`if (n !== 0) { ${this.an.reads.map((r) => `AV[${r.id}] = ${this.lazyRead(r.id)};`).join(' ')} }`);
       body.push('return n;');
     } else body.push(...conds, 'return 0;');
-    this.cacheFields = false;
-    const state: string[] = [];
-    if (this.fields.size) state.push(`let ${[...this.fields.values()].map((i) => `fv${i}`).join(', ')};`);
-    if (this.keys.size) state.push(`let ${[...this.keys.values()].map((i) => `kv${i}`).join(', ')};`);
-    if (this.an.groups.length) state.push(`let ${this.an.groups.map((g) => `s${g.id} = null, p${g.id} = false`).join(', ')};`);
-    if (this.an.reads.length) state.push(`let ${this.an.reads.map((r) => `q${r.id} = false, a${r.id} = null`).join(', ')};`);
     const runTemps = this.takeTemps();
-    out.push(`function run(e) {\n${runTemps}${state.join('\n')}\n${body.join('\n')}\n}`);
+    // the lazily computed pieces, each in its own scope of temporaries
+    const fns: string[] = [];
+    for (const r of this.an.reads) fns.push(this.fn(`A${r.id}`, () => `q${r.id} ? a${r.id} : (q${r.id} = true, a${r.id} = ${this.readCode(r)})`));
+    for (const g of this.an.groups) fns.push(this.fn(`S${g.id}`, () => this.resolveCode(g)));
+    for (const [, { i, g }] of this.keys) fns.push(this.fn(`KV${i}`, () => `kv${i} !== undefined ? kv${i} : (kv${i} = ${this.keyCode(g)})`));
+    this.cacheFields = false;
+    const vars = ['e = null', 't = 0', 'ty = null'];
+    const reset: string[] = [];
+    for (const i of this.fields.values()) {
+      vars.push(`fv${i}`);
+      reset.push(`fv${i} = undefined;`);
+    }
+    for (const { i } of this.keys.values()) {
+      vars.push(`kv${i}`);
+      reset.push(`kv${i} = undefined;`);
+    }
+    for (const g of this.an.groups) {
+      vars.push(`s${g.id} = null`, `p${g.id} = false`);
+      reset.push(`s${g.id} = null; p${g.id} = false;`);
+    }
+    for (const r of this.an.reads) {
+      vars.push(`q${r.id} = false`, `a${r.id} = null`);
+      reset.push(`q${r.id} = false;`);
+    }
+    const out: string[] = [`let ${vars.join(', ')};`, ...fns];
+    out.push(`function run(ev) {\n${runTemps}e = ev; t = ev.ts; ty = ev.type ?? null;\n${reset.join(' ')}\n${body.join('\n')}\n}`);
     out.push(this.alertFn());
     // explain functions read the aggregate values the run saved
     this.aggRef = (id) => `AV[${id}]`;
@@ -65,30 +88,40 @@ export class CodeGen {
     return `"use strict";\nconst { ${HELPERS} } = rt;\nconst F = rt.fired, O = rt.out, AV = rt.av;\n${consts}\n${groups}\n${lists}\n${out.join('\n')}\nreturn { run, alert, explain: [${explains.join(',\n')}] };`;
   }
 
-  /** key tuple signature → index of its per-event variable (computed at most once per event) */
-  private readonly keys = new Map<string, number>();
+  /** `function name() { return <expr>; }` with its own temporaries. */
+  private fn(name: string, expr: () => string): string {
+    const saved = this.temps;
+    this.temps = 0;
+    const code = expr();
+    const decl = this.takeTemps();
+    this.temps = saved;
+    return `function ${name}() {\n${decl}return ${code};\n}`;
+  }
+
+  /** key tuple signature → its per-event variable index and a group that defines it */
+  private readonly keys = new Map<string, { i: number; g: Group }>();
 
   /** The group's key for this event (a string, or null when a key field is missing), computed once. */
   private keyRef(g: Group): string {
     const sig = g.by.map((k) => k.path).join(',');
-    let i = this.keys.get(sig);
-    if (i === undefined) {
-      i = this.keys.size;
-      this.keys.set(sig, i);
+    let k = this.keys.get(sig);
+    if (k === undefined) {
+      k = { i: this.keys.size, g };
+      this.keys.set(sig, k);
     }
-    return `(kv${i} !== undefined ? kv${i} : (kv${i} = ${this.keyCode(g)}))`;
+    return `KV${k.i}()`;
   }
 
   /** The group's window for this event's key (null if none), looked up at most once per event. */
-  private resolve(g: Group): string {
+  private resolveCode(g: Group): string {
     const id = g.id;
     const x = this.tmp();
-    return `(p${id} ? s${id} : (p${id} = true, s${id} !== null ? s${id} : (${x} = ${this.keyRef(g)}) === null ? null : (s${id} = G${id}.peek(${x}, t) ?? null) === null ? null : (s${id}.advance(t), s${id})))`;
+    return `p${id} ? s${id} : (p${id} = true, s${id} !== null ? s${id} : (${x} = ${this.keyRef(g)}) === null ? null : (s${id} = G${id}.peek(${x}, t) ?? null) === null ? null : (s${id}.advance(t), s${id}))`;
   }
 
   /** An aggregate value, computed on first use in this event (rules usually test the event type first). */
   private lazyRead(id: number): string {
-    return `(q${id} ? a${id} : (q${id} = true, a${id} = ${this.readCode(this.an.reads[id])}))`;
+    return `A${id}()`;
   }
 
   private takeTemps(): string {
@@ -136,7 +169,7 @@ export class CodeGen {
   private readCode(r: Read): string {
     const g = this.an.groups[r.group];
     const x = this.tmp();
-    const w = `(${x} = ${this.resolve(g)}) === null`;
+    const w = `(${x} = S${g.id}()) === null`;
     switch (r.agg) {
       case 'count':
       case 'alerts':
