@@ -2,21 +2,8 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { createDecoder } from '../dist/sources/registry.js';
-import { fmt, gc, table } from './util.js';
+import { bestCpu as best, fmt, table } from './util.js';
 
-/** Best CPU time in ms of the process (user + system) over `reps` runs after a warm-up. */
-async function best(fn, reps = 5) {
-  await fn();
-  let bestMs = Infinity;
-  for (let i = 0; i < reps; i++) {
-    gc();
-    const c = process.cpuUsage();
-    await fn();
-    const d = process.cpuUsage(c);
-    bestMs = Math.min(bestMs, (d.user + d.system) / 1000);
-  }
-  return bestMs;
-}
 
 const DATA = fileURLToPath(new URL('../../shared/data/market/', import.meta.url));
 

@@ -2,25 +2,12 @@ import { simulate } from '../dist/sim/simulator.js';
 import { SurveillanceEngine } from '../dist/surveillance/engine.js';
 import { NdjsonDecoder } from '../dist/sources/ndjson.js';
 import { L3Book } from '../dist/market/l3-book.js';
-import { fmt, gc, percentile, table } from './util.js';
+import { bestCpu, fmt, gc, percentile, table } from './util.js';
 
 function engine() {
   return new SurveillanceEngine({ sinks: [{ onAlert() {} }] });
 }
 
-/** Best (least disturbed) CPU time in ms of the process over `reps` runs after a warm-up: user + system, all threads (GC included). */
-async function bestCpu(fn, reps = 3) {
-  await fn();
-  let bestMs = Infinity;
-  for (let i = 0; i < reps; i++) {
-    gc();
-    const c = process.cpuUsage();
-    await fn();
-    const d = process.cpuUsage(c);
-    bestMs = Math.min(bestMs, (d.user + d.system) / 1000);
-  }
-  return bestMs;
-}
 
 async function runEngine(events) {
   const e = engine();
@@ -96,14 +83,14 @@ export const surveillanceSection = {
     const lines = events.map((e) => JSON.stringify(e));
     const n = events.length;
     const dispatchMs = await bestCpu(bareDispatch(events), 5);
-    const memMs = await bestCpu(() => runEngine(events));
+    const memMs = await bestCpu(() => runEngine(events), 3);
     let parsed = 0; // consumed below so the loop is not optimised away
     const parseMs = await bestCpu(() => {
       for (const l of lines) parsed += JSON.parse(l).ts > 0 ? 1 : 0;
     }, 5);
     let decoded = 0;
-    const decodeMs = await bestCpu(() => decodeInto(lines, () => decoded++));
-    const ndMs = await bestCpu(() => runNdjson(lines));
+    const decodeMs = await bestCpu(() => decodeInto(lines, () => decoded++), 3);
+    const ndMs = await bestCpu(() => runNdjson(lines), 3);
     if (parsed === 0 || decoded === 0) throw new Error('baseline parsed nothing');
     // Per-event latency, in-memory path (the clock reads add ~0.1 µs to each figure).
     const e = engine();

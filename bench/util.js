@@ -16,6 +16,20 @@ export async function best(fn, reps = 5) {
   return bestMs;
 }
 
+/** Best CPU time in ms of the process (user + system, all threads, GC included) over `reps` runs after a warm-up. */
+export async function bestCpu(fn, reps = 5) {
+  await fn();
+  let bestMs = Infinity;
+  for (let i = 0; i < reps; i++) {
+    gc();
+    const c = process.cpuUsage();
+    await fn();
+    const d = process.cpuUsage(c);
+    bestMs = Math.min(bestMs, (d.user + d.system) / 1000);
+  }
+  return bestMs;
+}
+
 export function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
