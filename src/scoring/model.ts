@@ -98,11 +98,7 @@ export class ScoringModel {
     }
     this.explainer ??= new TreeExplainer(this.ensemble!);
     const s = this.explainer.explain(row);
-    const order = [...s.contributions.keys()].sort((a, b) => s.contributions[b] - s.contributions[a] || a - b);
-    const reasons = order
-      .filter((f) => s.contributions[f] > 0)
-      .slice(0, top)
-      .map((f) => ({ feature: this.features[f].name, value: formatValue(this.features[f], row[f]), contribution: s.contributions[f] }));
+    const reasons = topPositive(s.contributions, top).map((f) => ({ feature: this.features[f].name, value: formatValue(this.features[f], row[f]), contribution: s.contributions[f] }));
     return { probability, margin: s.margin, bias: s.bias, reasons };
   }
 
@@ -113,4 +109,24 @@ export class ScoringModel {
     const s = this.explainer.explain(row);
     return { bias: s.bias, values: s.contributions };
   }
+}
+
+/** Indices of the `k` largest positive values, largest first (ties: lower index first); no full sort. */
+function topPositive(v: Float64Array, k: number): number[] {
+  const out: number[] = [];
+  if (k <= 0) return out;
+  for (let f = 0; f < v.length; f++) {
+    const x = v[f];
+    if (!(x > 0)) continue;
+    let i: number;
+    if (out.length < k) i = out.push(f) - 1;
+    else if (x > v[out[k - 1]]) i = k - 1;
+    else continue;
+    while (i > 0 && v[out[i - 1]] < x) {
+      out[i] = out[i - 1];
+      i--;
+    }
+    out[i] = f;
+  }
+  return out;
 }
