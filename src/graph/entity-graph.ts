@@ -4,6 +4,7 @@ import type { Operator } from '../pipeline/types.js';
 import { normalizeAddress } from '../chain/address.js';
 import { buildCsr } from './csr.js';
 import type { CsrView } from './graph-csr.js';
+import { PairMap } from './pair-map.js';
 
 /**
  * The entity graph: accounts and the identifiers and counterparties that tie them together.
@@ -115,8 +116,6 @@ export interface EntityGraphBuilderOptions {
 }
 
 const BUCKET_STRIDE = 5;
-/** Edge lookup keys are source id · 2^26 + target id: exact in a double for up to 134M nodes. */
-const KEY_SHIFT = 67_108_864;
 const KINDS: readonly EntityKind[] = ['account', 'device', 'ip', 'address'];
 const EDGE_TYPES: readonly EntityEdgeType[] = [...IDENTIFIER_EDGE_TYPES, ...FLOW_EDGE_TYPES];
 
@@ -125,7 +124,8 @@ const EDGE_TYPES: readonly EntityEdgeType[] = [...IDENTIFIER_EDGE_TYPES, ...FLOW
  * pipeline like any other stage).
  *
  * The hot path never touches graphology: nodes are interned per kind from their raw ids (no key
- * strings built), edges are found by a numeric key in one Map per type, and updates mutate the
+ * strings built), edges are found by their (source, target) dense-id pair in one typed-array hash
+ * table per type (no boxed keys, no allocation per lookup), and updates mutate the
  * attribute objects in place. New nodes and edges are handed to graphology in one batch when
  * `graph` is read (attribute objects are shared, so updates to known edges are visible at once).
  * Reading `graph` after every event is correct but gives up the batching.
@@ -148,13 +148,13 @@ export class EntityGraphBuilder implements Operator {
   /** Node keys (`kind:id`), built when first handed to graphology. */
   private readonly nodeKeys: string[] = [];
   private readonly nodeAttrs: EntityNodeAttributes[] = [];
-  private readonly edgeIndex: Record<EntityEdgeType, Map<number, EntityEdgeAttributes>> = {
-    uses_device: new Map(),
-    uses_ip: new Map(),
-    deposits_from: new Map(),
-    withdraws_to: new Map(),
-    transfers_to: new Map(),
-    trades_with: new Map(),
+  private readonly edgeIndex: Record<EntityEdgeType, PairMap<EntityEdgeAttributes>> = {
+    uses_device: new PairMap(),
+    uses_ip: new PairMap(),
+    deposits_from: new PairMap(),
+    withdraws_to: new PairMap(),
+    transfers_to: new PairMap(),
+    trades_with: new PairMap(),
   };
   private readonly pendingAttrs: EntityEdgeAttributes[] = [];
   private readonly pendingFrom: number[] = [];
@@ -193,7 +193,7 @@ export class EntityGraphBuilder implements Operator {
       const si = this.ids[this.g.getNodeAttribute(s, 'kind')].get(keyId(s));
       const ti = this.ids[this.g.getNodeAttribute(t, 'kind')].get(keyId(t));
       if (si !== undefined && ti !== undefined && EDGE_TYPES.includes(a.type)) {
-        this.edgeIndex[a.type].set(si * KEY_SHIFT + ti, a);
+        if (this.edgeIndex[a.type].get(si, ti) === undefined) this.edgeIndex[a.type].add(si, ti, a);
         this.adjoin(si, ti, a);
       }
     });
@@ -297,10 +297,11 @@ export class EntityGraphBuilder implements Operator {
     const w = new Float64Array(m);
     let k = 0;
     for (const t of types) {
-      for (const [key, a] of this.edgeIndex[t]) {
-        const s = Math.floor(key / KEY_SHIFT);
-        src[k] = s;
-        dst[k] = key - s * KEY_SHIFT;
+      const index = this.edgeIndex[t];
+      for (let e = 0; e < index.size; e++) {
+        const a = index.values[e];
+        src[k] = index.from[e];
+        dst[k] = index.to[e];
         w[k] = opts.weight ? opts.weight(a) : a.weight;
         k++;
       }
@@ -451,11 +452,10 @@ export class EntityGraphBuilder implements Operator {
   private link(type: EntityEdgeType, from: number, to: number, ts: number, weight: number): EntityEdgeAttributes {
     this.edgeUpdates++;
     const map = this.edgeIndex[type];
-    const key = from * KEY_SHIFT + to;
-    const a = map.get(key);
+    const a = map.get(from, to);
     if (a === undefined) {
       const attrs: EntityEdgeAttributes = { type, weight, count: 1, firstSeen: ts, lastSeen: ts };
-      map.set(key, attrs);
+      map.add(from, to, attrs);
       this.pendingAttrs.push(attrs);
       this.pendingFrom.push(from);
       this.pendingTo.push(to);
