@@ -46,6 +46,7 @@ export interface ModelJSON {
 export class ScoringModel {
   readonly features: FeatureSpec[];
   private explainer?: TreeExplainer;
+  private phi?: Float64Array;
   private readonly calibrator?: Calibrator;
   readonly ensemble?: Ensemble;
   readonly scorecard?: Scorecard;
@@ -97,7 +98,9 @@ export class ScoringModel {
       };
     }
     this.explainer ??= new TreeExplainer(this.ensemble!);
-    const s = this.explainer.explain(row);
+    // The contributions stay internal here (only the top reasons leave), so one buffer serves every call.
+    this.phi ??= new Float64Array(this.features.length);
+    const s = this.explainer.explain(row, this.phi);
     const reasons = topPositive(s.contributions, top).map((f) => ({ feature: this.features[f].name, value: formatValue(this.features[f], row[f]), contribution: s.contributions[f] }));
     return { probability, margin: s.margin, bias: s.bias, reasons };
   }

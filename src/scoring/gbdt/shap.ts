@@ -180,9 +180,10 @@ export class TreeExplainer {
     });
   }
 
-  explain(row: ArrayLike<number>): ShapResult {
+  /** SHAP values of one row; `into` (one slot per feature) is reused when given, so the hot path allocates no array. */
+  explain(row: ArrayLike<number>, into?: Float64Array): ShapResult {
     const x = this.model.prepare(row);
-    const phi = new Float64Array(this.model.features.length);
+    const phi = into ? into.fill(0) : new Float64Array(this.model.features.length);
     const trees = this.model.trees;
     const offsets = this.model.treeOffsets();
     for (let ti = 0; ti < trees.length; ti++) {
