@@ -5,6 +5,8 @@ import { bruteForceShap, TreeExplainer } from '../src/scoring/gbdt/shap.js';
 import { trainGbdt } from '../src/scoring/gbdt/train.js';
 import { DT_CATEGORICAL, DT_DEFAULT_LEFT, DT_STRICT, Ensemble, MISSING_NAN, MISSING_ZERO, Tree } from '../src/scoring/gbdt/tree.js';
 import { auc } from '../src/scoring/metrics.js';
+import { ScoringModel } from '../src/scoring/model.js';
+import { trainModel } from '../src/scoring/train.js';
 import { ScoringRng } from '../src/scoring/rng.js';
 
 function synth(n: number, seed: number, f: (x: number[], rng: ScoringRng) => number, nf = 3, specs?: FeatureSpec[]): Dataset {
@@ -189,6 +191,19 @@ describe('TreeSHAP', () => {
       const b = bruteForceShap(model, row);
       expect(s.contributions[0]).toBeCloseTo(b[0], 12);
       expect(s.contributions[1]).toBeCloseTo(b[1], 12);
+    }
+  });
+
+  it('reason codes are the top positive contributions in full-sort order, call after call', () => {
+    const ds = synth(600, 43, (x, rng) => (rng.float() < 1 / (1 + Math.exp(-(x[0] - x[1] + x[2] * x[3]))) ? 1 : 0), 6);
+    const m = new ScoringModel(trainModel(ds, { model: 'gbdt', params: { nTrees: 40, maxLeaves: 6 } }).json);
+    for (const row of rowsOf(ds, 40)) {
+      const c = m.contributions(row).values;
+      const sorted = [...c.keys()].sort((a, b) => c[b] - c[a] || a - b).filter((f) => c[f] > 0);
+      for (const top of [0, 1, 3, 6, 10]) {
+        const got = m.explain(row, top).reasons.map((r) => [r.feature, r.contribution]);
+        expect(got).toEqual(sorted.slice(0, top).map((f) => [`x${f}`, c[f]]));
+      }
     }
   });
 });
