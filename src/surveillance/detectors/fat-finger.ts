@@ -244,7 +244,9 @@ class FatFingerDetector implements Detector {
       if (dev > thr) priceScore = score(dev / thr) + (this.marketable ? 10 : 0);
       if (Number.isFinite(dev)) {
         h.dev.add(e.ts, dev);
-        peers.add(e.ts, dev);
+        // The market's habit is learnt from orders that did not alert: a burst of fat fingers must
+        // not raise the bar for the next one (an account's own habit still absorbs its repeats).
+        if (priceScore === 0) peers.add(e.ts, dev);
       }
     }
     // Size against the account's own history in this market (placements, and amendments that grow).
