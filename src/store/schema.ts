@@ -88,19 +88,24 @@ export const policyAudit = pgTable(
   (t) => [index('policy_audit_policy').on(t.policy, t.id)],
 );
 
+/** A report attached to a policy version (append-only): one shape for backtests and shadow runs. */
+function versionReportTable<N extends string>(name: N) {
+  return pgTable(
+    name,
+    {
+      id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+      policy: text('policy').notNull(),
+      version: integer('version').notNull(),
+      report: jsonb('report').$type<unknown>().notNull(),
+      actor: text('actor').notNull(),
+      at: at('at').notNull(),
+    },
+    (t) => [index(`${name}_version`).on(t.policy, t.version), versionRef(t, `${name}_version_fk`)],
+  );
+}
+
 /** Backtest reports attached to versions (produced by the backtester; append-only). */
-export const policyBacktests = pgTable(
-  'policy_backtests',
-  {
-    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
-    policy: text('policy').notNull(),
-    version: integer('version').notNull(),
-    report: jsonb('report').$type<unknown>().notNull(),
-    actor: text('actor').notNull(),
-    at: at('at').notNull(),
-  },
-  (t) => [index('policy_backtests_version').on(t.policy, t.version), versionRef(t, 'policy_backtests_version_fk')],
-);
+export const policyBacktests = versionReportTable('policy_backtests');
 
 /** Phantom decisions of a shadow version beside the active one's decision on the same event. */
 export const policyShadowDecisions = pgTable(
@@ -130,15 +135,4 @@ export const policyShadowDecisions = pgTable(
 );
 
 /** Shadow comparison reports (summaries over a run) attached to versions. */
-export const policyShadowReports = pgTable(
-  'policy_shadow_reports',
-  {
-    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
-    policy: text('policy').notNull(),
-    version: integer('version').notNull(),
-    report: jsonb('report').$type<unknown>().notNull(),
-    actor: text('actor').notNull(),
-    at: at('at').notNull(),
-  },
-  (t) => [index('policy_shadow_reports_version').on(t.policy, t.version), versionRef(t, 'policy_shadow_reports_version_fk')],
-);
+export const policyShadowReports = versionReportTable('policy_shadow_reports');
