@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { ExchangeEvent } from '../src/events/schema.js';
-import { parseEvent, type ExchangeEventInput } from '../src/events/index.js';
 import type { Alert } from '../src/surveillance/alert.js';
 import { finalAlerts } from '../src/surveillance/alert.js';
 import { SurveillanceEngine } from '../src/surveillance/engine.js';
@@ -8,13 +7,8 @@ import { AlertCollector } from '../src/surveillance/run.js';
 import { BUILTIN_DETECTORS } from '../src/surveillance/detectors/index.js';
 import type { TypologyMetrics } from '../src/surveillance/eval.js';
 import type { SimConfigInput } from '../src/sim/config.js';
-import { runDetectorE2e } from './helpers/detector-e2e.js';
+import { ev, runDetectorE2e } from './helpers/detector-e2e.js';
 
-function ev(x: ExchangeEventInput): ExchangeEvent {
-  const r = parseEvent(x);
-  if (!r.ok) throw new Error(r.reason);
-  return r.event;
-}
 
 async function run(events: ExchangeEvent[], params: Record<string, unknown> = {}): Promise<Alert[]> {
   const off = Object.fromEntries(BUILTIN_DETECTORS.filter((d) => d.name !== 'collateral_abuse').map((d) => [d.name, { enabled: false }]));

@@ -1,36 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { ExchangeEvent } from '../src/events/schema.js';
-import { parseEvent, type ExchangeEventInput } from '../src/events/index.js';
-import type { Alert } from '../src/surveillance/alert.js';
-import { finalAlerts } from '../src/surveillance/alert.js';
-import { SurveillanceEngine } from '../src/surveillance/engine.js';
-import { AlertCollector } from '../src/surveillance/run.js';
-import { BUILTIN_DETECTORS } from '../src/surveillance/detectors/index.js';
 import type { TypologyMetrics } from '../src/surveillance/eval.js';
 import type { SimConfigInput } from '../src/sim/config.js';
-import { runDetectorE2e } from './helpers/detector-e2e.js';
+import { ev, runDetectorE2e, runOneDetector } from './helpers/detector-e2e.js';
 
 const NAME = 'cross_market';
 const TYP = 'cross_market_manipulation';
 
-function ev(x: ExchangeEventInput): ExchangeEvent {
-  const r = parseEvent(x);
-  if (!r.ok) throw new Error(r.reason);
-  return r.event;
-}
 
-function engineFor(params: Record<string, unknown> = {}): { engine: SurveillanceEngine; col: AlertCollector } {
-  const off = Object.fromEntries(BUILTIN_DETECTORS.filter((d) => d.name !== NAME).map((d) => [d.name, { enabled: false }]));
-  const col = new AlertCollector();
-  return { col, engine: new SurveillanceEngine({ config: { detectors: { ...off, [NAME]: { enabled: true, ...params } } }, sinks: [col] }) };
-}
-
-async function run(events: ExchangeEvent[], params: Record<string, unknown> = {}): Promise<Alert[]> {
-  const { engine, col } = engineFor(params);
-  for (const e of events.sort((a, b) => a.ts - b.ts)) engine.onEvent(e);
-  await engine.finish();
-  return finalAlerts(col.transitions).filter((a) => a.typology === TYP);
-}
+const run = (events: ExchangeEvent[], params: Record<string, unknown> = {}) => runOneDetector(NAME, TYP, events, params);
 
 const T0 = 1_723_161_600_000;
 let n = 0;

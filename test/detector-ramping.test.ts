@@ -1,17 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { ExchangeEvent } from '../src/events/schema.js';
-import { parseEvent, type ExchangeEventInput } from '../src/events/index.js';
 import type { Alert } from '../src/surveillance/alert.js';
 import { finalAlerts } from '../src/surveillance/alert.js';
 import { SurveillanceEngine } from '../src/surveillance/engine.js';
 import { AlertCollector } from '../src/surveillance/run.js';
+import { ev } from './helpers/detector-e2e.js';
 import { BUILTIN_DETECTORS } from '../src/surveillance/detectors/index.js';
 
-function ev(x: ExchangeEventInput): ExchangeEvent {
-  const r = parseEvent(x);
-  if (!r.ok) throw new Error(r.reason);
-  return r.event;
-}
 
 async function run(events: ExchangeEvent[]): Promise<Alert[]> {
   const off = Object.fromEntries(BUILTIN_DETECTORS.filter((d) => d.name !== 'ramping').map((d) => [d.name, { enabled: false }]));

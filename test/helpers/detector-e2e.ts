@@ -1,6 +1,9 @@
 import type { Typology } from '../../src/events/labels.js';
 import { TYPOLOGIES } from '../../src/events/labels.js';
 import type { Alert } from '../../src/surveillance/alert.js';
+import { finalAlerts } from '../../src/surveillance/alert.js';
+import type { ExchangeEvent } from '../../src/events/schema.js';
+import { parseEvent, type ExchangeEventInput } from '../../src/events/index.js';
 import { BUILTIN_DETECTORS } from '../../src/surveillance/detectors/index.js';
 import { SurveillanceEngine } from '../../src/surveillance/engine.js';
 import { evaluate, type TypologyMetrics } from '../../src/surveillance/eval.js';
@@ -52,4 +55,21 @@ export async function runDetectorE2e(o: E2eOptions): Promise<E2eResult> {
   const rep = evaluate(col.transitions, r.episodes, { toleranceMs: o.toleranceMs });
   const metrics = rep.rows.find((x) => x.typology === o.typology)!;
   return { metrics, alerts: col.transitions, labels: metrics.labels };
+}
+
+/** Parses a hand-built event; a bad one fails the test at once. */
+export function ev(x: ExchangeEventInput): ExchangeEvent {
+  const r = parseEvent(x);
+  if (!r.ok) throw new Error(r.reason);
+  return r.event;
+}
+
+/** Runs hand-built events (in time order) through the engine with only detector `name` on; the final alerts of `typology`. */
+export async function runOneDetector(name: string, typology: string, events: ExchangeEvent[], params: Record<string, unknown> = {}): Promise<Alert[]> {
+  const off = Object.fromEntries(BUILTIN_DETECTORS.filter((d) => d.name !== name).map((d) => [d.name, { enabled: false }]));
+  const col = new AlertCollector();
+  const engine = new SurveillanceEngine({ config: { detectors: { ...off, [name]: { enabled: true, ...params } } }, sinks: [col] });
+  for (const e of events.sort((a, b) => a.ts - b.ts)) engine.onEvent(e);
+  await engine.finish();
+  return finalAlerts(col.transitions).filter((a) => a.typology === typology);
 }
