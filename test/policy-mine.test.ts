@@ -1,4 +1,8 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { cli } from './helpers/cli.js';
 import type { LabelEpisode } from '../src/events/labels.js';
 import type { ExchangeEvent } from '../src/events/schema.js';
 import { datasetFromRows, learnRules, mineRules, readableBetween, renderRule } from '../src/policy/index.js';
@@ -122,25 +126,19 @@ describe('mineRules', () => {
 
 describe('riskloop policy mine (CLI)', () => {
   it('writes the candidate rules to a .rules file that the rules checker accepts', async () => {
-    const { execFile } = await import('node:child_process');
-    const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const { promisify } = await import('node:util');
-    const run = promisify(execFile);
     const dir = mkdtempSync(join(tmpdir(), 'rl-mine-'));
     const { events, labels } = stream(1);
     writeFileSync(join(dir, 'events.ndjson'), events.map((e) => JSON.stringify(e)).join('\n') + '\n');
     writeFileSync(join(dir, 'labels.ndjson'), labels.map((e) => JSON.stringify(e)).join('\n') + '\n');
     const out = join(dir, 'mined.rules');
-    const args = ['bin/riskloop.js', 'policy', 'mine', '--events', join(dir, 'events.ndjson'), '--labels', join(dir, 'labels.ndjson'), '--typology', 'quote_stuffing', '--feature', 'count(by account over 10s where type == "order.placed")', '--feature', 'size', '--out', out, '--json'];
-    const res = JSON.parse((await run('node', args)).stdout);
+    const args = ['policy', 'mine', '--events', join(dir, 'events.ndjson'), '--labels', join(dir, 'labels.ndjson'), '--typology', 'quote_stuffing', '--feature', 'count(by account over 10s where type == "order.placed")', '--feature', 'size', '--out', out, '--json'];
+    const res = JSON.parse((await cli(args)).stdout);
     expect(res.positives).toBe(180);
     expect(res.candidates[0].metrics.groupsHit).toBe(6);
     const text = readFileSync(out, 'utf8');
     expect(text).toContain(res.candidates[0].source);
     expect(checkRules(text).ok).toBe(true);
-    const bad = await run('node', [...args.slice(0, 9), '--feature', 'count(by acount over 10s)']).then(() => null, (e: { code: number; stderr: string }) => e);
+    const bad = await cli([...args.slice(0, 8), '--feature', 'count(by acount over 10s)']).then(() => null, (e: { code: number; stderr: string }) => e);
     expect(bad!.code).not.toBe(0);
     expect(bad!.stderr).toMatch(/acount/);
   }, 60_000);

@@ -1,4 +1,8 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { cli } from './helpers/cli.js';
 import type { LabelEpisode } from '../src/events/labels.js';
 import type { ExchangeEvent } from '../src/events/schema.js';
 import { backtestPolicy, formatTuning, tuneThresholds } from '../src/policy/index.js';
@@ -89,25 +93,19 @@ describe('tuneThresholds', () => {
 
 describe('riskloop policy tune (CLI)', () => {
   it('tunes a policy file under a budget and writes the tuned policy', async () => {
-    const { execFile } = await import('node:child_process');
-    const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const { promisify } = await import('node:util');
-    const run = promisify(execFile);
     const dir = mkdtempSync(join(tmpdir(), 'rl-tune-'));
     const { events, labels } = day();
     writeFileSync(join(dir, 'events.ndjson'), events.map((e) => JSON.stringify(e)).join('\n') + '\n');
     writeFileSync(join(dir, 'labels.ndjson'), labels.map((e) => JSON.stringify(e)).join('\n') + '\n');
     writeFileSync(join(dir, 'payouts.json'), JSON.stringify(POLICY));
-    const base = ['bin/riskloop.js', 'policy', 'tune', join(dir, 'payouts.json'), '--events', join(dir, 'events.ndjson'), '--labels', join(dir, 'labels.ndjson')];
-    const { stdout } = await run('node', [...base, '--capacity', '26', '--out', join(dir, 'tuned.json')]);
+    const base = ['policy', 'tune', join(dir, 'payouts.json'), '--events', join(dir, 'events.ndjson'), '--labels', join(dir, 'labels.ndjson')];
+    const { stdout } = await cli([...base, '--capacity', '26', '--out', join(dir, 'tuned.json')]);
     expect(stdout).toMatch(/rule big\n {2}before: 28\/28 episodes, 72 alerts/);
     expect(stdout).toMatch(/after: {2}24\/28 episodes, 24 alerts/);
     const tuned = JSON.parse(readFileSync(join(dir, 'tuned.json'), 'utf8'));
     expect(tuned.rules).toMatch(/amount > \d+/);
     expect(tuned.rules).not.toMatch(/amount > 1000\n/);
-    const noBudget = await run('node', base).then(() => null, (e: { code: number; stderr: string }) => e);
+    const noBudget = await cli(base).then(() => null, (e: { code: number; stderr: string }) => e);
     expect(noBudget!.code).not.toBe(0);
     expect(noBudget!.stderr).toMatch(/give the budget: --capacity/);
   }, 60_000);
