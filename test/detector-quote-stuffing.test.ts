@@ -72,7 +72,7 @@ describe('quote_stuffing detector', () => {
     expect(alerts[0].explanation).toMatch(/stuffer/);
   });
 
-  // TODO: fails at the 03:00 deadline (no alert on this hand-built sustained flood); not yet diagnosed.
+  // Skipped, not diagnosed: the hand-built sustained flood raises no excessive_otr alert (named in the issue 3 note).
   it.skip('alerts on a sustained excessive order-to-trade rate', async () => {
     const alerts = await run([...background(T0, T0 + 300_000), ...flood('otr', T0 + 120_000, 120_000, 8, 400)]);
     expect(alerts.map((a) => a.accounts)).toEqual([['otr']]);
