@@ -19,8 +19,9 @@ export class DecimalGrid {
   /** The step in units of 10^-scale (0.05 -> 5 at scale 2). */
   readonly unit: number;
   private readonly pow: number;
-  private keys: Int32Array | null = null;
-  private vals: string[] = [];
+  /** The format cache, allocated up front (it is hit on every event that carries a price or size). */
+  private readonly keys = new Int32Array(SLOTS).fill(-1);
+  private readonly vals = new Array<string>(SLOTS).fill('');
 
   constructor(readonly step: string) {
     if (!DECIMAL_RE.test(step) || step.startsWith('-')) throw new Error(`invalid step ${JSON.stringify(step)}`);
@@ -33,11 +34,7 @@ export class DecimalGrid {
   /** n steps as a canonical decimal string (no trailing zeros). */
   format(n: number): string {
     if ((n | 0) !== n || n < 0) return this.formatUncached(n);
-    let keys = this.keys;
-    if (keys === null) {
-      this.keys = keys = new Int32Array(SLOTS).fill(-1);
-      this.vals = new Array<string>(SLOTS).fill('');
-    }
+    const keys = this.keys;
     const slot = n & MASK;
     if (keys[slot] === n) return this.vals[slot];
     const s = this.formatUncached(n);

@@ -1,4 +1,4 @@
-import type { ExchangeEvent } from '../events/schema.js';
+import { EVENT_TYPES, type ExchangeEvent } from '../events/schema.js';
 import type { EngineOrder, EngineSink } from '../market/matching-engine.js';
 import type { Rng } from './rng.js';
 
@@ -11,7 +11,8 @@ export const EVENT_ID_PREFIX = 'e';
  */
 export class EventOut {
   seq = 0;
-  readonly counts = new Map<string, number>();
+  /** Events emitted per type: one object with every type as a property, so counting is a field increment. */
+  private readonly byType: Record<string, number> = Object.fromEntries(EVENT_TYPES.map((t) => [t, 0]));
   private orders: number;
   private trades: number;
   lastTs = 0;
@@ -38,11 +39,16 @@ export class EventOut {
     return String(++this.trades);
   }
 
+  /** Events emitted so far by type (types with none left out). */
+  get counts(): Map<string, number> {
+    return new Map(Object.entries(this.byType).filter(([, n]) => n > 0));
+  }
+
   emit(e: ExchangeEvent): void {
-    if (e.ts < this.lastTs) throw new Error(`simulator bug: event time went backwards (${e.type} at ${e.ts} after ${this.lastTs})`);
-    const c = this.counts.get(e.type);
-    this.counts.set(e.type, c === undefined ? 1 : c + 1);
-    this.lastTs = e.ts;
+    const ts = e.ts;
+    if (ts < this.lastTs) throw new Error(`simulator bug: event time went backwards (${e.type} at ${ts} after ${this.lastTs})`);
+    this.byType[e.type]++;
+    this.lastTs = ts;
     this.consumer(e);
   }
 }
