@@ -32,6 +32,11 @@ export function numericBins(values: ArrayLike<number>, maxBins: number): Feature
   m = 0;
   for (let i = 0; i < values.length; i++) if (values[i] === values[i]) sorted[m++] = values[i];
   sorted.sort();
+  return numericBinsOfSorted(sorted, maxBins);
+}
+
+/** numericBins over values already sorted ascending (no NaN). */
+export function numericBinsOfSorted(sorted: Float64Array, maxBins: number): FeatureBinning {
   const n = sorted.length;
   let nDistinct = 0;
   for (let i = 0; i < n; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) nDistinct++;
@@ -51,6 +56,99 @@ export function numericBins(values: ArrayLike<number>, maxBins: number): Feature
   }
   upper.push(Infinity);
   return { kind: 'numeric', nBins: upper.length, upper: Float64Array.from(upper), binOfCategory: new Int32Array(0), categoriesOfBin: [] };
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * The non-missing values of a column in ascending order with their rows: an LSD radix sort (six 11-bit
+ * digits) of the IEEE-754 bits mapped to unsigned order, skipping digits every value shares. About 4× faster
+ * than sorting, and it yields the rows too, so binning needs no binary search per value.
+ */
+export function argsortValues(col: Float64Array): { sorted: Float64Array; rows: Int32Array } {
+  let m = 0;
+  for (let i = 0; i < col.length; i++) if (col[i] === col[i]) m++;
+  const vals = new Float64Array(m);
+  let rows = new Int32Array(m);
+  for (let i = 0, k = 0; i < col.length; i++) {
+    if (col[i] === col[i]) {
+      vals[k] = col[i];
+      rows[k++] = i;
+    }
+  }
+  if (!LITTLE_ENDIAN || m < 2) {
+    const order = Array.from(rows.keys()).sort((a, b) => vals[a] - vals[b] || a - b);
+    return { sorted: Float64Array.from(order, (k) => vals[k]), rows: Int32Array.from(order, (k) => rows[k]) };
+  }
+  const bits = new Uint32Array(vals.buffer);
+  let lo = new Uint32Array(m);
+  let hi = new Uint32Array(m);
+  for (let i = 0; i < m; i++) {
+    const h = bits[2 * i + 1];
+    // Negative numbers: flip every bit (larger magnitude sorts first); positive: set the sign bit.
+    if (h >>> 31) {
+      hi[i] = ~h >>> 0;
+      lo[i] = ~bits[2 * i] >>> 0;
+    } else {
+      hi[i] = (h | 0x80000000) >>> 0;
+      lo[i] = bits[2 * i];
+    }
+  }
+  const counts = new Int32Array(6 * 2048);
+  for (let i = 0; i < m; i++) {
+    const l = lo[i];
+    const h = hi[i];
+    counts[l & 2047]++;
+    counts[2048 + ((l >>> 11) & 2047)]++;
+    counts[4096 + ((l >>> 22) | ((h & 1) << 10))]++;
+    counts[6144 + ((h >>> 1) & 2047)]++;
+    counts[8192 + ((h >>> 12) & 2047)]++;
+    counts[10240 + (h >>> 23)]++;
+  }
+  let lo2 = new Uint32Array(m);
+  let hi2 = new Uint32Array(m);
+  let rows2 = new Int32Array(m);
+  for (let d = 0; d < 6; d++) {
+    const c = counts.subarray(2048 * d, 2048 * d + 2048);
+    let skip = false;
+    for (let b = 0; b < 2048; b++) if (c[b] === m) skip = true;
+    if (skip) continue;
+    for (let b = 0, sum = 0; b < 2048; b++) {
+      const t = c[b];
+      c[b] = sum;
+      sum += t;
+    }
+    // Digit d is bits [11d, 11d + 11) of hi:lo; one loop per word it reads.
+    const s = 11 * d;
+    if (s + 11 <= 32) {
+      for (let i = 0; i < m; i++) {
+        const at = c[(lo[i] >>> s) & 2047]++;
+        lo2[at] = lo[i];
+        hi2[at] = hi[i];
+        rows2[at] = rows[i];
+      }
+    } else if (s >= 32) {
+      for (let i = 0; i < m; i++) {
+        const at = c[(hi[i] >>> (s - 32)) & 2047]++;
+        lo2[at] = lo[i];
+        hi2[at] = hi[i];
+        rows2[at] = rows[i];
+      }
+    } else {
+      for (let i = 0; i < m; i++) {
+        const at = c[((lo[i] >>> s) | (hi[i] << (32 - s))) & 2047]++;
+        lo2[at] = lo[i];
+        hi2[at] = hi[i];
+        rows2[at] = rows[i];
+      }
+    }
+    [lo, lo2] = [lo2, lo];
+    [hi, hi2] = [hi2, hi];
+    [rows, rows2] = [rows2, rows];
+  }
+  const sorted = new Float64Array(m);
+  for (let i = 0; i < m; i++) sorted[i] = col[rows[i]];
+  return { sorted, rows };
 }
 
 /** One bin per category present, most frequent first; beyond maxBins − 1 categories the rest share the last bin. */
@@ -138,4 +236,38 @@ export function binDataset(ds: Dataset, binnings: FeatureBinning[]): BinnedMatri
     return out;
   });
   return { cols, nRows: ds.nRows, nFeatures: binnings.length };
+}
+
+/**
+ * Binnings and the binned matrix of a training set in one go: when every row places the bin boundaries,
+ * each numeric column is sorted once (with its rows) and binned by walking that order.
+ */
+export function binTrainingData(ds: Dataset, maxBins: number): { binnings: FeatureBinning[]; X: BinnedMatrix } {
+  if (Math.ceil(ds.nRows / BIN_SAMPLE) > 1) {
+    const binnings = makeBinnings(ds, maxBins);
+    return { binnings, X: binDataset(ds, binnings) };
+  }
+  if (maxBins < 2 || maxBins > 255) throw new Error(`maxBins must be in [2, 255], got ${maxBins}`);
+  const binnings: FeatureBinning[] = [];
+  const cols: Uint8Array[] = [];
+  ds.features.forEach((f, i) => {
+    if (f.type === 'categorical') {
+      const b = categoricalBins(ds.columns[i], f.categories?.length ?? 0, maxBins);
+      binnings.push(b);
+      cols.push(binDataset({ ...ds, columns: [ds.columns[i]] }, [b]).cols[0]);
+      return;
+    }
+    const { sorted, rows } = argsortValues(ds.columns[i]);
+    const b = numericBinsOfSorted(sorted, maxBins);
+    const out = new Uint8Array(ds.nRows).fill(b.nBins);
+    const u = b.upper;
+    // The same bin as the binary search (the first bound ≥ x), found by walking the sorted values.
+    for (let k = 0, bin = 0; k < sorted.length; k++) {
+      while (sorted[k] > u[bin]) bin++;
+      out[rows[k]] = bin;
+    }
+    binnings.push(b);
+    cols.push(out);
+  });
+  return { binnings, X: { cols, nRows: ds.nRows, nFeatures: binnings.length } };
 }
