@@ -100,6 +100,8 @@ export class EngineOrder implements BookNode {
   level: BookLevel | null = null;
   /** The limit price as a decimal string, formatted once. */
   priceText: string | undefined = undefined;
+  /** `total` as a decimal string, kept with it (placed, amended and cancelled events reuse it). */
+  totalText = '';
   constructor(
     /** Engine-local integer key (keys the untriggered-stop index). */
     readonly id: number,
@@ -188,6 +190,11 @@ export class MatchingEngine {
   private bboBidS = -1;
   private bboAskP = -1;
   private bboAskS = -1;
+  /** Text of the last published bbo fields: a quote change usually moves one side only. */
+  private bboBidPText = '0';
+  private bboBidSText = '0';
+  private bboAskPText = '0';
+  private bboAskSText = '0';
   private updateId = 0;
 
   constructor(
@@ -687,7 +694,7 @@ export class MatchingEngine {
       postOnly: o.postOnly ? true : undefined, reduceOnly: req.reduceOnly ? true : undefined,
       price: o.priceText,
       stopPrice: o.stopPrice > 0 ? this.prices.format(o.stopPrice) : undefined,
-      size: this.sizes.format(o.total), leverage: req.leverage, marginMode: req.marginMode, stp: req.stp,
+      size: (o.totalText = this.sizes.format(o.total)), leverage: req.leverage, marginMode: req.marginMode, stp: req.stp,
       apiKeyId: req.apiKeyId, ip: req.ip,
     };
     this.sink.event(e);
@@ -697,7 +704,7 @@ export class MatchingEngine {
     const seq = this.sink.nextSeq();
     const e: EventOf<'order.cancelled'> = {
       type: 'order.cancelled', id: this.idPrefix + seq, ts, seq, source: this.source, market: this.symbol, marketKind: this.kind,
-      accountId: o.accountId, orderId: o.orderId, reason, remainingSize: this.sizes.format(remaining),
+      accountId: o.accountId, orderId: o.orderId, reason, remainingSize: remaining === o.total ? o.totalText : this.sizes.format(remaining),
     };
     this.sink.event(e);
   }
@@ -705,14 +712,17 @@ export class MatchingEngine {
   private emitAmended(o: EngineOrder, ts: number, price: number, total: number): void {
     const seq = this.sink.nextSeq();
     const priceChanged = price !== o.price;
+    const size = this.sizes.format(total);
     const e: EventOf<'order.amended'> = {
       type: 'order.amended', id: this.idPrefix + seq, ts, seq, source: this.source, market: this.symbol, marketKind: this.kind,
       accountId: o.accountId, orderId: o.orderId,
       price: priceChanged ? this.prices.format(price) : undefined,
-      size: this.sizes.format(total),
+      size,
       prevPrice: priceChanged ? o.priceText : undefined,
-      prevSize: this.sizes.format(o.total),
+      prevSize: o.totalText,
     };
+    // Every change of `total` is announced here first.
+    o.totalText = size;
     this.sink.event(e);
   }
 
@@ -725,6 +735,10 @@ export class MatchingEngine {
     const ap = a === undefined ? 0 : a.price;
     const as = a === undefined ? 0 : a.total;
     if (bp === this.bboBidP && bs === this.bboBidS && ap === this.bboAskP && as === this.bboAskS) return;
+    if (bp !== this.bboBidP) this.bboBidPText = bp > 0 ? this.prices.format(bp) : '0';
+    if (bs !== this.bboBidS) this.bboBidSText = this.sizes.format(bs);
+    if (ap !== this.bboAskP) this.bboAskPText = ap > 0 ? this.prices.format(ap) : '0';
+    if (as !== this.bboAskS) this.bboAskSText = this.sizes.format(as);
     this.bboBidP = bp;
     this.bboBidS = bs;
     this.bboAskP = ap;
@@ -732,8 +746,8 @@ export class MatchingEngine {
     const seq = this.sink.nextSeq();
     const e: EventOf<'bbo'> = {
       type: 'bbo', id: this.idPrefix + seq, ts, seq, source: this.source, market: this.symbol, marketKind: this.kind,
-      bidPrice: bp > 0 ? this.prices.format(bp) : '0', bidSize: this.sizes.format(bs),
-      askPrice: ap > 0 ? this.prices.format(ap) : '0', askSize: this.sizes.format(as),
+      bidPrice: this.bboBidPText, bidSize: this.bboBidSText,
+      askPrice: this.bboAskPText, askSize: this.bboAskSText,
       updateId: ++this.updateId,
     };
     this.sink.event(e);

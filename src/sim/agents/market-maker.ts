@@ -75,7 +75,8 @@ export class MarketMaker extends Agent {
     const m = this.market;
     const s = this.style;
     const eng = m.engine;
-    const ref = m.refTicks();
+    const refPx = m.refPrice();
+    const ref = refPx / m.tickValue;
     const bps = ref * 1e-4;
     const midPrice = ref * m.tickValue;
     let inv = this.inventoryNotional(midPrice) / s.maxInventory;
@@ -92,14 +93,21 @@ export class MarketMaker extends Agent {
     if (s.takeEdgeBps > 0) this.pickOff(centre, s.takeEdgeBps * bps, now);
     const bestAsk = eng.bestAsk();
     const bestBid = eng.bestBid();
+    // Quotes cannot trade (post-only), so the reference price, and with it the lot price, holds for the whole ladder.
+    const lotPx = refPx * m.lotValue;
+    const bids = this.bids;
+    const asks = this.asks;
     for (let i = 0; i < s.levels; i++) {
       let bid = Math.floor(centre - half - i * gap);
       if (bestAsk > 0 && bid >= bestAsk) bid = bestAsk - 1 - i;
       let ask = Math.ceil(centre + half + i * gap);
       if (bestBid > 0 && ask <= bestBid) ask = bestBid + 1 + i;
       const t = tol * (1 + i);
-      this.bids[i] = this.level(this.bids[i], 'buy', bid, t, i, now);
-      this.asks[i] = this.level(this.asks[i], 'sell', ask, t, i, now);
+      // Levels still within tolerance of their target are left alone (the common case).
+      const ob = bids[i];
+      if (bid > 0 && (ob === null || ob.status !== 'resting' || ob.price - bid > t || bid - ob.price > t)) bids[i] = this.requote(ob, 'buy', bid, i, lotPx, now);
+      const oa = asks[i];
+      if (ask > 0 && (oa === null || oa.status !== 'resting' || oa.price - ask > t || ask - oa.price > t)) asks[i] = this.requote(oa, 'sell', ask, i, lotPx, now);
     }
   }
 
@@ -114,18 +122,17 @@ export class MarketMaker extends Agent {
     else if (bid > 0 && bid > fair + edge) this.ctx.place(m, this.account, 'sell', 'limit', 'IOC', bid, Math.min(clip, eng.bestBidSize()), now, TAKE);
   }
 
-  private level(o: EngineOrder | null, side: OrderSide, target: number, tol: number, i: number, now: number): EngineOrder | null {
-    if (target <= 0) return o;
+  /** Moves a level to `target`: amends the resting quote, or cancels it and places a new one. */
+  private requote(o: EngineOrder | null, side: OrderSide, target: number, i: number, lotPx: number, now: number): EngineOrder | null {
     const eng = this.market.engine;
     const ts = Math.floor(now);
     if (o !== null && o.status === 'resting') {
-      const drift = o.price - target;
-      if (drift <= tol && drift >= -tol) return o;
       if (this.rng.float() < this.style.amendShare && eng.amend(o, ts, target)) return o;
       eng.cancel(o, ts);
     }
-    const lots = this.market.lotsFor(this.style.levelNotional * (1 + 0.35 * i) * this.rng.lognormal(1, 0.3));
-    const n = this.ctx.place(this.market, this.account, side, 'limit', 'GTC', target, lots, now, QUOTE);
+    // Market.lotsFor at the ladder's lot price.
+    const lots = Math.round((this.style.levelNotional * (1 + 0.35 * i) * this.rng.lognormal(1, 0.3)) / lotPx);
+    const n = this.ctx.place(this.market, this.account, side, 'limit', 'GTC', target, lots < 1 ? 1 : lots, now, QUOTE);
     return n.status === 'resting' ? n : null;
   }
 }
