@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ExchangeEvent, type EventOf } from '../src/events/schema.js';
 import { MatchingEngine, counterSink, type MarketRules, type OrderRequest } from '../src/market/matching-engine.js';
-import { DecimalGrid } from '../src/market/tick-format.js';
+import { CounterText, DecimalGrid } from '../src/market/tick-format.js';
 
 const RULES: MarketRules = { symbol: 'BTCUSDT', tickSize: '0.01', lotSize: '0.001' };
 
@@ -401,5 +401,19 @@ describe('decimal grid formatting', () => {
     expect(g.format(100_000)).toBe('1');
     expect(new DecimalGrid('0.05').format(3)).toBe('0.15');
     expect(new DecimalGrid('10').format(-3)).toBe('-30');
+  });
+
+  it('writes counter ids exactly as prefix + decimal, across the cached high part and its rollovers', () => {
+    const t = new CounterText('e');
+    const plain = new CounterText();
+    const ns = [0, 7, 9_999, 10_000, 10_001, 19_999, 20_000, 123_456_789, 700_009_999, 700_010_000, 2 ** 31 + 5, 1.5];
+    for (let n = 99_990; n < 100_020; n++) ns.push(n);
+    for (const n of ns) {
+      expect(t.text(n)).toBe(`e${n}`);
+      expect(plain.text(n)).toBe(String(n));
+    }
+    // Going back to an earlier high part (several engines share one sequence) still reads right.
+    expect(t.text(10_005)).toBe('e10005');
+    expect(t.text(990_005)).toBe('e990005');
   });
 });

@@ -1,6 +1,6 @@
 import type { ExchangeEvent, EventOf } from '../events/schema.js';
 import { EngineBook, type BookLevel, type BookNode, type BookSide } from './engine-book.js';
-import { DecimalGrid } from './tick-format.js';
+import { CounterText, DecimalGrid } from './tick-format.js';
 
 /**
  * A matching engine for one market: price-time priority over its own book (engine-book.ts), integer ticks and lots
@@ -177,7 +177,8 @@ export class MatchingEngine {
   private readonly postOnlyMode: 'reject' | 'cancel';
   private readonly defaultStp: StpMode;
   private readonly emitBbo: boolean;
-  private readonly idPrefix: string;
+  /** Event ids: the prefix and the sequence number. */
+  private readonly idText: CounterText;
   private readonly source: string | undefined;
   /** Untriggered stops, keyed by id; fire queues sorted by stop price (then arrival). */
   private readonly pending = new Map<number, EngineOrder>();
@@ -211,7 +212,7 @@ export class MatchingEngine {
     this.postOnlyMode = rules.postOnly ?? 'reject';
     this.defaultStp = rules.defaultStp ?? 'none';
     this.emitBbo = rules.bbo ?? true;
-    this.idPrefix = rules.idPrefix ?? '';
+    this.idText = new CounterText(rules.idPrefix ?? '');
     this.source = rules.source;
     this.byOrderId = rules.indexOrderIds === false ? null : new Map();
   }
@@ -400,7 +401,7 @@ export class MatchingEngine {
     this.collect(this.book.asks, levels, asks);
     const seq = this.sink.nextSeq();
     const e: EventOf<'depth'> = {
-      type: 'depth', id: this.idPrefix + seq, ts, seq, source: this.source, market: this.symbol, marketKind: this.kind,
+      type: 'depth', id: this.idText.text(seq), ts, seq, source: this.source, market: this.symbol, marketKind: this.kind,
       snapshot: true, bids, asks, lastUpdateId: this.updateId,
     };
     this.sink.event(e);
@@ -462,7 +463,7 @@ export class MatchingEngine {
     const id = req.orderId ?? this.sink.nextOrderId();
     const seq = this.sink.nextSeq();
     const e: EventOf<'order.rejected'> = {
-      type: 'order.rejected', id: this.idPrefix + seq, ts, seq, source: this.source, market: this.symbol, marketKind: this.kind,
+      type: 'order.rejected', id: this.idText.text(seq), ts, seq, source: this.source, market: this.symbol, marketKind: this.kind,
       accountId: req.accountId, orderId: id, reason,
     };
     this.sink.event(e);
@@ -543,7 +544,7 @@ export class MatchingEngine {
     const tradeId = sink.nextTradeId();
     const seq = sink.nextSeq();
     const e: EventOf<'trade'> = {
-      type: 'trade', id: this.idPrefix + seq, ts, seq, source: this.source, market: this.symbol, marketKind: this.kind,
+      type: 'trade', id: this.idText.text(seq), ts, seq, source: this.source, market: this.symbol, marketKind: this.kind,
       tradeId, price: m.priceText ?? this.prices.format(price), size: this.sizes.format(qty), aggressor: t.side,
       makerOrderId: m.orderId, takerOrderId: t.orderId, makerAccountId: m.accountId, takerAccountId: t.accountId,
       selfTrade: m.accountId === t.accountId ? true : undefined,
@@ -678,7 +679,7 @@ export class MatchingEngine {
       o.status = 'expired';
       const seq = this.sink.nextSeq();
       const e: EventOf<'order.expired'> = {
-        type: 'order.expired', id: this.idPrefix + seq, ts, seq, source: this.source, market: this.symbol, marketKind: this.kind,
+        type: 'order.expired', id: this.idText.text(seq), ts, seq, source: this.source, market: this.symbol, marketKind: this.kind,
         accountId: o.accountId, orderId: o.orderId, remainingSize: this.sizes.format(o.size),
       };
       this.sink.event(e);
@@ -689,7 +690,7 @@ export class MatchingEngine {
   private emitPlaced(o: EngineOrder, req: OrderRequest, ts: number): void {
     const seq = this.sink.nextSeq();
     const e: EventOf<'order.placed'> = {
-      type: 'order.placed', id: this.idPrefix + seq, ts, seq, source: this.source, market: this.symbol, marketKind: this.kind,
+      type: 'order.placed', id: this.idText.text(seq), ts, seq, source: this.source, market: this.symbol, marketKind: this.kind,
       accountId: o.accountId, orderId: o.orderId, clientOrderId: req.clientOrderId, side: o.side, orderType: o.type, timeInForce: o.tif,
       postOnly: o.postOnly ? true : undefined, reduceOnly: req.reduceOnly ? true : undefined,
       price: o.priceText,
@@ -703,7 +704,7 @@ export class MatchingEngine {
   private emitCancelled(o: EngineOrder, ts: number, reason: CancelReason, remaining: number): void {
     const seq = this.sink.nextSeq();
     const e: EventOf<'order.cancelled'> = {
-      type: 'order.cancelled', id: this.idPrefix + seq, ts, seq, source: this.source, market: this.symbol, marketKind: this.kind,
+      type: 'order.cancelled', id: this.idText.text(seq), ts, seq, source: this.source, market: this.symbol, marketKind: this.kind,
       accountId: o.accountId, orderId: o.orderId, reason, remainingSize: remaining === o.total ? o.totalText : this.sizes.format(remaining),
     };
     this.sink.event(e);
@@ -714,7 +715,7 @@ export class MatchingEngine {
     const priceChanged = price !== o.price;
     const size = this.sizes.format(total);
     const e: EventOf<'order.amended'> = {
-      type: 'order.amended', id: this.idPrefix + seq, ts, seq, source: this.source, market: this.symbol, marketKind: this.kind,
+      type: 'order.amended', id: this.idText.text(seq), ts, seq, source: this.source, market: this.symbol, marketKind: this.kind,
       accountId: o.accountId, orderId: o.orderId,
       price: priceChanged ? this.prices.format(price) : undefined,
       size,
@@ -745,7 +746,7 @@ export class MatchingEngine {
     this.bboAskS = as;
     const seq = this.sink.nextSeq();
     const e: EventOf<'bbo'> = {
-      type: 'bbo', id: this.idPrefix + seq, ts, seq, source: this.source, market: this.symbol, marketKind: this.kind,
+      type: 'bbo', id: this.idText.text(seq), ts, seq, source: this.source, market: this.symbol, marketKind: this.kind,
       bidPrice: this.bboBidPText, bidSize: this.bboBidSText,
       askPrice: this.bboAskPText, askSize: this.bboAskSText,
       updateId: ++this.updateId,

@@ -19,27 +19,33 @@ export class DecimalGrid {
   /** The step in units of 10^-scale (0.05 -> 5 at scale 2). */
   readonly unit: number;
   private readonly pow: number;
-  /** The format cache, allocated up front (it is hit on every event that carries a price or size). */
-  private readonly keys = new Int32Array(SLOTS).fill(-1);
-  private readonly vals = new Array<string>(SLOTS).fill('');
+  /**
+   * The format cache, allocated up front (it is hit on every event that carries a price or size):
+   * key and text side by side in one array, so a lookup touches one cache line, not two.
+   */
+  private readonly cache: (number | string)[] = new Array<number | string>(2 * SLOTS);
 
   constructor(readonly step: string) {
     if (!DECIMAL_RE.test(step) || step.startsWith('-')) throw new Error(`invalid step ${JSON.stringify(step)}`);
     this.scale = scaleOf(step);
     this.pow = 10 ** this.scale;
     this.unit = Number(step.replace('.', ''));
+    for (let i = 0; i < 2 * SLOTS; i += 2) {
+      this.cache[i] = -1;
+      this.cache[i + 1] = '';
+    }
     if (!(this.unit > 0)) throw new Error(`step must be positive: ${step}`);
   }
 
   /** n steps as a canonical decimal string (no trailing zeros). */
   format(n: number): string {
     if ((n | 0) !== n || n < 0) return this.formatUncached(n);
-    const keys = this.keys;
-    const slot = n & MASK;
-    if (keys[slot] === n) return this.vals[slot];
+    const c = this.cache;
+    const at = (n & MASK) << 1;
+    if (c[at] === n) return c[at + 1] as string;
     const s = this.formatUncached(n);
-    keys[slot] = n;
-    this.vals[slot] = s;
+    c[at] = n;
+    c[at + 1] = s;
     return s;
   }
 
@@ -94,5 +100,29 @@ export class DecimalGrid {
   /** Value of n steps as a float (statistics only). */
   toNumber(n: number): number {
     return (n * this.unit) / this.pow;
+  }
+}
+
+/** LOW4[k] is k as four digits, zero-padded. */
+const LOW4 = Array.from({ length: 10_000 }, (_, k) => String(k).padStart(4, '0'));
+
+/**
+ * Decimal text of a growing counter with a fixed prefix (event ids 'e123', order and trade ids):
+ * the text of everything above the last four digits is kept while it lasts, so each id is one
+ * concatenation instead of a number-to-string conversion and a concatenation.
+ */
+export class CounterText {
+  private hi = -1;
+  private head = '';
+  constructor(readonly prefix = '') {}
+
+  text(n: number): string {
+    if (n < 10_000 || (n | 0) !== n) return this.prefix + String(n);
+    const hi = (n / 10_000) | 0;
+    if (hi !== this.hi) {
+      this.hi = hi;
+      this.head = this.prefix + String(hi);
+    }
+    return this.head + LOW4[n - hi * 10_000];
   }
 }

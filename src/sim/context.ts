@@ -2,7 +2,7 @@ import type { ExchangeEvent, EventOf } from '../events/schema.js';
 import type { EngineOrder, OrderKind, OrderRequest, OrderSide, StpMode, TimeInForce } from '../market/matching-engine.js';
 import type { Episode } from './abuse/episode.js';
 import type { SimConfig } from './config.js';
-import { EVENT_ID_PREFIX, EventOut, type FillListener } from './events-out.js';
+import { EventOut, type FillListener } from './events-out.js';
 import { CHAINS, Ids } from './ids.js';
 import { Asset, DEFAULT_ASSETS, DEFAULT_MARKETS, SimMarket } from './markets.js';
 import { Population, type Account, type Device, type Position } from './population.js';
@@ -247,7 +247,7 @@ export class SimContext implements FillListener {
     a.sessionUntil = ts + (sessionMs ?? this.sessionRng.lognormal(40 * 60_000, 0.7));
     const seq = this.out.nextSeq();
     const e: EventOf<'login'> = {
-      type: 'login', id: EVENT_ID_PREFIX + seq, ts: Math.floor(ts), seq, accountId: a.id, sessionId: a.sessionId,
+      type: 'login', id: this.out.eventId(seq), ts: Math.floor(ts), seq, accountId: a.id, sessionId: a.sessionId,
       deviceId: device.id, ip, userAgent: device.userAgent, country: a.country, success: true,
     };
     this.out.emit(e);
@@ -257,7 +257,7 @@ export class SimContext implements FillListener {
 
   private head(ts: number): { id: string; ts: number; seq: number } {
     const seq = this.out.nextSeq();
-    return { id: EVENT_ID_PREFIX + seq, ts: Math.floor(ts), seq };
+    return { id: this.out.eventId(seq), ts: Math.floor(ts), seq };
   }
 
   amount(asset: number, x: number): string {

@@ -1,5 +1,6 @@
 import { EVENT_TYPES, type ExchangeEvent } from '../events/schema.js';
 import type { EngineOrder, EngineSink } from '../market/matching-engine.js';
+import { CounterText } from '../market/tick-format.js';
 import type { Rng } from './rng.js';
 
 /** Event ids are this prefix plus the exchange-wide sequence number. */
@@ -11,11 +12,14 @@ export const EVENT_ID_PREFIX = 'e';
  */
 export class EventOut {
   seq = 0;
-  /** Events emitted per type: one object with every type as a property, so counting is a field increment. */
-  private readonly byType: Record<string, number> = Object.fromEntries(EVENT_TYPES.map((t) => [t, 0]));
+  /** Events emitted per type: one counter object per type, so counting is one lookup and a field increment. */
+  private readonly byType = new Map<string, { n: number }>(EVENT_TYPES.map((t) => [t, { n: 0 }]));
   private orders: number;
   private trades: number;
   lastTs = 0;
+  private readonly idText = new CounterText(EVENT_ID_PREFIX);
+  private readonly orderText = new CounterText();
+  private readonly tradeText = new CounterText();
 
   constructor(
     rng: Rng,
@@ -32,22 +36,29 @@ export class EventOut {
   }
 
   nextOrderId(): string {
-    return String(++this.orders);
+    return this.orderText.text(++this.orders);
   }
 
   nextTradeId(): string {
-    return String(++this.trades);
+    return this.tradeText.text(++this.trades);
+  }
+
+  /** The event id of a sequence number. */
+  eventId(seq: number): string {
+    return this.idText.text(seq);
   }
 
   /** Events emitted so far by type (types with none left out). */
   get counts(): Map<string, number> {
-    return new Map(Object.entries(this.byType).filter(([, n]) => n > 0));
+    return new Map([...this.byType].filter(([, c]) => c.n > 0).map(([t, c]) => [t, c.n]));
   }
 
   emit(e: ExchangeEvent): void {
     const ts = e.ts;
     if (ts < this.lastTs) throw new Error(`simulator bug: event time went backwards (${e.type} at ${ts} after ${this.lastTs})`);
-    this.byType[e.type]++;
+    const c = this.byType.get(e.type);
+    if (c === undefined) throw new Error(`simulator bug: unknown event type ${e.type}`);
+    c.n++;
     this.lastTs = ts;
     this.consumer(e);
   }

@@ -1,7 +1,6 @@
 import type { EventOf } from '../events/schema.js';
 import { Agent } from './agents/agent.js';
 import { formatAmount, type SimContext } from './context.js';
-import { EVENT_ID_PREFIX } from './events-out.js';
 import type { SimMarket } from './markets.js';
 import type { Rng } from './rng.js';
 import { Timer } from './scheduler.js';
@@ -163,7 +162,7 @@ export class Venue extends Agent {
 
   private emitIndex(p: PerpState, ts: number, price: string, components: { venue: string; market: string; price: string; weight: number }[]): void {
     const seq = this.ctx.out.nextSeq();
-    const e: EventOf<'index_price'> = { type: 'index_price', id: EVENT_ID_PREFIX + seq, ts, seq, market: p.indexSym, marketKind: 'index', price, components };
+    const e: EventOf<'index_price'> = { type: 'index_price', id: this.ctx.out.eventId(seq), ts, seq, market: p.indexSym, marketKind: 'index', price, components };
     this.ctx.out.emit(e);
   }
 
@@ -172,7 +171,7 @@ export class Venue extends Agent {
     const g = m.engine.prices;
     const seq = this.ctx.out.nextSeq();
     const e: EventOf<'mark_price'> = {
-      type: 'mark_price', id: EVENT_ID_PREFIX + seq, ts, seq, market: m.symbol, marketKind: 'perpetual',
+      type: 'mark_price', id: this.ctx.out.eventId(seq), ts, seq, market: m.symbol, marketKind: 'perpetual',
       markPrice: g.format(Math.max(1, g.nearest(p.mark))), indexPrice: g.format(Math.max(1, g.nearest(m.indexPrice))),
       fundingRate: formatAmount(p.fundingEstimate, 8) || '0', nextFundingTime: nextFundingTime(ts),
     };
@@ -185,7 +184,7 @@ export class Venue extends Agent {
       const rate = p.fundingEstimate;
       const seq = this.ctx.out.nextSeq();
       const e: EventOf<'funding'> = {
-        type: 'funding', id: EVENT_ID_PREFIX + seq, ts, seq, market: p.m.symbol, marketKind: 'perpetual',
+        type: 'funding', id: this.ctx.out.eventId(seq), ts, seq, market: p.m.symbol, marketKind: 'perpetual',
         rate: formatAmount(rate, 8) || '0', fundingTime: ts,
       };
       this.ctx.out.emit(e);
@@ -209,7 +208,7 @@ export class Venue extends Agent {
       const g = p.spot.engine.prices;
       const seq = this.ctx.out.nextSeq();
       const e: EventOf<'settlement'> = {
-        type: 'settlement', id: EVENT_ID_PREFIX + seq, ts, seq, market: p.indexSym, marketKind: 'index',
+        type: 'settlement', id: this.ctx.out.eventId(seq), ts, seq, market: p.indexSym, marketKind: 'index',
         price: g.format(Math.max(1, g.nearest(avg))), settlementTime: ts,
       };
       this.ctx.out.emit(e);
@@ -245,7 +244,7 @@ export class Venue extends Agent {
       if (o.filled === 0) continue;
       const seq = this.ctx.out.nextSeq();
       const e: EventOf<'liquidation'> = {
-        type: 'liquidation', id: EVENT_ID_PREFIX + seq, ts, seq, market: m.symbol, marketKind: 'perpetual',
+        type: 'liquidation', id: this.ctx.out.eventId(seq), ts, seq, market: m.symbol, marketKind: 'perpetual',
         accountId: pos.account.id, orderId: o.orderId, side, price: m.engine.prices.format(Math.max(1, m.engine.lastPrice)), size: m.engine.sizes.format(o.filled),
       };
       this.ctx.out.emit(e);
