@@ -4,7 +4,9 @@ import type { Operator } from '../pipeline/types.js';
 import { normalizeAddress } from '../chain/address.js';
 import { buildCsr } from './csr.js';
 import type { CsrView } from './graph-csr.js';
+import { EdgeColumns } from './edge-columns.js';
 import { PairMap } from './pair-map.js';
+import { StringIntMap } from './string-ids.js';
 
 /**
  * The entity graph: accounts and the identifiers and counterparties that tie them together.
@@ -142,13 +144,15 @@ export class EntityGraphBuilder implements Operator {
   private readonly marketIndex = new Map<string, number>();
   private lastMarket = '';
   private lastMarketIndex = -1;
-  private readonly rawAddress = new Map<string, number>();
+  private readonly rawAddress = new StringIntMap();
   private readonly markets: string[];
-  private readonly ids: Record<EntityKind, Map<string, number>> = { account: new Map(), device: new Map(), ip: new Map(), address: new Map() };
+  /** Raw id → dense node id, per kind. */
+  private readonly ids: Record<EntityKind, StringIntMap> = { account: new StringIntMap(), device: new StringIntMap(), ip: new StringIntMap(), address: new StringIntMap() };
   /** Node keys (`kind:id`), built when first handed to graphology. */
   private readonly nodeKeys: string[] = [];
   private readonly nodeAttrs: EntityNodeAttributes[] = [];
-  private readonly edgeIndex: Record<EntityEdgeType, PairMap<EntityEdgeAttributes>> = {
+  /** Per type: (from, to) → entry; the entry's attribute object, or undefined while its fields live in `columns`. */
+  private readonly edgeIndex: Record<EntityEdgeType, PairMap<EntityEdgeAttributes | undefined>> = {
     uses_device: new PairMap(),
     uses_ip: new PairMap(),
     deposits_from: new PairMap(),
@@ -156,9 +160,16 @@ export class EntityGraphBuilder implements Operator {
     transfers_to: new PairMap(),
     trades_with: new PairMap(),
   };
-  private readonly pendingAttrs: EntityEdgeAttributes[] = [];
-  private readonly pendingFrom: number[] = [];
-  private readonly pendingTo: number[] = [];
+  private readonly columns: Record<EntityEdgeType, EdgeColumns> = {
+    uses_device: new EdgeColumns(),
+    uses_ip: new EdgeColumns(),
+    deposits_from: new EdgeColumns(),
+    withdraws_to: new EdgeColumns(),
+    transfers_to: new EdgeColumns(),
+    trades_with: new EdgeColumns(),
+  };
+  /** Edges not yet handed to graphology, in creation order, packed as entry · 8 + type index. */
+  private readonly pending: number[] = [];
   private syncedNodes = 0;
   private watermark = 0;
   /** Per node: neighbours packed as id · 16 + type · 2 + (1 for an in-edge), with `adjEdges` alongside. */
@@ -182,7 +193,7 @@ export class EntityGraphBuilder implements Operator {
     // Index what an existing graph already holds.
     this.g.forEachNode((key, a) => {
       if (!KINDS.includes(a.kind)) return;
-      this.ids[a.kind].set(a.id, this.nodeKeys.length);
+      if (this.ids[a.kind].get(a.id) < 0) this.ids[a.kind].add(a.id, this.nodeKeys.length);
       this.nodeKeys.push(key);
       this.nodeAttrs.push(a);
       this.adj?.push([]);
@@ -190,10 +201,21 @@ export class EntityGraphBuilder implements Operator {
     });
     this.syncedNodes = this.nodeAttrs.length;
     this.g.forEachEdge((_k, a, s, t) => {
-      const si = this.ids[this.g.getNodeAttribute(s, 'kind')].get(keyId(s));
-      const ti = this.ids[this.g.getNodeAttribute(t, 'kind')].get(keyId(t));
-      if (si !== undefined && ti !== undefined && EDGE_TYPES.includes(a.type)) {
-        if (this.edgeIndex[a.type].get(si, ti) === undefined) this.edgeIndex[a.type].add(si, ti, a);
+      const si = this.ids[this.g.getNodeAttribute(s, 'kind')]?.get(keyId(s)) ?? -1;
+      const ti = this.ids[this.g.getNodeAttribute(t, 'kind')]?.get(keyId(t)) ?? -1;
+      if (si >= 0 && ti >= 0 && EDGE_TYPES.includes(a.type)) {
+        const map = this.edgeIndex[a.type];
+        if (map.entry(si, ti) < 0) {
+          // The columns stay aligned with the entries; an edge that arrives as an object never reads them.
+          const c = this.columns[a.type];
+          c.weight.push(0);
+          c.count.push(0);
+          c.firstSeen.push(0);
+          c.lastSeen.push(0);
+          c.qty.push(0);
+          c.market.push(0);
+          map.add(si, ti, a);
+        }
         this.adjoin(si, ti, a);
       }
     });
@@ -201,7 +223,8 @@ export class EntityGraphBuilder implements Operator {
 
   /** Dense id of a node, if seen. */
   nodeId(kind: EntityKind, id: string): number | undefined {
-    return this.ids[kind].get(id);
+    const i = this.ids[kind]?.get(id) ?? -1;
+    return i < 0 ? undefined : i;
   }
 
   /** A node's attributes by dense id (live: updated in place as events arrive). */
@@ -258,15 +281,16 @@ export class EntityGraphBuilder implements Operator {
       g.addNode(key, a);
     }
     this.syncedNodes = this.nodeAttrs.length;
-    for (let i = 0; i < this.pendingAttrs.length; i++) {
-      const from = this.nodeKeys[this.pendingFrom[i]];
-      const to = this.nodeKeys[this.pendingTo[i]];
-      const a = this.pendingAttrs[i];
-      g.addDirectedEdgeWithKey(`${a.type}|${from}|${to}`, from, to, a);
+    const pending = this.pending;
+    for (let i = 0; i < pending.length; i++) {
+      const type = EDGE_TYPES[pending[i] & 7];
+      const e = pending[i] >>> 3;
+      const map = this.edgeIndex[type];
+      const from = this.nodeKeys[map.from[e]];
+      const to = this.nodeKeys[map.to[e]];
+      g.addDirectedEdgeWithKey(`${type}|${from}|${to}`, from, to, map.values[e] ?? this.materialize(type, e));
     }
-    this.pendingAttrs.length = 0;
-    this.pendingFrom.length = 0;
-    this.pendingTo.length = 0;
+    pending.length = 0;
     g.setAttribute('watermark', this.watermark);
   }
 
@@ -299,7 +323,7 @@ export class EntityGraphBuilder implements Operator {
     for (const t of types) {
       const index = this.edgeIndex[t];
       for (let e = 0; e < index.size; e++) {
-        const a = index.values[e];
+        const a = index.values[e]!;
         src[k] = index.from[e];
         dst[k] = index.to[e];
         w[k] = opts.weight ? opts.weight(a) : a.weight;
@@ -313,8 +337,8 @@ export class EntityGraphBuilder implements Operator {
       index: {
         get(key: string): number | undefined {
           const c = key.indexOf(':');
-          const map = ids[key.slice(0, c) as EntityKind];
-          return map ? map.get(key.slice(c + 1)) : undefined;
+          const i = c < 0 ? -1 : (ids[key.slice(0, c) as EntityKind]?.get(key.slice(c + 1)) ?? -1);
+          return i < 0 ? undefined : i;
         },
       },
     };
@@ -374,9 +398,7 @@ export class EntityGraphBuilder implements Operator {
         const to = this.node('account', e.toAccountId, e.ts);
         this.activity(this.nodeAttrs[from], e.ts);
         this.activity(this.nodeAttrs[to], e.ts);
-        const v = this.value(e.asset, e.amount, e.ts);
-        const edge = this.link('transfers_to', from, to, e.ts, v);
-        this.bucket(edge, e.ts, -1, Number(e.amount), v);
+        this.flow('transfers_to', from, to, e.ts, -1, Number(e.amount), this.value(e.asset, e.amount, e.ts));
         return;
       }
       case 'trade': {
@@ -396,9 +418,7 @@ export class EntityGraphBuilder implements Operator {
         const takerBuys = e.aggressor !== 'sell';
         const qty = Number(e.size);
         const notional = qty * Number(e.price);
-        const edge = this.link('trades_with', takerBuys ? m : t, takerBuys ? t : m, e.ts, notional);
-        edge.qty = (edge.qty ?? 0) + qty;
-        this.bucket(edge, e.ts, this.market(e.market), qty, notional);
+        this.flow('trades_with', takerBuys ? m : t, takerBuys ? t : m, e.ts, this.market(e.market), qty, notional);
         return;
       }
       default: {
@@ -415,7 +435,7 @@ export class EntityGraphBuilder implements Operator {
   /** Address node by its raw spelling (normalised once per spelling, not once per event). */
   private addressNode(raw: string, ts: number): number {
     const known = this.rawAddress.get(raw);
-    if (known !== undefined) {
+    if (known >= 0) {
       const a = this.nodeAttrs[known];
       if (ts < a.firstSeen) a.firstSeen = ts;
       if (ts > a.lastSeen) a.lastSeen = ts;
@@ -423,7 +443,7 @@ export class EntityGraphBuilder implements Operator {
       return known;
     }
     const i = this.node('address', normalizeAddress(raw), ts);
-    this.rawAddress.set(raw, i);
+    this.rawAddress.add(raw, i);
     return i;
   }
 
@@ -431,9 +451,9 @@ export class EntityGraphBuilder implements Operator {
   private node(kind: EntityKind, id: string, ts: number): number {
     const map = this.ids[kind];
     let i = map.get(id);
-    if (i === undefined) {
+    if (i < 0) {
       i = this.nodeAttrs.length;
-      map.set(id, i);
+      map.add(id, i);
       this.nodeAttrs.push({ kind, id, firstSeen: ts, lastSeen: ts, events: 1 });
       if (this.adj) {
         this.adj.push([]);
@@ -449,29 +469,115 @@ export class EntityGraphBuilder implements Operator {
   }
 
   /** Adds or updates the edge of this type between two nodes (dense ids). */
-  private link(type: EntityEdgeType, from: number, to: number, ts: number, weight: number): EntityEdgeAttributes {
+  private link(type: IdentifierEdgeType, from: number, to: number, ts: number, weight: number): void {
     this.edgeUpdates++;
     const map = this.edgeIndex[type];
-    const a = map.get(from, to);
-    if (a === undefined) {
-      const attrs: EntityEdgeAttributes = { type, weight, count: 1, firstSeen: ts, lastSeen: ts };
-      map.add(from, to, attrs);
-      this.pendingAttrs.push(attrs);
-      this.pendingFrom.push(from);
-      this.pendingTo.push(to);
-      this.newEdges++;
-      if (this.adj) this.adjoin(from, to, attrs);
-      return attrs;
+    const e = map.entry(from, to);
+    if (e < 0) {
+      const c = this.added(type, map, from, to);
+      c.weight.push(weight);
+      c.count.push(1);
+      c.firstSeen.push(ts);
+      c.lastSeen.push(ts);
+      this.adjoinNew(type, map);
+      return;
     }
-    a.weight += weight;
+    const a = map.values[e];
+    if (a !== undefined) {
+      a.weight += weight;
+      a.count++;
+      if (ts < a.firstSeen) a.firstSeen = ts;
+      if (ts > a.lastSeen) a.lastSeen = ts;
+      return;
+    }
+    const c = this.columns[type];
+    c.weight[e] += weight;
+    c.count[e]++;
+    if (ts < c.firstSeen[e]) c.firstSeen[e] = ts;
+    if (ts > c.lastSeen[e]) c.lastSeen[e] = ts;
+  }
+
+  /** Adds or updates a flow edge and its bucket. */
+  private flow(type: FlowEdgeType, from: number, to: number, ts: number, market: number, qty: number, value: number): void {
+    this.edgeUpdates++;
+    const map = this.edgeIndex[type];
+    const e = map.entry(from, to);
+    if (e < 0) {
+      const c = this.added(type, map, from, to);
+      c.weight.push(value);
+      c.count.push(1);
+      c.firstSeen.push(ts);
+      c.lastSeen.push(ts);
+      c.qty.push(qty);
+      c.market.push(market);
+      this.adjoinNew(type, map);
+      return;
+    }
+    let a = map.values[e];
+    if (a === undefined) {
+      const c = this.columns[type];
+      if (c.market[e] === market && this.bucketStart(ts) === this.bucketStart(c.firstSeen[e])) {
+        c.weight[e] += value;
+        c.count[e]++;
+        if (ts < c.firstSeen[e]) c.firstSeen[e] = ts;
+        if (ts > c.lastSeen[e]) c.lastSeen[e] = ts;
+        c.qty[e] += qty;
+        return;
+      }
+      // A second bucket: from here on the edge lives as its object.
+      a = this.materialize(type, e);
+    }
+    a.weight += value;
     a.count++;
     if (ts < a.firstSeen) a.firstSeen = ts;
     if (ts > a.lastSeen) a.lastSeen = ts;
+    if (type === 'trades_with') a.qty = (a.qty ?? 0) + qty;
+    this.bucket(a, ts, market, qty, value);
+  }
+
+  private bucketStart(ts: number): number {
+    return ts - (((ts % this.bucketMs) + this.bucketMs) % this.bucketMs);
+  }
+
+  /** Registers a new edge; the caller pushes its fields onto the returned columns. */
+  private added(type: EntityEdgeType, map: PairMap<EntityEdgeAttributes | undefined>, from: number, to: number): EdgeColumns {
+    this.pending.push(map.size * 8 + EDGE_TYPES.indexOf(type));
+    map.add(from, to, undefined);
+    this.newEdges++;
+    return this.columns[type];
+  }
+
+  /** With adjacency on, a new edge needs its object at once (the lists hold it). */
+  private adjoinNew(type: EntityEdgeType, map: PairMap<EntityEdgeAttributes | undefined>): void {
+    if (!this.adj) return;
+    const e = map.size - 1;
+    this.adjoin(map.from[e], map.to[e], this.materialize(type, e));
+  }
+
+  /** The attribute object of a column-held edge (made once; its columns are not read again). */
+  private materialize(type: EntityEdgeType, e: number): EntityEdgeAttributes {
+    const c = this.columns[type];
+    const weight = c.weight[e];
+    const count = c.count[e];
+    const firstSeen = c.firstSeen[e];
+    const lastSeen = c.lastSeen[e];
+    let a: EntityEdgeAttributes;
+    if (type === 'trades_with') {
+      const qty = c.qty[e];
+      a = { type, weight, count, firstSeen, lastSeen, qty, buckets: [this.bucketStart(firstSeen), c.market[e], qty, weight, count] };
+    } else if (type === 'transfers_to') {
+      a = { type, weight, count, firstSeen, lastSeen, buckets: [this.bucketStart(firstSeen), c.market[e], c.qty[e], weight, count] };
+    } else a = { type, weight, count, firstSeen, lastSeen };
+    this.edgeIndex[type].values[e] = a;
     return a;
   }
 
   private activity(a: EntityNodeAttributes, ts: number): void {
-    const act = a.activity ?? (a.activity = []);
+    const act = a.activity;
+    if (act === undefined) {
+      a.activity = [ts];
+      return;
+    }
     act.push(ts);
     if (act.length >= 2 * this.activityCap) act.splice(0, act.length - this.activityCap);
   }

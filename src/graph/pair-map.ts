@@ -14,13 +14,19 @@ export class PairMap<V> {
   private mask = 2047;
 
   get(a: number, b: number): V | undefined {
+    const e = this.entry(a, b);
+    return e < 0 ? undefined : this.values[e];
+  }
+
+  /** The entry number of the pair (its index in from/to/values), or -1 when absent. */
+  entry(a: number, b: number): number {
     const t = this.table;
     const mask = this.mask;
     for (let h = hash(a, b) & mask; ; h = (h + 1) & mask) {
       const s = 3 * h;
       const e = t[s + 2];
-      if (e === 0) return undefined;
-      if (t[s] === a && t[s + 1] === b) return this.values[e - 1];
+      if (e === 0) return -1;
+      if (t[s] === a && t[s + 1] === b) return e - 1;
     }
   }
 
