@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { addDecimal, compareDecimal, fromScaled, normalizeDecimal, subDecimal, toScaled } from '../src/events/decimal.js';
+import {
+  addDecimal, compareDecimal, fromScaled, normalizeDecimal, subDecimal, toScaled,
+  DECIMAL_RE, UNSIGNED_RE, POSITIVE_RE, isDecimalString, isUnsignedDecimalString, isPositiveDecimalString,
+} from '../src/events/decimal.js';
 
 describe('exact decimals', () => {
   it('round-trips scaled integers without loss', () => {
@@ -29,4 +32,23 @@ describe('exact decimals', () => {
     expect(normalizeDecimal('0.000')).toBe('0');
     expect(normalizeDecimal('-0.0')).toBe('0');
   });
+  it('the validators\' character loops agree with the schema\'s patterns', () => {
+    // Every string over a small alphabet up to length 5, plus real-looking values and edge cases.
+    const alphabet = ['0', '1', '9', '.', '-', 'e', ' ', '+'];
+    const all: string[] = ['', '61837.63000000', '0.00000000', '000', '00.000', '-0', '-0.0', '1.', '.5', '1..2', '1\n', '١٢', '0x10'];
+    let layer = [''];
+    for (let len = 1; len <= 5; len++) {
+      layer = layer.flatMap((p) => alphabet.map((c) => p + c));
+      all.push(...layer);
+    }
+    let accepted = 0;
+    for (const s of all) {
+      expect([s, isDecimalString(s)]).toEqual([s, DECIMAL_RE.test(s)]);
+      expect([s, isUnsignedDecimalString(s)]).toEqual([s, UNSIGNED_RE.test(s)]);
+      expect([s, isPositiveDecimalString(s)]).toEqual([s, POSITIVE_RE.test(s)]);
+      if (isPositiveDecimalString(s)) accepted++;
+    }
+    expect(accepted).toBeGreaterThan(100);
+  });
 });
+

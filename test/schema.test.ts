@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EVENT_TYPES, ExchangeEvent, SCHEMA_VERSION } from '../src/events/schema.js';
-import { eventJsonSchema, parseEvent } from '../src/events/validate.js';
+import { acceptOwnedEvent, eventJsonSchema, parseEvent } from '../src/events/validate.js';
+import { simulate } from '../src/sim/simulator.js';
 import { ROOT } from './helpers/cli.js';
 
 describe('canonical event schema', () => {
@@ -48,4 +49,37 @@ describe('canonical event schema', () => {
     expect(rest).toEqual(JSON.parse(JSON.stringify(eventJsonSchema())));
     expect(committed.anyOf ?? committed.oneOf).toHaveLength(ExchangeEvent.options.length);
   });
+  it('the compiled validators accept exactly what zod accepts, with the same result', () => {
+    const byType = new Map<string, Record<string, unknown>[]>();
+    simulate({ seed: 7, duration: '3m' }, (e) => {
+      const list = byType.get(e.type) ?? [];
+      if (list.length < 2) byType.set(e.type, [...list, e as Record<string, unknown>]);
+    });
+    byType.set('depth', [{ type: 'depth', id: 'd', ts: 1, market: 'X', bids: [['1', '2']], asks: [] }]);
+    byType.set('balance.snapshot', [{ type: 'balance.snapshot', id: 'b', ts: 1, accountId: 'a', balances: [{ asset: 'BTC', free: '1' }] }]);
+    expect(byType.size).toBeGreaterThan(15);
+    const bad: unknown[] = [null, 1.5, -1, 2 ** 53, '', 'x'.repeat(300), '1e3', '0', '-1', [], {}, true, ['1'], [['1']], [['1', '2', '3']], [{ asset: 'B', free: 'x' }]];
+    let compared = 0;
+    let rejected = 0;
+    for (const samples of byType.values()) {
+      for (const sample of samples) {
+        const variants: Record<string, unknown>[] = [sample, { ...sample, extra: 1 }];
+        for (const k of Object.keys(sample)) {
+          const { [k]: _drop, ...rest } = sample;
+          variants.push(rest);
+          for (const b of bad) variants.push({ ...sample, [k]: b });
+        }
+        for (const v of variants) {
+          const z = ExchangeEvent.safeParse(v);
+          const fast = acceptOwnedEvent(JSON.parse(JSON.stringify(v)));
+          expect([v, fast !== undefined]).toEqual([v, z.success]);
+          if (z.success) expect(fast).toEqual(z.data);
+          else rejected++;
+          compared++;
+        }
+      }
+    }
+    expect(rejected).toBeGreaterThan(compared / 2);
+  });
 });
+

@@ -5,13 +5,52 @@ import { z } from 'zod';
  * Scaled-integer helpers let the matching engine and books compute exactly.
  */
 export const DECIMAL_RE = /^-?(?:0|[1-9]\d*|\d+)(?:\.\d+)?$/;
-const UNSIGNED_RE = /^(?:0|[1-9]\d*|\d+)(?:\.\d+)?$/;
+export const UNSIGNED_RE = /^(?:0|[1-9]\d*|\d+)(?:\.\d+)?$/;
 
 export const decimal = z.string().regex(DECIMAL_RE, 'expected a decimal string like "123.45"');
 export const unsignedDecimal = z.string().regex(UNSIGNED_RE, 'expected a non-negative decimal string like "0.015"');
 // A pure pattern (no refinement) so the exported JSON Schema says exactly what zod checks.
-const POSITIVE_RE = /^(?=[\d.]*[1-9])(?:0|[1-9]\d*|\d+)(?:\.\d+)?$/;
+export const POSITIVE_RE = /^(?=[\d.]*[1-9])(?:0|[1-9]\d*|\d+)(?:\.\d+)?$/;
 export const positiveDecimal = z.string().regex(POSITIVE_RE, 'expected a positive decimal string like "0.015"');
+
+/**
+ * The three patterns above as character loops (the compiled validators' hot path; the regexes stay
+ * the definition, and test/decimal.test.ts checks that both agree).
+ */
+/** Digits, then optionally "." and digits, from index `from` to the end; one flat loop (called per field). */
+function unsignedFrom(s: string, from: number, needNonZero: boolean): boolean {
+  const n = s.length;
+  let i = from;
+  let c = 0;
+  let nonZero = false;
+  while (i < n && (c = s.charCodeAt(i)) >= 48 && c <= 57) {
+    if (c !== 48) nonZero = true;
+    i++;
+  }
+  if (i === from) return false;
+  if (i < n) {
+    if (c !== 46 /* . */) return false;
+    const frac = ++i;
+    while (i < n && (c = s.charCodeAt(i)) >= 48 && c <= 57) {
+      if (c !== 48) nonZero = true;
+      i++;
+    }
+    if (i < n || i === frac) return false;
+  }
+  return nonZero || !needNonZero;
+}
+
+export function isDecimalString(s: string): boolean {
+  return unsignedFrom(s, s.charCodeAt(0) === 45 /* - */ ? 1 : 0, false);
+}
+
+export function isUnsignedDecimalString(s: string): boolean {
+  return unsignedFrom(s, 0, false);
+}
+
+export function isPositiveDecimalString(s: string): boolean {
+  return unsignedFrom(s, 0, true);
+}
 
 export function isZeroDecimal(s: string): boolean {
   for (let i = 0; i < s.length; i++) {

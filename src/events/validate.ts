@@ -1,23 +1,39 @@
 import { z } from 'zod';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { ExchangeEvent, EVENT_TYPES } from './schema.js';
+import { compileCheck } from './compiled.js';
 
 export type ParseResult = { ok: true; event: ExchangeEvent } | { ok: false; reason: string; type?: string };
 
 const KNOWN = new Set<string>(EVENT_TYPES);
 
 /**
- * The hot path compiles each event type's JSON Schema (derived from the zod schema, so one source
- * of truth) into a specialised validator; zod is consulted only to word the reason for a reject.
+ * The hot path: each event type's JSON Schema (exported from the zod schema, so one source of
+ * truth) compiled into straight-line checks (compiled.ts); ajv only for a type the compiler cannot
+ * read exactly. zod is consulted to word the reason for a reject.
  */
-const FAST = new Map<string, ValidateFunction>();
-function fastValidator(type: string): ValidateFunction {
-  let v = FAST.get(type);
-  if (!v) {
+interface Fast {
+  check: (o: Record<string, unknown>) => boolean;
+  /** Whether the type has nested objects, which a check changes in place (defaults, unknown keys). */
+  nested: boolean;
+}
+const FAST: Record<string, Fast> = Object.create(null) as Record<string, Fast>;
+
+function fastValidator(type: string): Fast {
+  let v = FAST[type];
+  if (v === undefined) {
     const option = ExchangeEvent.options.find((o) => o.shape.type.value === type)!;
-    const ajv = new Ajv({ useDefaults: true, removeAdditional: 'all', strict: false, allErrors: false });
-    v = ajv.compile(z.toJSONSchema(option, { target: 'draft-7', io: 'input', unrepresentable: 'any' }));
-    FAST.set(type, v);
+    const schema = z.toJSONSchema(option, { target: 'draft-7', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+    const nested = JSON.stringify(schema.properties).includes('"properties"');
+    let check: Fast['check'];
+    try {
+      check = compileCheck(schema);
+    } catch {
+      const ajv = new Ajv({ useDefaults: true, removeAdditional: 'all', strict: false, allErrors: false });
+      const fn: ValidateFunction = ajv.compile(schema);
+      check = (o) => fn(o);
+    }
+    v = FAST[type] = { check, nested };
   }
   return v;
 }
@@ -30,9 +46,15 @@ export function parseEvent(value: unknown): ParseResult {
   const type = (value as { type?: unknown }).type;
   if (typeof type !== 'string') return { ok: false, reason: 'missing field "type"' };
   if (!KNOWN.has(type)) return { ok: false, reason: `unknown event type "${type}"`, type };
-  // Validate a shallow copy so defaults/removals never touch the caller's object on failure.
-  const candidate = { ...(value as Record<string, unknown>) };
-  if (fastValidator(type)(candidate)) return { ok: true, event: candidate as ExchangeEvent };
+  // Validate a copy so defaults/removals never touch the caller's object (nested ones included).
+  const fast = fastValidator(type);
+  let candidate: Record<string, unknown> | undefined;
+  try {
+    candidate = fast.nested ? structuredClone(value as Record<string, unknown>) : { ...(value as Record<string, unknown>) };
+  } catch {
+    candidate = undefined; // not cloneable (e.g. holds a function): zod judges it
+  }
+  if (candidate !== undefined && fast.check(candidate)) return { ok: true, event: candidate as ExchangeEvent };
   const r = ExchangeEvent.safeParse(value);
   if (r.success) return { ok: true, event: r.data }; // only if the two ever disagree; zod is the reference
   return { ok: false, reason: formatIssues(r.error), type };
@@ -45,11 +67,26 @@ export function parseEvent(value: unknown): ParseResult {
  * with parseEvent on a fresh parse of the source.
  */
 export function acceptOwnedEvent(value: unknown): ExchangeEvent | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
   const type = (value as { type?: unknown }).type;
-  if (typeof type !== 'string' || !KNOWN.has(type)) return undefined;
-  return fastValidator(type)(value) ? (value as ExchangeEvent) : undefined;
+  if (typeof type !== 'string') return undefined;
+  const fast = checkFor(type);
+  return fast !== undefined && fast.check(value as Record<string, unknown>) ? (value as ExchangeEvent) : undefined;
 }
+
+/**
+ * The type's validator without hashing the type string (a fresh, uninterned string from JSON.parse
+ * on every line): a switch on its length, then one comparison per type of that length.
+ */
+const checkFor: (type: string) => Fast | undefined = (() => {
+  const byLength = new Map<number, string[]>();
+  for (const t of EVENT_TYPES) byLength.set(t.length, [...(byLength.get(t.length) ?? []), t]);
+  const cases = [...byLength].map(([len, ts]) => `case ${len}: ${ts.map((t) => `if (t === ${JSON.stringify(t)}) return get(${JSON.stringify(t)});`).join(' ')} return undefined;`);
+  const src = `return function checkFor(t) { switch (t.length) { ${cases.join('\n')} default: return undefined; } };`;
+  const cache: Record<string, Fast> = Object.create(null) as Record<string, Fast>;
+  const get = (t: string): Fast => cache[t] ?? (cache[t] = fastValidator(t));
+  return new Function('get', src)(get) as (type: string) => Fast | undefined;
+})();
 
 export function formatIssues(err: z.ZodError): string {
   return err.issues
