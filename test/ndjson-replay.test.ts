@@ -102,3 +102,44 @@ describe('format sniffing', () => {
     expect(sniffFormat('')).toBeUndefined();
   });
 });
+
+describe('decoding in a worker thread', () => {
+  async function run(path: string, decodeInWorker: boolean) {
+    const counter = new SummaryCounter();
+    const dead: DeadLetter[] = [];
+    const events: string[] = [];
+    const progress = await replay([{ path }], {
+      decodeInWorker,
+      operators: [counter, { onEvent: (e) => events.push(JSON.stringify(e)), onDeadLetter: (d) => dead.push(d) }],
+    });
+    return { summary: counter.summary(), dead, events, progress };
+  }
+
+  it('gives the same summary, dead letters and events as the engine thread, in the same order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rl-'));
+    const file = join(dir, 'mixed.ndjson');
+    // Good, bad, duplicate, defaulted and extra-field lines, repeated so that they span several batches.
+    const extra = JSON.stringify({ ...good[0], id: 'tx', note: 'dropped' });
+    const defaulted = JSON.stringify({ ...good[1], id: 'od', timeInForce: undefined });
+    const block = fixture() + [extra, defaulted, JSON.stringify(good[0])].join('\n') + '\n';
+    writeFileSync(file, block.repeat(3000));
+    const [main, worker] = [await run(file, false), await run(file, true)];
+    expect(worker.summary).toEqual(main.summary);
+    expect(worker.dead).toEqual(main.dead);
+    expect(worker.events).toEqual(main.events);
+    expect(worker.progress).toEqual(main.progress);
+    expect(main.summary.rejected).toBe(9000);
+    expect(main.summary.duplicates).toBeGreaterThan(0);
+    expect(main.dead.some((d) => d.reason.startsWith('duplicate event id'))).toBe(true);
+    expect(main.events.filter((e) => e.includes('"id":"od"')).every((e) => e.includes('"timeInForce":"GTC"'))).toBe(true);
+  });
+
+  it('does the same on a real Binance capture', async () => {
+    const path = join(import.meta.dirname, '../../shared/data/market/binance-spot-btcusdt-20240808.ndjson.gz');
+    const [main, worker] = [await run(path, false), await run(path, true)];
+    expect(main.summary.accepted).toBeGreaterThan(40_000);
+    expect(worker.summary).toEqual(main.summary);
+    expect(worker.dead).toEqual(main.dead);
+    expect(worker.events).toEqual(main.events);
+  });
+});

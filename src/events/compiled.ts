@@ -4,13 +4,14 @@ import { isDecimalString, isPositiveDecimalString, isUnsignedDecimalString, DECI
  * A validator compiled from one event type's JSON Schema (itself exported from the zod schema, so zod
  * stays the single source of truth): straight-line checks per field, no per-call allocation. Like
  * zod it fills defaults and drops unknown fields, in place and only once every check has passed.
- * It answers only yes or no: a reject is worded by zod (see validate.ts).
+ * It only says whether (and whether it changed anything): a reject is worded by zod (see validate.ts).
  *
  * It reads the JSON Schema as zod writes it; a keyword it does not know makes compile() throw, so a
  * schema change can never be checked loosely. One reading differs from JSON Schema's letter: an
  * `items` array is a zod tuple, whose length zod checks exactly (the export drops that).
  */
-export type CompiledCheck = (o: Record<string, unknown>) => boolean;
+/** 0: rejected; 1: accepted as it was; 2: accepted after filling defaults or dropping unknown fields. */
+export type CompiledCheck = (o: Record<string, unknown>) => 0 | 1 | 2;
 
 type Schema = Record<string, unknown>;
 
@@ -44,45 +45,45 @@ class Gen {
     }
     const out: string[] = [];
     if ('const' in s) {
-      out.push(`if (${x} !== ${lit(s.const)}) return false;`);
+      out.push(`if (${x} !== ${lit(s.const)}) return 0;`);
     }
     if (Array.isArray(s.enum)) {
-      out.push(`if (${(s.enum as unknown[]).map((e) => `${x} !== ${lit(e)}`).join(' && ')}) return false;`);
+      out.push(`if (${(s.enum as unknown[]).map((e) => `${x} !== ${lit(e)}`).join(' && ')}) return 0;`);
     }
     switch (s.type) {
       case undefined:
         if (!('const' in s) && s.enum === undefined && Object.keys(s).some((k) => !ANNOTATIONS.has(k))) throw new Error('a schema without a type');
         break;
       case 'string':
-        out.push(`if (typeof ${x} !== 'string') return false;`);
-        if (s.minLength !== undefined) out.push(`if (${x}.length < ${num(s.minLength)}) return false;`);
-        if (s.maxLength !== undefined) out.push(`if (${x}.length > ${num(s.maxLength)}) return false;`);
+        out.push(`if (typeof ${x} !== 'string') return 0;`);
+        if (s.minLength !== undefined) out.push(`if (${x}.length < ${num(s.minLength)}) return 0;`);
+        if (s.maxLength !== undefined) out.push(`if (${x}.length > ${num(s.maxLength)}) return 0;`);
         if (s.pattern !== undefined) {
           const known = PATTERN_FNS.find(([src]) => src === s.pattern);
-          if (known) out.push(`if (!${known[1]}(${x})) return false;`);
+          if (known) out.push(`if (!${known[1]}(${x})) return 0;`);
           else {
             this.regexes.push(new RegExp(s.pattern as string));
-            out.push(`if (!R[${this.regexes.length - 1}].test(${x})) return false;`);
+            out.push(`if (!R[${this.regexes.length - 1}].test(${x})) return 0;`);
           }
         }
         break;
       case 'number':
       case 'integer':
-        out.push(s.type === 'integer' ? `if (typeof ${x} !== 'number' || !Number.isInteger(${x})) return false;` : `if (typeof ${x} !== 'number' || !Number.isFinite(${x})) return false;`);
-        if (s.minimum !== undefined) out.push(`if (${x} < ${num(s.minimum)}) return false;`);
-        if (s.maximum !== undefined) out.push(`if (${x} > ${num(s.maximum)}) return false;`);
-        if (s.exclusiveMinimum !== undefined) out.push(`if (${x} <= ${num(s.exclusiveMinimum)}) return false;`);
-        if (s.exclusiveMaximum !== undefined) out.push(`if (${x} >= ${num(s.exclusiveMaximum)}) return false;`);
+        out.push(s.type === 'integer' ? `if (typeof ${x} !== 'number' || !Number.isInteger(${x})) return 0;` : `if (typeof ${x} !== 'number' || !Number.isFinite(${x})) return 0;`);
+        if (s.minimum !== undefined) out.push(`if (${x} < ${num(s.minimum)}) return 0;`);
+        if (s.maximum !== undefined) out.push(`if (${x} > ${num(s.maximum)}) return 0;`);
+        if (s.exclusiveMinimum !== undefined) out.push(`if (${x} <= ${num(s.exclusiveMinimum)}) return 0;`);
+        if (s.exclusiveMaximum !== undefined) out.push(`if (${x} >= ${num(s.exclusiveMaximum)}) return 0;`);
         break;
       case 'boolean':
-        out.push(`if (typeof ${x} !== 'boolean') return false;`);
+        out.push(`if (typeof ${x} !== 'boolean') return 0;`);
         break;
       case 'array': {
-        out.push(`if (!Array.isArray(${x})) return false;`);
+        out.push(`if (!Array.isArray(${x})) return 0;`);
         const items = s.items;
         if (Array.isArray(items)) {
           // A zod tuple: exactly these elements.
-          out.push(`if (${x}.length !== ${items.length}) return false;`);
+          out.push(`if (${x}.length !== ${items.length}) return 0;`);
           items.forEach((it: Schema, i) => {
             const e = this.v('e');
             out.push(`{ const ${e} = ${x}[${i}];`, this.value(it, e), '}');
@@ -95,7 +96,7 @@ class Gen {
         break;
       }
       case 'object':
-        out.push(`if (typeof ${x} !== 'object' || ${x} === null || Array.isArray(${x})) return false;`);
+        out.push(`if (typeof ${x} !== 'object' || ${x} === null || Array.isArray(${x})) return 0;`);
         out.push(this.object(s, x));
         break;
       default:
@@ -142,13 +143,13 @@ class Gen {
     }
     // An inherited enumerable key (a polluted prototype) is not the object's own: ignore it.
     out.push(`default: ${unknown}`, '}', '}');
-    out.push(`if (${req} !== ${required.size}) return false;`);
-    out.push(`if (${extra}) strip(${x}, ${this.konst(new Set(names))});`);
+    out.push(`if (${req} !== ${required.size}) return 0;`);
+    out.push(`if (${extra}) { strip(${x}, ${this.konst(new Set(names))}); changed = true; }`);
     for (const [k, h] of seen) {
       // Objects and arrays as defaults are copied, so no two events share one.
       const d = props[k].default;
       const expr = typeof d === 'object' && d !== null ? `structuredClone(${this.konst(d)})` : lit(d);
-      out.push(`if (!${h}) ${x}[${JSON.stringify(k)}] = ${expr};`);
+      out.push(`if (!${h}) { ${x}[${JSON.stringify(k)}] = ${expr}; changed = true; }`);
     }
     return out.join('\n');
   }
@@ -178,7 +179,7 @@ export function compileCheck(schema: Schema): CompiledCheck {
   if (schema.type !== 'object') throw new Error('expected an object schema');
   const g = new Gen();
   const body = g.value(schema, 'o');
-  const src = `return function check(o) {\n${body}\nreturn true;\n};`;
+  const src = `return function check(o) {\nlet changed = false;\n${body}\nreturn changed ? 2 : 1;\n};`;
   const make = new Function('K', 'R', 'isDec', 'isUns', 'isPos', 'strip', src) as (...a: unknown[]) => CompiledCheck;
   return make(g.consts, g.regexes, isDecimalString, isUnsignedDecimalString, isPositiveDecimalString, strip);
 }

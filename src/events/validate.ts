@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { ExchangeEvent, EVENT_TYPES } from './schema.js';
-import { compileCheck } from './compiled.js';
+import { compileCheck, type CompiledCheck } from './compiled.js';
 
 export type ParseResult = { ok: true; event: ExchangeEvent } | { ok: false; reason: string; type?: string };
 
@@ -13,7 +13,7 @@ const KNOWN = new Set<string>(EVENT_TYPES);
  * read exactly. zod is consulted to word the reason for a reject.
  */
 interface Fast {
-  check: (o: Record<string, unknown>) => boolean;
+  check: CompiledCheck;
   /** Whether the type has nested objects, which a check changes in place (defaults, unknown keys). */
   nested: boolean;
 }
@@ -31,7 +31,7 @@ function fastValidator(type: string): Fast {
     } catch {
       const ajv = new Ajv({ useDefaults: true, removeAdditional: 'all', strict: false, allErrors: false });
       const fn: ValidateFunction = ajv.compile(schema);
-      check = (o) => fn(o);
+      check = (o) => (fn(o) ? 2 : 0);
     }
     v = FAST[type] = { check, nested };
   }
@@ -72,6 +72,18 @@ export function acceptOwnedEvent(value: unknown): ExchangeEvent | undefined {
   if (typeof type !== 'string') return undefined;
   const fast = checkFor(type);
   return fast !== undefined && fast.check(value as Record<string, unknown>) ? (value as ExchangeEvent) : undefined;
+}
+
+/**
+ * acceptOwnedEvent's verdict: 0 rejected, 1 accepted as it was (so its source text is the event's
+ * exact JSON), 2 accepted after defaults were filled or unknown fields dropped.
+ */
+export function checkOwnedEvent(value: unknown): 0 | 1 | 2 {
+  if (typeof value !== 'object' || value === null) return 0;
+  const type = (value as { type?: unknown }).type;
+  if (typeof type !== 'string') return 0;
+  const fast = checkFor(type);
+  return fast === undefined ? 0 : fast.check(value as Record<string, unknown>);
 }
 
 /**

@@ -1,16 +1,10 @@
-import { basename } from 'node:path';
 import type { ExchangeEvent } from '../events/schema.js';
 import { openInput, readLines, type LineBatch } from '../sources/lines.js';
-import { createDecoder, sniffFormat, type DecoderOptions } from '../sources/registry.js';
 import type { DeadLetter, Decoder, Emit, Operator, RecordPosition } from './types.js';
 import { RecentIds } from './dedupe.js';
+import { decodeInWorker, decodeLine, decoderFor, MAX_RAW, sourceNameOf, workerPays, type InputSpec } from './decode-thread.js';
 
-export interface InputSpec {
-  path: string;
-  /** A format name, or 'auto' to sniff it from the first line. */
-  format?: string;
-  options?: DecoderOptions;
-}
+export type { InputSpec } from './decode-thread.js';
 
 export interface ProgressInfo {
   bytes: number;
@@ -25,6 +19,12 @@ export interface ReplayOptions {
   onProgress?: (p: ProgressInfo) => void;
   /** Drop events whose id was seen among the last N (default 1,000,000; 0 disables). Each drop is a dead letter. */
   dedupeWindow?: number;
+  /**
+   * Decode a single input in a worker thread, so decoding and the operators run on two cores
+   * (same events, order, positions and dead letters). 'auto' (the default) does so for files of
+   * 4 MiB or more; several inputs (a merge) always decode on this thread.
+   */
+  decodeInWorker?: boolean | 'auto';
 }
 
 /** Fans events and dead letters out to the operators. Operators never see a throw from each other. */
@@ -55,7 +55,7 @@ export class Fanout implements Emit {
 
   reject(reason: string, raw: string, pos: RecordPosition, type?: string): void {
     this.deadLetters++;
-    const d: DeadLetter = { source: pos.source, line: pos.line, format: this.format(), reason, raw: raw.length > 2048 ? raw.slice(0, 2048) + '…' : raw };
+    const d: DeadLetter = { source: pos.source, line: pos.line, format: this.format(), reason, raw: raw.length > MAX_RAW ? raw.slice(0, MAX_RAW) + '…' : raw };
     if (type !== undefined) d.type = type;
     for (const op of this.operators) op.onDeadLetter?.(d);
   }
@@ -77,7 +77,9 @@ export async function replay(inputs: InputSpec[], opts: ReplayOptions): Promise<
     progress.deadLetters = out.deadLetters;
     opts.onProgress?.(progress);
   };
+  const worker = inputs.length === 1 && inputs[0].path !== '-' && (opts.decodeInWorker === true || ((opts.decodeInWorker ?? 'auto') === 'auto' && workerPays(inputs[0])));
   if (inputs.length > 1) await mergeInputs(inputs, out, (f) => (currentFormat = f), report);
+  else if (worker) await decodeInWorker(inputs[0], out, (f) => (currentFormat = f), report);
   else
     for (const input of inputs) {
       const sourceName = sourceNameOf(input);
@@ -102,26 +104,6 @@ export async function replay(inputs: InputSpec[], opts: ReplayOptions): Promise<
   progress.deadLetters = out.deadLetters;
   await out.finish();
   return progress;
-}
-
-function sourceNameOf(input: InputSpec): string {
-  return input.path === '-' ? 'stdin' : basename(input.path);
-}
-
-/** The input's decoder: its named format, or the one sniffed from its first lines. */
-function decoderFor(input: InputSpec, sourceName: string, firstLines: string[]): Decoder {
-  let format = input.format ?? 'auto';
-  if (format === 'auto') format = sniffFormat(firstLines.slice(0, 20)) ?? 'ndjson';
-  return createDecoder(format, { source: sourceName, ...input.options });
-}
-
-function decodeLine(decoder: Decoder, line: string, pos: RecordPosition, out: Emit): void {
-  try {
-    decoder.decode(line, pos, out);
-  } catch (err) {
-    // A decoder bug must not kill the stream or lose the record.
-    out.reject(`decoder error: ${(err as Error).message}`, line, pos);
-  }
 }
 
 /**
