@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LabelEpisode, TYPOLOGIES } from '../src/events/labels.js';
-import { ExchangeEvent } from '../src/events/schema.js';
+import { ExchangeEvent, type EventOf } from '../src/events/schema.js';
 import { L3Book } from '../src/market/l3-book.js';
 import { DecimalGrid } from '../src/market/tick-format.js';
+import { liquidationLtv } from '../src/sim/agents/products.js';
 import type { SimConfigInput } from '../src/sim/config.js';
-import { DEFAULT_MARKETS } from '../src/sim/markets.js';
+import { DEFAULT_ASSETS, DEFAULT_MARKETS } from '../src/sim/markets.js';
 import { writeSimulation } from '../src/sim/output.js';
-import { simulate } from '../src/sim/simulator.js';
+import { Simulation, simulate } from '../src/sim/simulator.js';
 import { FUNDING_INTERVAL_MS } from '../src/sim/venue.js';
 import { cli } from './helpers/cli.js';
 
@@ -70,11 +71,12 @@ describe('simulator', () => {
   }, 180_000);
 
   it('keeps plain traffic byte-identical to the pinned stream (performance work must not change output)', () => {
-    // Recorded before the engine-book / format-cache / scheduler rewrite and unchanged by it. Update
-    // only for an intended change of behaviour, and say why in the commit.
+    // Re-recorded for the lending change (the venue's loan book at the start, loans valued every 15 s,
+    // liquidations); the performance work before and after it left the stream unchanged. Update only
+    // for an intended change of behaviour, and say why in the commit.
     const d = digest({ seed: 7, duration: '3m', population: SMALL, abuse: { enabled: false } });
-    expect(d.n).toBe(46_964);
-    expect(d.hash).toBe('cc5652ba01f1664027eb617d6be99c98e7a9b5b60f4b441bce489fc203527d6c');
+    expect(d.n).toBe(46_974);
+    expect(d.hash).toBe('41fa748e89901a563c4254723e8b1d5b32a7042e452afa89a7201cc0be139bb3');
   }, 120_000);
 
   it('writes byte-identical files for the same seed', async () => {
@@ -247,4 +249,43 @@ describe('simulator', () => {
     const rg = JSON.parse((await cli(['replay', join(dir, 'gz', 'events.ndjson.gz'), '--json', '-q'])).stdout) as { accepted: number; rejected: number };
     expect(rg).toMatchObject({ accepted: g.events, rejected: 0 });
   }, 240_000);
+
+  it('lends: borrowers borrow, repay (some in parts) and are liquidated when the collateral price breaches the LTV', () => {
+    const out: ExchangeEvent[] = [];
+    const sim = new Simulation({ seed: 3, duration: '1h', population: SMALL, abuse: { enabled: false } }, (e) => out.push(e));
+    // 10 minutes in, the PYRA fundamental falls 45%; the venue's PYRA market follows as makers requote.
+    const crashAt = sim.startTime + 10 * 60_000;
+    sim.step(crashAt);
+    const pyra = sim.ctx.assets[sim.ctx.asset('PYRA')];
+    const before = pyra.price;
+    pyra.price *= 0.55;
+    sim.run();
+    const borrows = out.filter((e): e is EventOf<'loan.borrow'> => e.type === 'loan.borrow');
+    const repays = out.filter((e): e is EventOf<'loan.repay'> => e.type === 'loan.repay');
+    const liqs = out.filter((e): e is EventOf<'loan.liquidation'> => e.type === 'loan.liquidation');
+    expect(borrows.filter((e) => e.product === 'collateral_loan').length).toBeGreaterThan(10);
+    expect(repays.length).toBeGreaterThan(10);
+    const repaysPerLoan = new Map<string, number>();
+    for (const r of repays) repaysPerLoan.set(r.loanId, (repaysPerLoan.get(r.loanId) ?? 0) + 1);
+    expect([...repaysPerLoan.values()].some((n) => n > 1)).toBe(true);
+    // Liquidations: only after the crash, at the crashed price, with the sold collateral leaving the loan.
+    expect(liqs.length).toBeGreaterThan(0);
+    for (const l of liqs) {
+      expect(l.ts).toBeGreaterThanOrEqual(crashAt);
+      if (l.collateralAsset === 'PYRA') expect(Number(l.price)).toBeLessThan(before * 0.75);
+      const moved = out.find((e) => e.type === 'collateral.changed' && e.loanId === l.loanId && e.reason === 'liquidation');
+      expect(moved && moved.type === 'collateral.changed' && moved.delta).toBe(`-${l.collateralSold}`);
+      expect(repays.some((r) => r.loanId === l.loanId && r.ts > l.ts)).toBe(false);
+    }
+    expect(liqs.some((l) => l.collateralAsset === 'PYRA')).toBe(true);
+    // Every PYRA loan borrowed before the crash whose LTV at the post-crash price is past the line was liquidated.
+    const line = liquidationLtv(DEFAULT_ASSETS.find((a) => a.symbol === 'PYRA')!.maxLtv);
+    const after = Math.min(...liqs.filter((l) => l.collateralAsset === 'PYRA').map((l) => Number(l.price)));
+    for (const b of borrows.filter((e) => e.collateralAsset === 'PYRA' && e.ts < crashAt)) {
+      const pledged = out.filter((e) => e.type === 'collateral.changed' && e.loanId === b.loanId && e.ts < crashAt).reduce((s, e) => s + Number(e.type === 'collateral.changed' ? e.delta : 0), 0);
+      const repaid = repays.filter((r) => r.loanId === b.loanId && r.ts < crashAt).reduce((s, r) => s + Number(r.amount), 0);
+      if (pledged <= 0) continue; // repaid and released before the crash
+      if ((Number(b.amount) - repaid) / (pledged * after) > line * 1.02) expect(liqs.some((l) => l.loanId === b.loanId), b.loanId).toBe(true);
+    }
+  }, 120_000);
 });

@@ -363,6 +363,24 @@ export class SimContext implements FillListener {
     return true;
   }
 
+  /**
+   * The venue liquidates a loan: `sold` collateral goes to cover `debt` (plus the penalty), so it
+   * leaves the loan without returning to the account (`collateral.changed`, reason liquidation).
+   */
+  loanLiquidation(a: Account, ts: number, loanId: string, asset: number, debt: number, collateral: number, sold: number, price: string | undefined): void {
+    const debtAmount = this.amount(asset, debt) || '0';
+    const collateralSold = this.amount(collateral, sold) || '0';
+    const head = this.head(ts);
+    this.out.emit({
+      type: 'loan.liquidation', ...head, accountId: a.id, loanId, asset: this.assets[asset].symbol, debtAmount,
+      collateralAsset: this.assets[collateral].symbol, collateralSold, price,
+    });
+    if (collateralSold !== '0') {
+      a.dirty = true;
+      this.out.emit({ type: 'collateral.changed', ...this.head(ts), accountId: a.id, loanId, asset: this.assets[collateral].symbol, delta: `-${collateralSold}`, reason: 'liquidation' });
+    }
+  }
+
   collateralChanged(a: Account, ts: number, loanId: string | undefined, asset: number, delta: number, reason: 'add' | 'remove' | 'margin_call' | 'liquidation' | 'revaluation'): void {
     const d = this.amount(asset, delta);
     if (d === '') return;

@@ -1,4 +1,5 @@
 import type { SimContext } from '../context.js';
+import type { SimMarket } from '../markets.js';
 import type { Account } from '../population.js';
 import type { Rng } from '../rng.js';
 import { Timer } from '../scheduler.js';
@@ -20,6 +21,21 @@ interface Loan {
   collateral: number;
   collateralAmount: number;
   debt: number;
+  /** Loan-to-value at which the venue calls for more collateral, and at which it liquidates. */
+  callLtv: number;
+  liqLtv: number;
+  /** Tops up after a margin call (some borrowers never do). */
+  responsive: boolean;
+}
+
+/** Loans are checked against the collateral's price this often. */
+const LOAN_CHECK_MS = 15_000;
+/** Liquidation penalty: collateral sold covers the debt plus this share. */
+const LIQUIDATION_PENALTY = 0.05;
+
+/** Liquidation LTV for a collateral whose margin-call LTV is `call`: a quarter of the way from it to 1. */
+export function liquidationLtv(call: number): number {
+  return Math.min(0.95, call + (1 - call) * 0.25);
 }
 
 interface MarginTrip {
@@ -46,23 +62,63 @@ export class Products extends Agent {
   private readonly timers: Timer[];
   private readonly gaps: Record<number, number>;
   private readonly loans = new Map<Account, Loan>();
+  /** The venue's own spot market per collateral asset: loans are valued at its mid. */
+  private readonly collateralMarket: (SimMarket | null)[];
 
   constructor(ctx: SimContext, rng: Rng) {
     super(ctx, rng);
     const pop = ctx.pop;
     const perHour = (x: number) => 3_600_000 / Math.max(x, 1e-9);
     this.gaps = {
-      [LOAN]: perHour(pop.borrowers.length * 0.06 + 1),
+      [LOAN]: perHour(pop.borrowers.length * 0.6 + 1),
       [MARGIN]: perHour(8 * ctx.cfg.trafficScale),
       [EARN]: perHour(pop.savers.length * 0.05 + 1),
       [STRUCTURED]: perHour(pop.savers.length * 0.03 + 1),
-      [LOAN_CHECK]: 5 * 60_000,
+      [LOAN_CHECK]: LOAN_CHECK_MS,
     };
     this.timers = [LOAN, MARGIN, EARN, STRUCTURED, LOAN_CHECK].map((c) => new Timer(this, c));
+    this.collateralMarket = ctx.assets.map((a) => ctx.markets.find((m) => !m.isPerp && m.asset === a) ?? null);
   }
 
   start(at: number): void {
+    this.openBook(at);
     for (const t of this.timers) this.ctx.sched.at(t, at + this.rng.exp(this.gaps[t.code]));
+  }
+
+  /** Collateral price in USDT: the venue's own spot mid (the fundamental if it has no market). */
+  private priceOf(asset: number): number {
+    const m = this.collateralMarket[asset];
+    return m === null ? this.ctx.assets[asset].price : m.midPrice();
+  }
+
+  private collateralAssets() {
+    return this.ctx.assets.filter((x) => x.index > 0 && x.spec.collateral);
+  }
+
+  /**
+   * The loan book the venue already carries when the run starts (borrowed before it, so no borrow
+   * events): prices have moved since, so LTVs are spread up to just under the liquidation line and
+   * a few loans sit margin-called, waiting for a top-up that may never come.
+   */
+  private openBook(at: number): void {
+    const ctx = this.ctx;
+    const rng = this.rng;
+    const eligible = this.collateralAssets();
+    for (const a of rng.sample(ctx.pop.borrowers, Math.round(ctx.pop.borrowers.length * 0.35))) {
+      const r = rng.float();
+      const asset = r < 0.4 ? eligible[0] : r < 0.7 ? eligible[1] : rng.pick(eligible.slice(2));
+      const call = asset.spec.maxLtv;
+      const liq = liquidationLtv(call);
+      // Most sit below the call line; a quarter were margin-called, crowding toward the liquidation line.
+      const ltv = rng.chance(0.75) ? call * rng.uniform(0.35, 1) : call + (liq * 0.995 - call) * Math.sqrt(rng.float());
+      const debt = rng.lognormal(3_000, 1);
+      const loan: Loan = {
+        id: ctx.ids.loan(), account: a, collateral: asset.index, collateralAmount: debt / (ltv * this.priceOf(asset.index)), debt,
+        callLtv: call, liqLtv: liq, responsive: rng.chance(0.5),
+      };
+      this.loans.set(a, loan);
+      this.later(at + rng.exp(90 * 60_000), REPAY, loan);
+    }
   }
 
   fire(timer: Timer, now: number): void {
@@ -104,42 +160,72 @@ export class Products extends Agent {
     const rng = this.rng;
     const a = rng.pick(ctx.pop.borrowers);
     if (!a || this.loans.has(a)) return;
-    const eligible = ctx.assets.filter((x) => x.index > 0 && x.spec.collateral);
+    const eligible = this.collateralAssets();
     const r = rng.float();
     const asset = r < 0.4 ? eligible[0] : r < 0.75 ? eligible[1] : rng.pick(eligible.slice(2));
     const value = rng.lognormal(4_000, 1);
-    const amount = value / asset.price;
+    const amount = value / this.priceOf(asset.index);
     ctx.ensureSession(a, now, false);
     if (a.balances[asset.index] < amount) ctx.deposit(a, now, asset.index, amount - a.balances[asset.index] + amount * 0.05, ctx.chainFor(asset.index, rng));
-    const ltv = rng.uniform(0.25, asset.spec.maxLtv * 0.9);
-    const loan: Loan = { id: ctx.ids.loan(), account: a, collateral: asset.index, collateralAmount: amount, debt: value * ltv };
+    const ltv = rng.uniform(0.25, asset.spec.maxLtv * 0.95);
+    const loan: Loan = {
+      id: ctx.ids.loan(), account: a, collateral: asset.index, collateralAmount: amount, debt: value * ltv,
+      callLtv: asset.spec.maxLtv, liqLtv: liquidationLtv(asset.spec.maxLtv), responsive: rng.chance(0.8),
+    };
     ctx.collateralChanged(a, now, loan.id, asset.index, amount, 'add');
     ctx.loanBorrow(a, now, loan.id, 0, loan.debt, 'collateral_loan', { asset: asset.index, amount, ltv, apr: rng.uniform(0.04, 0.14) });
     this.loans.set(a, loan);
     this.later(now + rng.exp(50 * 60_000), REPAY, loan);
   }
 
+  /** Repays the loan, sometimes only part of it first (the rest later); the collateral comes back with the last payment. */
   private repay(loan: Loan, now: number): void {
+    if (this.loans.get(loan.account) !== loan) return; // liquidated meanwhile
     const ctx = this.ctx;
+    const rng = this.rng;
     ctx.ensureSession(loan.account, now, false);
-    ctx.loanRepay(loan.account, now, loan.id, 0, loan.debt, loan.debt * 0.00002 * this.rng.uniform(1, 4));
+    if (loan.debt > 200 && rng.chance(0.3)) {
+      const part = loan.debt * rng.uniform(0.3, 0.7);
+      if (ctx.loanRepay(loan.account, now, loan.id, 0, part, part * 0.00002 * rng.uniform(1, 4))) loan.debt -= part;
+      this.later(now + rng.exp(30 * 60_000), REPAY, loan);
+      return;
+    }
+    ctx.loanRepay(loan.account, now, loan.id, 0, loan.debt, loan.debt * 0.00002 * rng.uniform(1, 4));
     ctx.collateralChanged(loan.account, now, loan.id, loan.collateral, -loan.collateralAmount, 'remove');
     this.loans.delete(loan.account);
   }
 
-  /** Loans whose collateral fell in value get a margin call: the borrower tops up. */
+  /**
+   * Values every loan at the collateral's current price. Past the margin-call LTV a responsive
+   * borrower tops up (within a few checks); past the liquidation LTV the venue sells collateral to
+   * cover the debt plus a penalty and returns the rest.
+   */
   private marginCalls(now: number): void {
+    const ctx = this.ctx;
     for (const loan of this.loans.values()) {
-      const asset = this.ctx.assets[loan.collateral];
-      const ltv = loan.debt / (loan.collateralAmount * asset.price);
-      if (ltv > asset.spec.maxLtv) {
-        const add = loan.debt / (asset.spec.maxLtv * 0.8 * asset.price) - loan.collateralAmount;
+      const price = this.priceOf(loan.collateral);
+      const ltv = loan.debt / (loan.collateralAmount * price);
+      if (ltv >= loan.liqLtv) {
+        this.liquidate(loan, price, now);
+      } else if (ltv > loan.callLtv && loan.responsive && this.rng.chance(0.3)) {
+        const add = loan.debt / (loan.callLtv * 0.8 * price) - loan.collateralAmount;
         if (add > 0) {
-          this.ctx.collateralChanged(loan.account, now, loan.id, loan.collateral, add, 'margin_call');
+          ctx.ensureSession(loan.account, now, false);
+          ctx.collateralChanged(loan.account, now, loan.id, loan.collateral, add, 'margin_call');
           loan.collateralAmount += add;
         }
       }
     }
+  }
+
+  private liquidate(loan: Loan, price: number, now: number): void {
+    const sold = Math.min(loan.collateralAmount, (loan.debt * (1 + LIQUIDATION_PENALTY)) / price);
+    const m = this.collateralMarket[loan.collateral];
+    const g = m === null ? null : m.engine.prices;
+    this.ctx.loanLiquidation(loan.account, now, loan.id, 0, loan.debt, loan.collateral, sold, g === null ? undefined : g.format(Math.max(1, g.nearest(price))));
+    const rest = loan.collateralAmount - sold;
+    if (rest > 0) this.ctx.collateralChanged(loan.account, now, loan.id, loan.collateral, -rest, 'remove');
+    this.loans.delete(loan.account);
   }
 
   private marginTrade(now: number): void {
