@@ -21,19 +21,16 @@ export class DecimalGrid {
   private readonly pow: number;
   /**
    * The format cache, allocated up front (it is hit on every event that carries a price or size):
-   * key and text side by side in one array, so a lookup touches one cache line, not two.
+   * key and text side by side in one array, so a lookup touches one cache line, not two. Keys
+   * start at -1 (no count is negative), so a text slot is read only after it was written.
    */
-  private readonly cache: (number | string)[] = new Array<number | string>(2 * SLOTS);
+  private readonly cache: (number | string)[] = new Array<number | string>(2 * SLOTS).fill(-1);
 
   constructor(readonly step: string) {
     if (!DECIMAL_RE.test(step) || step.startsWith('-')) throw new Error(`invalid step ${JSON.stringify(step)}`);
     this.scale = scaleOf(step);
     this.pow = 10 ** this.scale;
     this.unit = Number(step.replace('.', ''));
-    for (let i = 0; i < 2 * SLOTS; i += 2) {
-      this.cache[i] = -1;
-      this.cache[i + 1] = '';
-    }
     if (!(this.unit > 0)) throw new Error(`step must be positive: ${step}`);
   }
 

@@ -21,6 +21,7 @@ export class Timer {
     public data: unknown = null,
   ) {}
 
+  /** Pending, or firing and not yet rescheduled or cancelled. */
   get scheduled(): boolean {
     return this.idx >= 0;
   }
@@ -105,10 +106,14 @@ export class Scheduler {
     let n = 0;
     while (this.size > 0 && this.times[0] < end) {
       const t = this.times[0];
-      const timer = this.pop();
+      const tie = this.ties[0];
+      const timer = this.timers[0]!;
       this.now = t;
       n++;
+      // The timer stays at the root while it fires: an actor that reschedules itself (most do) moves
+      // it down in place instead of a pop and a push. Same (time, tie) entries, so the same order.
       timer.actor.fire(timer, t);
+      if (this.ties[0] === tie && this.size > 0 && this.timers[0] === timer) this.pop();
     }
     this.fired += n;
     if (end > this.now) this.now = end;
