@@ -169,3 +169,55 @@ describe('wash trading end to end on the simulator', () => {
     expect(collusive.some((a) => / linked \(.* via (device|ip|address|transfer)/.test(a.explanation))).toBe(true);
   }, 120_000);
 });
+
+describe('collusive_wash fast path (candidate pairs only)', () => {
+  it('finds exactly the rings of the full window, on seeded random windows with planted rings', async () => {
+    const { findRings, candidateTrades, WindowTotals, collusiveWashParams } = await import('../src/surveillance/detectors/collusive-wash.js');
+    const p = collusiveWashParams.parse({});
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    let found = 0;
+    for (let w = 0; w < 40; w++) {
+      const trades: { ts: number; seller: string; buyer: string; qty: number; value: number; tradeId: string }[] = [];
+      const accounts = Array.from({ length: 6 + Math.floor(rnd() * 10) }, (_, i) => `a${i}`);
+      for (let i = 0; i < 150; i++) {
+        const x = rnd();
+        let s: string;
+        let b: string;
+        let qty = Math.round(rnd() * 100) / 10 + 0.1;
+        if (x < 0.3) {
+          // planted rotation r0 -> r1 -> r2 -> r0 in equal sizes
+          s = `r${i % 3}`;
+          b = `r${(i + 1) % 3}`;
+          qty = 2;
+        } else if (x < 0.45) {
+          // a pair that trades mostly with each other (tied in even windows)
+          [s, b] = rnd() < 0.5 ? ['a3', 'a4'] : ['a4', 'a3'];
+        } else if (x < 0.5) {
+          // ring members now and then trade with outsiders
+          s = `r${i % 3}`;
+          b = accounts[Math.floor(rnd() * accounts.length)];
+        } else {
+          s = accounts[Math.floor(rnd() * accounts.length)];
+          b = accounts[Math.floor(rnd() * accounts.length)];
+          if (b === s) b = accounts[(accounts.indexOf(s) + 1) % accounts.length];
+        }
+        trades.push({ ts: i * 1000, seller: s, buyer: b, qty, value: qty * 3, tradeId: `w${w}t${i}` });
+      }
+      const tied = (a: string, b: string) => w % 2 === 0 && [a, b].sort().join() === 'a3,a4';
+      const totals = new WindowTotals(p.minEdgeTrades);
+      // enter and leave a prefix, as the sliding window does
+      for (const t of trades) totals.apply(t, 1);
+      for (let i = 0; i < 20; i++) totals.apply(trades[i], -1);
+      const involved = new Set<string>();
+      totals.candidates(p.minPairShare, tied, involved);
+      const volume = new Map<string, number>();
+      const part = candidateTrades(trades, 20, trades.length, involved, volume);
+      const full = findRings(trades.slice(20), p, tied);
+      const fast = involved.size === 0 ? [] : findRings(part, p, tied, (a) => volume.get(a) ?? 0);
+      expect(fast).toEqual(full);
+      found += full.length;
+    }
+    expect(found).toBeGreaterThan(0);
+  });
+});

@@ -58,6 +58,12 @@ export interface CollusiveRingOptions {
   minValue?: number;
   /** Most trade ids kept per pair and per ring as evidence. Default 50. */
   maxTradeIds?: number;
+  /**
+   * Each account's base volume (bought + sold) in the whole window, for callers that pass only part
+   * of the window's trades (collusiveRingsInWindow only): pair shares and concentrations are then
+   * taken against it. Without it, the volume of the trades given.
+   */
+  windowVolume?: (account: string) => number;
   /** Bound on candidates examined per window (peeling steps included). Default 10,000. */
   maxCandidates?: number;
   /**
@@ -140,6 +146,7 @@ interface Resolved {
   minValue: number;
   maxIds: number;
   maxCandidates: number;
+  windowVolume?: (account: string) => number;
   tied?: (a: string, b: string) => boolean;
   unlinkedTolerance: number;
   minLinkedConcentration: number;
@@ -158,6 +165,7 @@ function resolve(opts: CollusiveRingOptions): Resolved {
     minValue: opts.minValue ?? 0,
     maxIds: opts.maxTradeIds ?? 50,
     maxCandidates: opts.maxCandidates ?? 10_000,
+    windowVolume: opts.windowVolume,
     tied: opts.tied,
     unlinkedTolerance: opts.unlinkedTolerance ?? opts.tolerance ?? 0.05,
     minLinkedConcentration: opts.minLinkedConcentration ?? 0.3,
@@ -180,7 +188,7 @@ export function collusiveRingsInWindow(trades: readonly RingTrade[], opts: Collu
 export function detectCollusiveRings(trades: readonly RingTrade[], opts: CollusiveRingOptions = {}): CollusiveRing[] {
   const windowMs = opts.windowMs ?? 3_600_000;
   const stepMs = opts.stepMs ?? Math.max(1, Math.floor(windowMs / 2));
-  const o = resolve(opts);
+  const o: Resolved = { ...resolve(opts), windowVolume: undefined };
 
   const byMarket = new Map<string, RingTrade[]>();
   for (const t of trades) {
@@ -240,39 +248,68 @@ interface Flow {
   names: Interner;
   /** Per account: base volume bought + sold in the window (all trades). */
   total: number[];
+  /** Interned seller and buyer of list[lo + i]. */
+  sellerOf: Int32Array;
+  buyerOf: Int32Array;
   src: number[];
   dst: number[];
   agg: Agg[];
 }
 
-function flowGraph(list: readonly RingTrade[], lo: number, hi: number, o: Resolved, share: boolean): Flow {
+/** Every directed pair of list[lo, hi) with its aggregate, in first-trade order (one pass; both filters derive from it). */
+interface Pairs {
+  names: Interner;
+  total: number[];
+  sellerOf: Int32Array;
+  buyerOf: Int32Array;
+  /** Pair key -> aggregate; keys s · stride + d. */
+  map: Map<number, Agg>;
+  stride: number;
+}
+
+function pairsOf(list: readonly RingTrade[], lo: number, hi: number, o: Resolved): Pairs {
   const names = new Interner();
-  const pairs = new Map<number, Agg>();
   const total: number[] = [];
+  const sellerOf = new Int32Array(hi - lo);
+  const buyerOf = new Int32Array(hi - lo);
   for (let i = lo; i < hi; i++) {
     const t = list[i];
     const s = names.id(t.seller);
     const d = names.id(t.buyer);
+    sellerOf[i - lo] = s;
+    buyerOf[i - lo] = d;
     total[s] = (total[s] ?? 0) + t.qty;
     total[d] = (total[d] ?? 0) + t.qty;
-    const key = s * PAIR_KEY + d;
-    let a = pairs.get(key);
-    if (!a) pairs.set(key, (a = { qty: 0, value: 0, trades: 0, ids: [] }));
+  }
+  if (o.windowVolume !== undefined) for (let u = 0; u < names.size; u++) total[u] = o.windowVolume(names.keys[u]);
+  // Small integer keys hash fastest; the stride is the account count when its square stays small.
+  const stride = names.size <= 32_768 ? Math.max(1, names.size) : PAIR_KEY;
+  const map = new Map<number, Agg>();
+  for (let i = lo; i < hi; i++) {
+    const t = list[i];
+    const key = sellerOf[i - lo] * stride + buyerOf[i - lo];
+    let a = map.get(key);
+    if (!a) map.set(key, (a = { qty: 0, value: 0, trades: 0, ids: [] }));
     a.qty += t.qty;
     a.value += t.value ?? t.qty;
     a.trades += t.count ?? 1;
     if (t.tradeId && a.ids.length < o.maxIds) a.ids.push(t.tradeId);
   }
+  return { names, total, sellerOf, buyerOf, map, stride };
+}
+
+function flowGraph(p: Pairs, o: Resolved, share: boolean): Flow {
+  const { names, total, map, stride } = p;
   const src: number[] = [];
   const dst: number[] = [];
   const agg: Agg[] = [];
   const minShare = share ? o.minPairShare : 0;
   const filtered = o.minPairTrades > 1 || minShare > 0;
-  for (const [key, a] of pairs) {
-    const s = Math.floor(key / PAIR_KEY);
-    const d = key - s * PAIR_KEY;
+  for (const [key, a] of map) {
+    const s = Math.floor(key / stride);
+    const d = key - s * stride;
     if (filtered) {
-      const back = pairs.get(d * PAIR_KEY + s);
+      const back = map.get(d * stride + s);
       if (a.trades + (back?.trades ?? 0) < o.minPairTrades) continue;
       const pv = a.qty + (back?.qty ?? 0);
       if (pv < minShare * total[s] || pv < minShare * total[d]) continue;
@@ -281,7 +318,7 @@ function flowGraph(list: readonly RingTrade[], lo: number, hi: number, o: Resolv
     dst.push(d);
     agg.push(a);
   }
-  return { names, total, src, dst, agg };
+  return { names, total, sellerOf: p.sellerOf, buyerOf: p.buyerOf, src, dst, agg };
 }
 
 /**
@@ -291,8 +328,8 @@ function flowGraph(list: readonly RingTrade[], lo: number, hi: number, o: Resolv
  * only). No cycle or flat ending is required: the tie is the prior evidence a cycle would otherwise
  * have to supply. Components larger than `maxMembers` are left alone.
  */
-function linkedInWindow(list: readonly RingTrade[], lo: number, hi: number, o: Resolved, tied: (a: string, b: string) => boolean): CollusiveRing[] {
-  const f = flowGraph(list, lo, hi, o, false);
+function linkedInWindow(list: readonly RingTrade[], lo: number, hi: number, o: Resolved, tied: (a: string, b: string) => boolean, pairs: Pairs): CollusiveRing[] {
+  const f = flowGraph(pairs, o, false);
   const n = f.names.size;
   const uf = new UnionFind(n);
   const tiedPair = new Set<number>();
@@ -306,7 +343,7 @@ function linkedInWindow(list: readonly RingTrade[], lo: number, hi: number, o: R
   }
   if (tiedPair.size === 0) return [];
   // Keep only the tied pairs' flows, so trades with an untied counterparty do not count as inside.
-  const kept: Flow = { names: f.names, total: f.total, src: [], dst: [], agg: [] };
+  const kept: Flow = { ...f, src: [], dst: [], agg: [] };
   for (let k = 0; k < f.src.length; k++) {
     if (!tiedPair.has(Math.min(f.src[k], f.dst[k]) * PAIR_KEY + Math.max(f.src[k], f.dst[k]))) continue;
     kept.src.push(f.src[k]);
@@ -342,7 +379,8 @@ function tiedShare(members: readonly RingMember[], tied: (a: string, b: string) 
 }
 
 function ringsInWindow(list: readonly RingTrade[], lo: number, hi: number, o: Resolved): CollusiveRing[] {
-  const cycles = cyclesInWindow(list, lo, hi, o);
+  const pairs = pairsOf(list, lo, hi, o);
+  const cycles = cyclesInWindow(list, lo, hi, o, pairs);
   const tied = o.tied;
   if (!tied) return cycles;
   const out: CollusiveRing[] = [];
@@ -354,12 +392,12 @@ function ringsInWindow(list: readonly RingTrade[], lo: number, hi: number, o: Re
     seen.add(r.members.map((m) => m.account).join('\u0001'));
     out.push(r);
   }
-  for (const g of linkedInWindow(list, lo, hi, o, tied)) if (!seen.has(g.members.map((m) => m.account).join('\u0001'))) out.push(g);
+  for (const g of linkedInWindow(list, lo, hi, o, tied, pairs)) if (!seen.has(g.members.map((m) => m.account).join('\u0001'))) out.push(g);
   return out;
 }
 
-function cyclesInWindow(list: readonly RingTrade[], lo: number, hi: number, o: Resolved): CollusiveRing[] {
-  const f = flowGraph(list, lo, hi, o, true);
+function cyclesInWindow(list: readonly RingTrade[], lo: number, hi: number, o: Resolved, pairs: Pairs): CollusiveRing[] {
+  const f = flowGraph(pairs, o, true);
   if (f.src.length < 2) return [];
   const n = f.names.size;
   const scc = stronglyConnectedComponents(buildCsr(n, f.src, f.dst));
@@ -471,10 +509,10 @@ function makeRing(members: number[], f: Flow, list: readonly RingTrade[], lo: nu
   let firstTrade = Infinity;
   let lastTrade = -Infinity;
   for (let i = lo; i < hi; i++) {
-    const t = list[i];
-    const s = f.names.get(t.seller)!;
-    const d = f.names.get(t.buyer)!;
+    const s = f.sellerOf[i - lo];
+    const d = f.buyerOf[i - lo];
     if (!inSet[s] || !inSet[d]) continue;
+    const t = list[i];
     if (t.ts < firstTrade) firstTrade = t.ts;
     if (t.ts > lastTrade) lastTrade = t.ts;
     const kb = `${d}\u0000${t.qty}`;

@@ -4,6 +4,7 @@ import { baseParams, defineDetector, policyFrom, type Detector, type DetectorCon
 import type { Episode } from '../emitter.js';
 import { num, plural, time } from './format.js';
 import { collusiveRingsInWindow, type CollusiveRing, type RingTrade } from '../../graph/algorithms/collusive-rings.js';
+import { pairKey } from '../../stream/keyed.js';
 
 /**
  * Wash trading, variants collusive_pair and collusive_ring: two or more accounts that trade the
@@ -22,6 +23,10 @@ import { collusiveRingsInWindow, type CollusiveRing, type RingTrade } from '../.
  * component does not hide the ring. One episode per market × member set; it grows while the ring is
  * found again. The ring logic is the graph module's (collusiveRingsInWindow, src/graph), one piece of
  * code for surveillance and graph analysis.
+ *
+ * Cost: the window's per-pair and per-account totals are kept as trades enter and leave it, so an
+ * evaluation searches only the trades between accounts of pairs that can be edges (none: no search),
+ * with the same result as a search of the whole window (test/detector-wash.test.ts checks it).
  *
  * Linked accounts (ctx.links: the entity graph's shared devices, IPs, addresses and internal
  * transfers, as of event time) change the evidence needed: a ring none of whose members is tied to
@@ -60,6 +65,85 @@ interface MarketState {
   head: number;
   dirty: boolean;
   nextEval: number;
+  /** The last evaluated window's trades, kept as running totals: indices [aggLo, aggHi) of `trades`. */
+  agg: WindowTotals;
+  aggLo: number;
+  aggHi: number;
+}
+
+/**
+ * Running totals of one market's window (base volume per account, trades and volume per unordered
+ * pair), kept as trades enter and leave it, so an evaluation can tell cheaply that the ring search
+ * would find nothing: a flow-graph edge needs a pair with `minEdgeTrades` trades in the window, and
+ * then either `minPairShare` of both sides' volume (cycles) or a tie between the two (linked groups).
+ * Only pairs at or above `minEdgeTrades` are examined; the totals are floats kept incrementally, so
+ * the share test is loosened by a relative 1e-9 (a near miss costs a full search, never a lost ring).
+ */
+export class WindowTotals {
+  /** Per account: trades and base volume in the window. */
+  private readonly accounts = new Map<string, { trades: number; qty: number }>();
+  private readonly pairs = new Map<string, { a: string; b: string; trades: number; qty: number }>();
+  /** Pairs with at least `minTrades` trades in the window. */
+  private readonly hot = new Set<string>();
+  constructor(private readonly minTrades: number) {}
+
+  /** Adds (sign 1) or removes (sign -1) a trade of the window. */
+  apply(t: RingTrade, sign: 1 | -1): void {
+    this.account(t.seller, sign, t.qty);
+    this.account(t.buyer, sign, t.qty);
+    const lo = t.seller < t.buyer ? t.seller : t.buyer;
+    const hi = t.seller < t.buyer ? t.buyer : t.seller;
+    const key = pairKey(lo, hi);
+    let p = this.pairs.get(key);
+    if (p === undefined) this.pairs.set(key, (p = { a: lo, b: hi, trades: 0, qty: 0 }));
+    p.trades += sign;
+    p.qty += sign * t.qty;
+    if (p.trades >= this.minTrades) this.hot.add(key);
+    else if (this.hot.size > 0) this.hot.delete(key);
+    if (p.trades <= 0) this.pairs.delete(key);
+  }
+
+  private account(id: string, sign: 1 | -1, qty: number): void {
+    let a = this.accounts.get(id);
+    if (a === undefined) this.accounts.set(id, (a = { trades: 0, qty: 0 }));
+    a.trades += sign;
+    a.qty += sign * qty;
+    if (a.trades <= 0) this.accounts.delete(id);
+  }
+
+  /**
+   * Marks in `out` the accounts of every pair that may be a flow-graph edge: `minTrades` trades in the
+   * window and either `minShare` of both sides' volume (cycles) or a tie (linked groups). Empty: no
+   * ring and no linked group can exist in this window.
+   */
+  candidates(minShare: number, tied: (a: string, b: string) => boolean, out: Set<string>): void {
+    out.clear();
+    const slack = 1 - 1e-9;
+    for (const key of this.hot) {
+      const p = this.pairs.get(key)!;
+      const va = this.accounts.get(p.a)?.qty ?? 0;
+      const vb = this.accounts.get(p.b)?.qty ?? 0;
+      if ((p.qty >= minShare * va * slack && p.qty >= minShare * vb * slack) || tied(p.a, p.b) || tied(p.b, p.a)) out.add(p.a).add(p.b);
+    }
+  }
+}
+
+/**
+ * The trades of [lo, hi) between two `involved` accounts, in order; `volume` receives every involved
+ * account's volume over all of [lo, hi), summed in window order (as the ring search sums it).
+ */
+export function candidateTrades(trades: readonly RingTrade[], lo: number, hi: number, involved: ReadonlySet<string>, volume: Map<string, number>): RingTrade[] {
+  const part: RingTrade[] = [];
+  volume.clear();
+  for (let i = lo; i < hi; i++) {
+    const tr = trades[i];
+    const s = involved.has(tr.seller);
+    const b = involved.has(tr.buyer);
+    if (s) volume.set(tr.seller, (volume.get(tr.seller) ?? 0) + tr.qty);
+    if (b) volume.set(tr.buyer, (volume.get(tr.buyer) ?? 0) + tr.qty);
+    if (s && b) part.push(tr);
+  }
+  return part;
 }
 
 /** Rings among one window's trades: the graph module's collusiveRingsInWindow with this detector's filters. */
@@ -67,9 +151,11 @@ export function findRings(
   trades: readonly RingTrade[],
   p: Pick<CollusiveWashParams, 'minPairShare' | 'minConcentration' | 'minSizeMatch' | 'minEdgeTrades' | 'minTrades' | 'minNotional' | 'maxMembers' | 'tolerance' | 'unlinkedTolerance' | 'minLinkedConcentration'>,
   tied?: (a: string, b: string) => boolean,
+  windowVolume?: (account: string) => number,
 ): CollusiveRing[] {
   return collusiveRingsInWindow(trades, {
     tied,
+    windowVolume,
     unlinkedTolerance: p.unlinkedTolerance,
     minLinkedConcentration: p.minLinkedConcentration,
     minPairTrades: p.minEdgeTrades,
@@ -110,6 +196,9 @@ class CollusiveWashDetector implements Detector {
   readonly policy: EpisodePolicy;
   private readonly markets = new Map<string, MarketState>();
   private readonly dirty: string[] = [];
+  // scratch of evaluate()
+  private readonly involved = new Set<string>();
+  private readonly volume = new Map<string, number>();
 
   constructor(private readonly p: CollusiveWashParams) {
     this.policy = policyFrom(p);
@@ -124,7 +213,7 @@ class CollusiveWashDetector implements Detector {
     const side = ctx.trade.takerSide;
     if (maker === undefined || taker === undefined || maker === taker || side === undefined) return;
     let m = this.markets.get(e.market);
-    if (m === undefined) this.markets.set(e.market, (m = { trades: [], head: 0, dirty: false, nextEval: NaN }));
+    if (m === undefined) this.markets.set(e.market, (m = { trades: [], head: 0, dirty: false, nextEval: NaN, agg: new WindowTotals(this.p.minEdgeTrades), aggLo: 0, aggHi: 0 }));
     const size = +e.size;
     const seller = side === 'buy' ? maker : taker;
     const buyer = side === 'buy' ? taker : maker;
@@ -157,29 +246,38 @@ class CollusiveWashDetector implements Detector {
   private evaluate(market: string, m: MarketState, at: number, ctx: DetectorContext): void {
     const from = at - this.p.windowMs;
     while (m.head < m.trades.length && m.trades[m.head].ts <= from) m.head++;
+    let hi = m.head;
+    while (hi < m.trades.length && m.trades[hi].ts < at) hi++;
+    // Move the running totals to the window [head, hi).
+    for (; m.aggLo < m.head; m.aggLo++) if (m.aggLo < m.aggHi) m.agg.apply(m.trades[m.aggLo], -1);
+    if (m.aggHi < m.aggLo) m.aggHi = m.aggLo;
+    for (; m.aggHi < hi; m.aggHi++) m.agg.apply(m.trades[m.aggHi], 1);
     if (m.head > 4096 && m.head * 2 > m.trades.length) {
       m.trades = m.trades.slice(m.head);
+      m.aggLo -= m.head;
+      m.aggHi -= m.head;
+      hi -= m.head;
       m.head = 0;
     }
-    const win: RingTrade[] = [];
-    let after = false;
-    for (let i = m.head; i < m.trades.length; i++) {
-      const tr = m.trades[i];
-      if (tr.ts >= at) {
-        after = true;
-        break;
-      }
-      win.push(tr);
-    }
-    if (after) {
+    if (hi < m.trades.length) {
       // trades after this evaluation time are waiting: evaluate again at the next step
       m.dirty = true;
       m.nextEval = at + this.p.evalEveryMs;
       this.dirty.push(market);
     }
-    if (win.length < this.p.minTrades) return;
+    if (hi - m.head < this.p.minTrades) return;
     const tied = (a: string, b: string) => ctx.links.areLinked(a, b) || (ctx.links.evidence?.(a, b)?.weight ?? 0) > 0;
-    for (const r of findRings(win, this.p, tied)) {
+    // The search rebuilds the window's flow graph: run it only when an edge can exist, and only on the
+    // trades between accounts of candidate pairs (every edge, and every trade between two members of
+    // a ring, is among them), with each account's volume over the whole window summed in window order
+    // as the search itself would.
+    const involved = this.involved;
+    m.agg.candidates(this.p.minPairShare, tied, involved);
+    if (involved.size === 0) return;
+    const part = candidateTrades(m.trades, m.head, hi, involved, this.volume);
+    if (part.length < this.p.minTrades) return;
+    const volume = this.volume;
+    for (const r of findRings(part, this.p, tied, (a) => volume.get(a) ?? 0)) {
       const members = r.members.map((x) => x.account);
       if (this.p.farmAgeMs > 0 && ctx.links.openedAt) {
         const young = members.filter((a) => at - (ctx.links.openedAt!(a) ?? -Infinity) <= this.p.farmAgeMs).length;
