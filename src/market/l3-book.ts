@@ -38,6 +38,19 @@ export class PriceLevel {
   constructor(readonly price: number) {}
 }
 
+// Manual shifts: Array#splice allocates the array of removed items on every call.
+function insertAt(a: number[], i: number, v: number): void {
+  a.push(v);
+  for (let j = a.length - 1; j > i; j--) a[j] = a[j - 1];
+  a[i] = v;
+}
+
+function removeAt(a: number[], i: number): void {
+  if (i < 0 || i >= a.length) return;
+  for (let j = i; j < a.length - 1; j++) a[j] = a[j + 1];
+  a.pop();
+}
+
 /** One side: levels by price, plus prices kept sorted worst-first so the touch is at the end (cheap splices). */
 export class BookLevels {
   readonly levels = new Map<number, PriceLevel>();
@@ -74,7 +87,7 @@ export class BookLevels {
       const n = this.prices.length;
       // New levels usually appear at or near the touch (the end): append without a search then.
       if (n === 0 || (this.isBid ? price > this.prices[n - 1] : price < this.prices[n - 1])) this.prices.push(price);
-      else this.prices.splice(this.indexOf(price), 0, price);
+      else insertAt(this.prices, this.indexOf(price), price);
     }
     return l;
   }
@@ -83,7 +96,7 @@ export class BookLevels {
     this.levels.delete(level.price);
     const n = this.prices.length;
     if (n > 0 && this.prices[n - 1] === level.price) this.prices.pop();
-    else this.prices.splice(this.indexOf(level.price), 1);
+    else removeAt(this.prices, this.indexOf(level.price));
   }
 
   best(): PriceLevel | undefined {

@@ -66,7 +66,7 @@ class AcctState {
   readonly cancelLong: RollingCount;
   readonly baseline: EwRate;
   firstTs: number;
-  /** Placement times of recent orders, for cancel latency (small ring). */
+  /** Placement times of recent orders as offsets from firstTs (small integers: a Map stores them without a boxed number), for cancel latency. */
   readonly placedAt = new Map<string, number>();
   /** Latencies (placement to user cancel) of the cancels in the short window. */
   readonly latency: RollingWindow;
@@ -86,7 +86,7 @@ class AcctState {
 class MarketState {
   readonly messages: RollingCount;
   readonly fills: RollingCount;
-  /** Accounts with order messages in the long window: last message time, and a FIFO of (account, time). */
+  /** Accounts with order messages in the long window: last message time (offset from firstTs, unboxed in the Map), and a FIFO of (account, time). */
   readonly lastSeen = new Map<string, number>();
   private qAcc: string[] = [];
   private qTs: number[] = [];
@@ -98,8 +98,9 @@ class MarketState {
 
   /** Records a message of `account` at t and expires accounts silent for longer than windowMs (exact, event time only). */
   touch(account: string, t: number, windowMs: number): void {
-    const prev = this.lastSeen.get(account);
-    this.lastSeen.set(account, t);
+    const p = this.lastSeen.get(account);
+    const prev = p === undefined ? undefined : p + this.firstTs;
+    this.lastSeen.set(account, t - this.firstTs);
     if (prev === undefined || t - prev > windowMs / 8) {
       this.qAcc.push(account);
       this.qTs.push(t);
@@ -107,7 +108,7 @@ class MarketState {
     while (this.head < this.qTs.length && t - this.qTs[this.head] > windowMs) {
       const a = this.qAcc[this.head];
       const last = this.lastSeen.get(a);
-      if (last !== undefined && t - last > windowMs) this.lastSeen.delete(a);
+      if (last !== undefined && t - (last + this.firstTs) > windowMs) this.lastSeen.delete(a);
       this.head++;
     }
     if (this.head > 4_096 && this.head * 2 > this.qTs.length) {
@@ -167,9 +168,10 @@ class QuoteStuffingDetector implements Detector {
     else st.baseline.advance(t);
     if (e.type === 'order.placed') {
       st.placedLong.add(t);
-      if (st.placedAt.size < 4_096) st.placedAt.set(e.orderId, t);
+      if (st.placedAt.size < 4_096) st.placedAt.set(e.orderId, t - st.firstTs);
     } else if (e.type === 'order.cancelled') {
-      const pt = st.placedAt.get(e.orderId);
+      const off = st.placedAt.get(e.orderId);
+      const pt = off === undefined ? undefined : off + st.firstTs;
       if (pt !== undefined) st.placedAt.delete(e.orderId);
       // Only cancels the account asked for (not IOC remainders, STP or system cancels).
       if (e.reason === 'user') {
