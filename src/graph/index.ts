@@ -7,6 +7,7 @@ export * from './graph-csr.js';
 export * from './metrics.js';
 export * from './amlsim.js';
 export { mulberry32 } from './rng.js';
+export * from './algorithms/louvain.js';
 export * from './algorithms/linked-clusters.js';
 export * from './algorithms/collusive-rings.js';
 export * from './algorithms/sybil-farms.js';

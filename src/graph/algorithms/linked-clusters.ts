@@ -1,8 +1,7 @@
 import { UndirectedGraph } from 'graphology';
 import type { AbstractGraph } from 'graphology-types';
-import louvainModule, { type DetailedLouvainOutput, type LouvainOptions as GraphologyLouvainOptions } from 'graphology-communities-louvain';
 import { UnionFind } from '../csr.js';
-import { mulberry32 } from '../rng.js';
+import { louvain, type LouvainOptions } from './louvain.js';
 import type { EntityGraph, IdentifierEdgeType } from '../entity-graph.js';
 
 /**
@@ -79,11 +78,6 @@ export interface LinkedClustersResult {
   /** The weight of every identifier that linked anything. */
   identifierWeight: Map<string, number>;
 }
-
-// graphology-communities-louvain is CommonJS whose typings declare an ES default export.
-const louvain = ((louvainModule as unknown as { default?: unknown }).default ?? louvainModule) as unknown as {
-  detailed(graph: AbstractGraph, options?: GraphologyLouvainOptions): DetailedLouvainOutput;
-};
 
 export const DEFAULT_PRIORS: Record<IdentifierEdgeType, number> = { uses_device: 1, withdraws_to: 1, deposits_from: 0.8, uses_ip: 0.4 };
 
@@ -207,7 +201,7 @@ export function linkedClusters(graph: EntityGraph, opts: LinkedClustersOptions =
       const sub = new UndirectedGraph();
       for (const m of g.names) sub.addNode(m);
       for (const l of links) sub.addEdge(l.a, l.b, { weight: l.weight });
-      const det = louvain.detailed(sub, { getEdgeWeight: 'weight', resolution: opts.resolution ?? 1, rng: mulberry32(opts.seed ?? 1) });
+      const det = louvain(sub, { weight: 'weight', resolution: opts.resolution ?? 1, seed: opts.seed ?? 1 });
       const byCommunity = new Map<number, string[]>();
       for (const m of g.names) {
         const c = det.communities[m];
@@ -229,15 +223,8 @@ function round(x: number): number {
   return Math.round(x * 1e6) / 1e6;
 }
 
-export interface LouvainOptions {
-  /** Edge attribute holding the weight, or null for unweighted. Default 'weight'. */
-  weight?: string | null;
-  resolution?: number;
-  seed?: number;
-}
-
-/** Louvain communities of any undirected graphology graph, seeded (graphology-communities-louvain). */
+/** Louvain communities of any graphology graph (edges as undirected), seeded: see ./louvain.ts. */
 export function louvainCommunities(graph: AbstractGraph, opts: LouvainOptions = {}): { communities: Record<string, number>; count: number; modularity: number } {
-  const det = louvain.detailed(graph, { getEdgeWeight: opts.weight === undefined ? 'weight' : opts.weight, resolution: opts.resolution ?? 1, rng: mulberry32(opts.seed ?? 1) });
-  return { communities: det.communities, count: det.count, modularity: det.modularity };
+  const r = louvain(graph, opts);
+  return { communities: r.communities, count: r.count, modularity: r.modularity };
 }
