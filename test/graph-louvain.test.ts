@@ -1,6 +1,7 @@
 import { MultiUndirectedGraph } from 'graphology';
 import { describe, expect, it } from 'vitest';
 import { buildCsr } from '../src/graph/csr.js';
+import { csrView, undirectedCsr } from '../src/graph/graph-csr.js';
 import { louvain, louvainCsr, modularity } from '../src/graph/algorithms/louvain.js';
 import { randomEdges } from './graph-helpers.js';
 
@@ -137,6 +138,24 @@ describe('louvain', () => {
     expect(high.count).toBeGreaterThan(louvainCsr(csr).count);
     expect(louvainCsr(csr).count).toBeGreaterThan(low.count);
     expect(high.modularity).toBeCloseTo(naiveModularity(34, k.src, k.dst, null, high.communities, 2), 10);
+  });
+
+  it('lays a graphology graph out slot for slot like csrView (parallel edges, self-loops, weights)', () => {
+    const p = randomEdges(300, 1500, 2);
+    const g = new MultiUndirectedGraph({ allowSelfLoops: true });
+    for (let i = 0; i < 300; i++) g.addNode(`n${i}`);
+    p.src.forEach((s, i) => g.addEdge(`n${s}`, `n${p.dst[i]}`, { weight: p.w[i] }));
+    g.addEdge('n5', 'n5', { weight: 3 });
+    g.addEdge('n5', 'n7');
+    for (const weight of ['weight', null] as const) {
+      const lean = undirectedCsr(g, weight);
+      const ref = csrView(g, { weight, undirected: true });
+      expect(lean.nodes).toEqual(ref.nodes);
+      expect([...lean.csr.offsets]).toEqual([...ref.csr.offsets]);
+      expect([...lean.csr.targets]).toEqual([...ref.csr.targets]);
+      expect([...lean.csr.weights]).toEqual([...ref.csr.weights]);
+      expect(lean.index.get('n42')).toBe(42);
+    }
   });
 
   it('handles self-loops, isolated nodes and empty graphs; rejects negative weights', () => {

@@ -180,3 +180,75 @@ export function csrViewPublic<N extends Attributes, E extends Attributes>(graph:
   const csr = buildCsr(nodes.length, src.subarray(0, k), dst.subarray(0, k), w.subarray(0, k), { undirected: allUndirected });
   return { csr, nodes, index, edgeKeys };
 }
+
+/**
+ * An undirected CSR of a graphology graph (every edge both ways, a self-loop once, parallel edges as
+ * separate slots), slot for slot the same as `csrView(graph, { undirected: true, weight })`, but
+ * built in two passes straight into its final arrays: no edge list, no edge ids. Half the memory,
+ * which matters on large graphs because these arrays are external memory to V8 and their growth
+ * sets off full collections of the whole heap. Its `csr.edgeIds` is empty.
+ */
+export function undirectedCsr<N extends Attributes, E extends Attributes>(graph: AbstractGraph<N, E>, weight: EdgeWeight<E> = 'weight'): CsrView {
+  const internals = graph as unknown as { _nodes?: unknown; _edges?: unknown };
+  if (!(internals._nodes instanceof Map) || !(internals._edges instanceof Map)) return csrViewPublic(graph, { undirected: true, weight });
+  const nodeStore = internals._nodes as Map<string, NodeData>;
+  const edgeStore = internals._edges as Map<string, EdgeData<E>>;
+  const gen = ++generation;
+  const n = nodeStore.size;
+  const nodes: string[] = new Array(n);
+  let i = 0;
+  for (const nd of nodeStore.values()) {
+    nd.__csr = i;
+    nd.__csrGen = gen;
+    nodes[i++] = nd.key;
+  }
+  const offsets = new Int32Array(n + 1);
+  let slots = 0;
+  for (const ed of edgeStore.values()) {
+    const s = ed.source.__csr!;
+    const t = ed.target.__csr!;
+    offsets[s + 1]++;
+    slots++;
+    if (s !== t) {
+      offsets[t + 1]++;
+      slots++;
+    }
+  }
+  for (let u = 0; u < n; u++) offsets[u + 1] += offsets[u];
+  const fill = offsets.slice(0, n);
+  const targets = new Int32Array(slots);
+  const weights = new Float64Array(slots);
+  for (const ed of edgeStore.values()) {
+    let value = 1;
+    if (typeof weight === 'function') value = weight(ed.attributes, ed.key);
+    else if (typeof weight === 'string') {
+      const v = ed.attributes[weight];
+      value = typeof v === 'number' ? v : 1;
+    }
+    const s = ed.source.__csr!;
+    const t = ed.target.__csr!;
+    let k = fill[s]++;
+    targets[k] = t;
+    weights[k] = value;
+    if (s !== t) {
+      k = fill[t]++;
+      targets[k] = s;
+      weights[k] = value;
+    }
+  }
+  const index = new Map<string, number>();
+  let built = false;
+  return {
+    csr: { n, offsets, targets, weights, edgeIds: new Int32Array(0) },
+    nodes,
+    index: {
+      get(key: string): number | undefined {
+        if (!built) {
+          nodes.forEach((k, j) => index.set(k, j));
+          built = true;
+        }
+        return index.get(key);
+      },
+    },
+  };
+}

@@ -1,6 +1,6 @@
 import type { AbstractGraph, Attributes } from 'graphology-types';
 import type { Csr } from '../csr.js';
-import { csrView, type EdgeWeight } from '../graph-csr.js';
+import { undirectedCsr, type EdgeWeight } from '../graph-csr.js';
 import { mulberry32 } from '../rng.js';
 
 /**
@@ -53,7 +53,7 @@ export interface LouvainResult {
 
 /** Louvain communities of a graphology graph (edges taken as undirected; parallel edges add up). */
 export function louvain<N extends Attributes, E extends Attributes>(graph: AbstractGraph<N, E>, opts: LouvainOptions<E> = {}): LouvainResult {
-  const view = csrView(graph, { weight: opts.weight, undirected: true });
+  const view = undirectedCsr(graph, opts.weight === undefined ? 'weight' : opts.weight);
   const r = louvainCsr(view.csr, opts);
   const communities: Record<string, number> = {};
   for (let i = 0; i < view.nodes.length; i++) communities[view.nodes[i]] = r.communities[i];
