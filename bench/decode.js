@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { createDecoder } from '../dist/sources/registry.js';
+import { simulate } from '../dist/sim/simulator.js';
 import { bestCpu as best, fmt, table } from './util.js';
-
 
 const DATA = fileURLToPath(new URL('../../shared/data/market/', import.meta.url));
 
@@ -13,57 +13,99 @@ function lines(path) {
   return text.split('\n').filter((l) => l.length > 0);
 }
 
+function decodeAll(format, input, sink) {
+  const d = createDecoder(format, { source: 'bench' });
+  const pos = { source: 'bench', line: 0 };
+  for (let i = 0; i < input.length; i++) {
+    pos.line = i + 1;
+    d.decode(input[i], pos, sink);
+  }
+  d.end?.(pos, sink);
+}
+
 /** Decodes every line with the format's decoder; the baseline JSON.parses the same lines. */
-async function measure(format, input, jsonOf) {
+async function measure(name, format, input, jsonOf) {
   const sink = { events: 0, dead: 0, event() { this.events++; }, reject() { this.dead++; } };
   let decoded = 0;
   const ms = await best(() => {
-    const d = createDecoder(format, { source: 'bench' });
     sink.events = sink.dead = 0;
-    const pos = { source: 'bench', line: 0 };
-    for (let i = 0; i < input.length; i++) {
-      pos.line = i + 1;
-      d.decode(input[i], pos, sink);
-    }
+    decodeAll(format, input, sink);
     decoded = sink.events;
-  });
+  }, 7);
   let keep = 0;
   const baseMs = await best(() => {
     for (let i = 0; i < input.length; i++) keep += jsonOf(input[i]) ? 1 : 0;
+  }, 7);
+  if (keep === 0 || sink.dead > 0) throw new Error(`${name}: baseline parsed nothing or ${sink.dead} rejects`);
+  return { name, lines: input.length, events: decoded, ms, baseMs };
+}
+
+/**
+ * With decoding in a worker (replay's decodeInWorker), the engine's thread only JSON.parses the
+ * worker's batches of validated events: that cost against decoding on the engine's thread.
+ */
+async function engineThreadShare(name, format, input) {
+  const batches = [];
+  let cur = [];
+  decodeAll(format, input, {
+    event(e) {
+      cur.push(JSON.stringify(e));
+      if (cur.length === 4096) {
+        batches.push(`[${cur.join(',')}]`);
+        cur = [];
+      }
+    },
+    reject() {},
   });
-  return { format, lines: input.length, events: decoded, dead: sink.dead, ms, baseMs, parsed: keep };
+  batches.push(`[${cur.join(',')}]`);
+  let n = 0;
+  const decodeMs = await best(() => decodeAll(format, input, { event() { n++; }, reject() {} }), 7);
+  const parseMs = await best(() => {
+    for (const b of batches) n += JSON.parse(b).length;
+  }, 7);
+  return { name, lines: input.length, decodeMs, parseMs };
 }
 
 export const decodeSection = {
   id: 'decode',
   title: 'Decoding: lines per second against a bare JSON.parse loop',
   async run() {
-    const rows = [];
     const spot = lines(`${DATA}binance-spot-btcusdt-20240808.ndjson.gz`);
     const usdm = lines(`${DATA}binance-usdm-btcusdt-20240808.ndjson.gz`);
-    const jsonAfterSpace = (l) => JSON.parse(l.slice(l.indexOf(' ') + 1));
-    const results = [];
-    try {
-      results.push(await measure('binance', spot, jsonAfterSpace));
-      results.push(await measure('binance', usdm, jsonAfterSpace));
-    } catch (err) {
-      rows.push(['binance', 'n/a', String(err.message), '', '', '']);
-    }
-    // Canonical NDJSON: re-encode the decoded futures events, then decode them again.
+    const bitget = lines(`${DATA}bitget-spot-ws-20220407.txt`);
+    const afterSpace = (l) => JSON.parse(l.slice(l.indexOf(' ') + 1));
+    // Bitget lines are `<url> <- <time>: <json>` (or a connection line without JSON).
+    const bitgetJson = (l) => {
+      const i = l.indexOf(': {');
+      return i > 0 ? JSON.parse(l.slice(i + 2)) : 1;
+    };
+    // Canonical NDJSON: the decoded futures events re-encoded, and the simulator's events (the surveillance bench's input).
     const canon = [];
-    const d = createDecoder('binance', { source: 'bench' });
-    const pos = { source: 'bench', line: 0 };
-    for (const l of usdm) d.decode(l, pos, { event: (e) => canon.push(JSON.stringify(e)), reject() {} });
-    if (canon.length) results.push(await measure('ndjson', canon, (l) => JSON.parse(l)));
-    for (const r of results) {
-      const lps = (r.lines / r.ms) * 1000;
-      const base = (r.lines / r.baseMs) * 1000;
-      rows.push([r.format, fmt(r.lines), fmt(r.events), fmt(lps), fmt(base), `${((r.baseMs / r.ms) * 100).toFixed(0)}%`]);
-    }
+    decodeAll('binance', usdm, { event: (e) => canon.push(JSON.stringify(e)), reject() {} });
+    const sim = [];
+    simulate({ seed: 42, duration: '20m' }, (e) => sim.push(JSON.stringify(e)));
+    const results = [
+      await measure('binance spot', 'binance', spot, afterSpace),
+      await measure('binance USDⓈ-M', 'binance', usdm, afterSpace),
+      await measure('bitget spot', 'bitget', bitget, bitgetJson),
+      await measure('ndjson (USDⓈ-M re-encoded)', 'ndjson', canon, (l) => JSON.parse(l)),
+      await measure('ndjson (simulator, seed 42, 20 min)', 'ndjson', sim, (l) => JSON.parse(l)),
+    ];
+    const rows = results.map((r) => [r.name, fmt(r.lines), fmt(r.events), fmt((r.lines / r.ms) * 1000), fmt((r.lines / r.baseMs) * 1000), `${((r.baseMs / r.ms) * 100).toFixed(0)}%`]);
+    const shares = [
+      await engineThreadShare('binance spot', 'binance', spot),
+      await engineThreadShare('binance USDⓈ-M', 'binance', usdm),
+      await engineThreadShare('ndjson (simulator)', 'ndjson', sim),
+    ];
+    const shareRows = shares.map((s) => [s.name, fmt((s.lines / s.decodeMs) * 1000), fmt((s.lines / s.parseMs) * 1000), `${(s.decodeMs / s.parseMs).toFixed(2)}×`]);
     return [
-      'Input: the real captures in `../shared/data/market` (Binance spot and USDⓈ-M BTCUSDT), decoded in memory; `ndjson` decodes the canonical re-encoding of the USDⓈ-M events (schema-validated). Lines per CPU-second of the process (`process.cpuUsage`), best of 5 runs after a warm-up.',
+      'Input: the real captures in `../shared/data/market` (Binance spot and USDⓈ-M BTCUSDT, Bitget spot), decoded in memory; `ndjson` decodes the canonical re-encoding of the USDⓈ-M events and the simulator\'s events (schema-validated). Lines per CPU-second of the process (`process.cpuUsage`), best of 7 runs after a warm-up; the JSON.parse baseline parses the same lines (Binance: the JSON after the receive time; Bitget: the JSON after `: `) in the same run. A Bitget line carries many events (book levels, candles), hence its low share.',
       '',
-      table(['format', 'lines', 'events', 'lines/s', 'JSON.parse lines/s', 'share of JSON.parse speed'], rows),
+      table(['input', 'lines', 'events', 'lines/s', 'JSON.parse lines/s', 'share of JSON.parse speed'], rows),
+      '',
+      'Decoding in a worker thread (`replay(…, { decodeInWorker })`, the default for files of 4 MiB or more): the engine\'s thread then only JSON.parses the worker\'s batches of validated events (and no longer reads, gunzips or splits lines, not counted here). Engine-thread CPU per line, same run:',
+      '',
+      table(['input', 'decode on the engine thread, lines/s', 'engine thread with a decode worker, lines/s', 'engine-thread CPU saved'], shareRows),
     ].join('\n');
   },
 };
