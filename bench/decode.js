@@ -63,6 +63,7 @@ async function engineThreadShare(name, format, input) {
   const parseMs = await best(() => {
     for (const b of batches) n += JSON.parse(b).length;
   }, 7);
+  if (n === 0) throw new Error(`${name}: nothing decoded`);
   return { name, lines: input.length, decodeMs, parseMs };
 }
 
