@@ -245,3 +245,19 @@ describe('TimeHeap and scaled decimals', () => {
     expect(formatScaled(700, 2)).toBe('7');
   });
 });
+
+describe('pairKey', () => {
+  it('gives the composite key by value, the same object for a repeated pair, across markets and cache clears', async () => {
+    const { pairKey } = await import('../src/stream/keyed.js');
+    const k1 = pairKey('acct1', 'BTCUSDT');
+    expect(k1).toBe('acct1\u0000BTCUSDT');
+    expect(pairKey('acct2', 'BTCUSDT')).toBe('acct2\u0000BTCUSDT');
+    expect(pairKey('acct1', 'ETHUSDT')).toBe('acct1\u0000ETHUSDT');
+    expect(Object.is(pairKey('acct1', 'BTCUSDT'), k1)).toBe(true);
+    // past the cache bound (it is cleared and refilled), keys stay right
+    let wrong = 0;
+    for (let i = 0; i < 300_000; i++) if (pairKey(`a${i % 1000}`, `m${i % 301}`) !== `a${i % 1000}\u0000m${i % 301}`) wrong++;
+    expect(wrong).toBe(0);
+    expect(pairKey('acct1', 'BTCUSDT')).toBe(k1);
+  });
+});

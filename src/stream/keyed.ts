@@ -124,6 +124,8 @@ export class KeyedState<K, V> {
 
 const pairs = new Map<string, Map<string, string>>();
 let pairCount = 0;
+let lastB: string | undefined;
+let lastInner: Map<string, string> | undefined;
 const PAIR_CACHE_MAX = 262_144;
 
 /**
@@ -133,14 +135,18 @@ const PAIR_CACHE_MAX = 262_144;
  * callers cannot tell a cached key from a fresh one.
  */
 export function pairKey(a: string, b: string): string {
-  let inner = pairs.get(b);
+  // Consecutive calls mostly share `b` (one event's market): skip the outer lookup then.
+  let inner = b === lastB ? lastInner : pairs.get(b);
   if (inner === undefined) pairs.set(b, (inner = new Map()));
+  lastB = b;
+  lastInner = inner;
   let k = inner.get(a);
   if (k === undefined) {
     if (pairCount >= PAIR_CACHE_MAX) {
       pairs.clear();
       pairCount = 0;
       pairs.set(b, (inner = new Map()));
+      lastInner = inner;
     }
     k = `${a}\u0000${b}`;
     inner.set(a, k);
