@@ -69,8 +69,7 @@ describe('pump_and_dump', () => {
 });
 
 describe('pump and dump end to end on the simulator', () => {
-  // Skipped: measured F1 0.857 on this short scaled run (held-out 2 h seeds: 1.0 on 1001, 0.667 on 1002); not yet met.
-  it.skip('reaches F1 >= 0.9 on a short labelled run (seed 5)', async () => {
+  it('reaches F1 >= 0.9 on a short labelled run (seed 5)', async () => {
     const { metrics } = await runDetectorE2e({
       seed: 5,
       typology: 'pump_and_dump',
@@ -78,6 +77,7 @@ describe('pump and dump end to end on the simulator', () => {
       sim: { duration: '50m', trafficScale: 0.4, population: SMALL_POPULATION, abuse: { warmupMs: 600_000, typologies: { pump_and_dump: { intensity: 2 } } } } as never,
     });
     expect(metrics.labels).toBeGreaterThan(0);
+    if (metrics.f1 === null || metrics.f1 < 0.9) console.log('pump_and_dump seed 5', metrics);
     expect(metrics.f1).toBeGreaterThanOrEqual(0.9);
-  }, 120_000);
+  }, 300_000);
 });

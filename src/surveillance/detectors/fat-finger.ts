@@ -55,8 +55,13 @@ import { num, pct, plural, time } from './format.js';
  * few minutes ago are normal, and an order that cannot execute harms no one until the market
  * comes to it.
  *
- * Trade prints (variant off_market_trade) are tested when the taker order was not itself tested
- * (public feeds, market orders): a limit order's prints are its consequence, not another alert.
+ * Trade prints (variant off_market_trade) are tested when the taker is unknown (public feeds): with
+ * account data the taker's order was judged itself (its limit price, or its size for a market
+ * order), and a print off the mid is the depth it met (a sweep of a thin book, a pump's rush).
+ *
+ * A passive off-market order (it cannot execute on arrival) alerts `confirmMs` after it, unless the
+ * account placed or re-priced another quote on that side off-market meanwhile: a slip is one order,
+ * a quoting algorithm widening in a fast market or a ladder shifted in one go repeats itself.
  *
  * Score: 50 + 25·log2(observed / threshold) for the stronger test (50 at the threshold, 75 at
  * twice, 100 at four times), +10 when the order was marketable on arrival; capped at 100. One
@@ -82,7 +87,8 @@ export const fatFingerParams = z.object({
   sizeMultiple: z.number().positive().default(10).describe('size must exceed this multiple of that quantile'),
   minHistory: z.number().int().positive().default(30).describe('orders in the account’s history before the size test applies'),
   minAccountHistory: z.number().int().positive().default(10).describe('with fewer than minHistory orders in the market, the size test uses the notional of the account’s orders across the markets of the same underlying (ctx.partitionKey) once it has this many'),
-  marketSizeMultiple: z.number().positive().default(5).describe('an account with too little history alerts on size when its order notional exceeds this multiple of the market’s sizeQuantile order notional (all accounts)'),
+  marketSizeMultiple: z.number().positive().default(5).describe('an account with too little history alerts on size when its order notional exceeds this multiple of the market’s sizeQuantile order notional (all accounts)…'),
+  marketMedianMultiple: z.number().positive().default(25).describe('…or this multiple of the market’s median order notional (the p99 is set by market makers and whales; a typical account’s error is measured against a typical order)'),
   devQuantile: z.number().min(0.5).max(1).default(0.99).describe('quantile of the account’s past limit-price deviations from the reference in the market'),
   devMultiple: z.number().positive().default(2).describe('a price deviation must also exceed this multiple of that quantile (accounts that routinely quote far away, e.g. market makers’ deep ladders, do not alert)'),
   minDevHistory: z.number().int().positive().default(20).describe('limit orders in the account’s history before the deviation-history test applies'),
@@ -92,6 +98,8 @@ export const fatFingerParams = z.object({
   maxAccounts: z.number().int().positive().default(500_000).describe('cap on accounts with size history (memory bound)'),
   noticeMs: z.number().int().positive().default(60_000).describe('a size-only suspect alerts when the account cancels or amends it down within this of placing it'),
   rangeMs: z.number().int().positive().default(300_000).describe('passive orders are also measured from the market’s traded range over this window'),
+  confirmMs: z.number().int().nonnegative().default(10_000).describe('a passive off-market order alerts after this long unless the account placed another off-market quote on that side meanwhile (a deliberate repricing)'),
+  repeatShare: z.number().positive().default(0.5).describe('a later quote counts as a repeat when its deviation exceeds this share of the price threshold'),
   checkTrades: z.boolean().default(true).describe('also test trade prints against the market (variant off_market_trade)'),
   bookLevels: z.number().int().positive().default(5).describe('levels per side in the evidence book snapshot'),
 });
@@ -113,6 +121,36 @@ interface Suspect {
   score: number;
   marketable: boolean;
   book: BookSnapshot | undefined;
+}
+
+/** An order found off-market or oversized, with what the alert reports. */
+interface Finding {
+  eventId: string;
+  ts: number;
+  type: 'order.placed' | 'order.amended';
+  account: string;
+  market: string;
+  orderId: string;
+  side: string;
+  price: string;
+  size: string;
+  priceScore: number;
+  sizeScore: number;
+  dev: number;
+  thr: number;
+  vol: number;
+  devQ: number;
+  peerQ: number;
+  sizeQ: number;
+  sizeNum: number;
+  histN: number;
+  sizeBasis: string;
+  marketable: boolean;
+  refKind: string;
+  refPrice: number;
+  book: BookSnapshot | undefined;
+  /** A later off-market quote of the account on this side came within confirmMs. */
+  repeated: boolean;
 }
 
 /** A reference price with its event time. */
@@ -144,6 +182,8 @@ class FatFingerDetector implements Detector {
   private samples = 0;
   /** market -> P² quantile of order notionals (all accounts) */
   private readonly marketSizes = new Map<string, P2Quantile>();
+  /** market -> P² median of order notionals (all accounts) */
+  private readonly marketMedians = new Map<string, P2Quantile>();
   /** market -> P² quantile of limit-price deviations (all accounts) */
   private readonly marketDevs = new Map<string, P2Quantile>();
   /** market -> mark price; market -> index price (perps from mark_price, spot components from index_price) */
@@ -155,6 +195,8 @@ class FatFingerDetector implements Detector {
   private readonly ranges = new Map<string, RollingWindow>();
   /** `${market}\0${orderId}` -> size-only suspect */
   private readonly suspects = new Map<string, Suspect>();
+  /** account × market -> passive off-market order waiting confirmMs (no repeat) before it alerts */
+  private readonly pending = new Map<string, Finding>();
 
   constructor(private readonly p: FatFingerParams) {
     this.policy = policyFrom(p);
@@ -281,13 +323,17 @@ class FatFingerDetector implements Detector {
         if (sizeQ > 0 && size > this.p.sizeMultiple * sizeQ) sizeScore = score(size / (this.p.sizeMultiple * sizeQ));
       } else if (all.size.count < this.p.minAccountHistory && notional > 0) {
         const mq = this.marketSizes.get(e.market);
-        if (mq !== undefined && mq.count >= 200) {
+        const md = this.marketMedians.get(e.market);
+        if (mq !== undefined && mq.count >= 200 && md !== undefined) {
           const v = mq.value();
-          if (v > 0) {
+          const m = md.value();
+          // the notional limit: the lower of marketSizeMultiple × p99 and marketMedianMultiple × median
+          const lim = Math.min(v > 0 ? this.p.marketSizeMultiple * v : Infinity, m > 0 ? this.p.marketMedianMultiple * m : Infinity);
+          if (Number.isFinite(lim)) {
             sizeBasis = 'market';
             histN = mq.count;
-            sizeQ = (v / notional) * size;
-            if (size > this.p.marketSizeMultiple * sizeQ) sizeScore = score(size / (this.p.marketSizeMultiple * sizeQ));
+            sizeQ = (lim / this.p.sizeMultiple / notional) * size;
+            if (size > this.p.sizeMultiple * sizeQ) sizeScore = score(size / (this.p.sizeMultiple * sizeQ));
           }
         }
       } else if (all.size.count >= this.p.minAccountHistory && notional > 0) {
@@ -304,6 +350,9 @@ class FatFingerDetector implements Detector {
         if (notional > 0) {
           let mq = this.marketSizes.get(e.market);
           if (mq === undefined) this.marketSizes.set(e.market, (mq = new P2Quantile(this.p.sizeQuantile)));
+          let md = this.marketMedians.get(e.market);
+          if (md === undefined) this.marketMedians.set(e.market, (md = new P2Quantile(0.5)));
+          md.add(e.ts, notional);
           mq.add(e.ts, notional);
         }
         q.add(e.ts, size);
@@ -322,36 +371,65 @@ class FatFingerDetector implements Detector {
       return;
     }
     if (e.type === 'order.amended' && this.suspects.size > 0) this.noticed(e.market, e.orderId, e.ts, ctx);
-    if (priceScore === 0 && sizeScore === 0) return;
-    const ep = ctx.alerts.episode(this, pairKey(e.accountId, e.market), e);
-    ep.variant ??= 'order';
-    ep.addMarket(e.market).addAccount(e.accountId).addOrder(e.orderId);
-    ep.data.orders = (ep.data.orders ?? 0) + 1;
-    if (ep.offer(Math.min(100, Math.max(priceScore, sizeScore)))) {
-      ep.notes.kind = priceScore >= sizeScore ? 'price' : 'size';
-      ep.notes.orderId = e.orderId;
-      ep.notes.side = side ?? '?';
-      ep.notes.price = e.price ?? '';
-      ep.notes.size = e.size ?? '';
-      ep.notes.event = e.type === 'order.placed' ? 'placed' : 'amended';
-      ep.notes.marketable = this.marketable ? 'yes' : 'no';
-      ep.notes.ts = String(e.ts);
-      if (Number.isFinite(dev)) {
-        ep.notes.refKind = this.refKind;
-        ep.notes.ref = String(this.refPrice);
-        this.priceFeatures(ep, dev, thr, vol, +e.price!);
-        if (Number.isFinite(devQ)) ep.feature('deviation_vs_own_history', dev, devQ * this.p.devMultiple, '>', '%');
-        else if (Number.isFinite(peerQ)) ep.feature('deviation_vs_peers', dev, peerQ * this.p.devMultiple, '>', '%');
+    // A passive off-market quote that repeats an earlier one of the account on this side (within
+    // confirmMs) is a deliberate repricing — a quoting algorithm widening in a fast market, a ladder
+    // shifted in one go — not a slip: the earlier one is withdrawn and this one is not reported.
+    const pk = priceScore > 0 || (Number.isFinite(dev) && dev > thr * this.p.repeatShare) ? pairKey(e.accountId, e.market) : '';
+    if (pk !== '' && this.pending.size > 0) {
+      const prev = this.pending.get(pk);
+      if (prev !== undefined && prev.side === (side ?? '?') && e.ts - prev.ts <= this.p.confirmMs) {
+        prev.repeated = true;
+        if (priceScore > 0 && sizeScore === 0 && !this.marketable) return;
       }
-      if (Number.isFinite(sizeQ)) {
-        ep.feature('size_multiple_of_history_quantile', size / sizeQ, this.p.sizeMultiple, '>', 'x');
-        ep.feature('order_size', size, this.p.sizeMultiple * sizeQ, '>');
-        ep.feature('history_orders', histN, sizeBasis === 'market' ? this.p.minHistory : this.p.minAccountHistory, '>=');
-        ep.notes.sizeBasis = sizeBasis;
-      }
-      ep.book = ctx.books.snapshot(e.market, this.p.bookLevels);
     }
-    ctx.alerts.commit(ep, e.ts);
+    if (priceScore === 0 && sizeScore === 0) return;
+    const f: Finding = {
+      eventId: e.id, ts: e.ts, type: e.type, account: e.accountId, market: e.market, orderId: e.orderId, side: side ?? '?', price: e.price ?? '', size: e.size ?? '',
+      priceScore, sizeScore, dev, thr, vol, devQ, peerQ, sizeQ, sizeNum: size, histN, sizeBasis, marketable: this.marketable, refKind: this.refKind, refPrice: this.refPrice,
+      book: undefined, repeated: false,
+    };
+    if (priceScore > 0 && sizeScore === 0 && !this.marketable && this.pending.size < 10_000) {
+      // passive and priced off: it harms no one until the market comes to it; confirm it is a one-off
+      f.book = ctx.books.snapshot(e.market, this.p.bookLevels);
+      this.pending.set(pk, f);
+      return;
+    }
+    this.emit(f, ctx, e.ts);
+  }
+
+  private emit(f: Finding, ctx: DetectorContext, now: number): void {
+    const ep = ctx.alerts.episode(this, pairKey(f.account, f.market), { id: f.eventId, ts: f.ts });
+    ep.variant ??= 'order';
+    ep.addMarket(f.market).addAccount(f.account).addOrder(f.orderId);
+    ep.data.orders = (ep.data.orders ?? 0) + 1;
+    if (ep.offer(Math.min(100, Math.max(f.priceScore, f.sizeScore)))) {
+      ep.notes.kind = f.priceScore >= f.sizeScore ? 'price' : 'size';
+      ep.notes.orderId = f.orderId;
+      ep.notes.side = f.side;
+      ep.notes.price = f.price;
+      ep.notes.size = f.size;
+      ep.notes.event = f.type === 'order.placed' ? 'placed' : 'amended';
+      ep.notes.marketable = f.marketable ? 'yes' : 'no';
+      ep.notes.ts = String(f.ts);
+      if (Number.isFinite(f.dev)) {
+        ep.notes.refKind = f.refKind;
+        ep.notes.ref = String(f.refPrice);
+        this.samples = ctx.flow.peekMarket(f.market)?.price.count ?? 0;
+        this.refPrice = f.refPrice;
+        this.priceFeatures(ep, f.dev, f.thr, f.vol, +f.price);
+        if (Number.isFinite(f.devQ)) ep.feature('deviation_vs_own_history', f.dev, f.devQ * this.p.devMultiple, '>', '%');
+        else if (Number.isFinite(f.peerQ)) ep.feature('deviation_vs_peers', f.dev, f.peerQ * this.p.devMultiple, '>', '%');
+        if (!f.marketable) ep.feature('repeated_within_ms', 0, this.p.confirmMs, '==', 'orders');
+      }
+      if (Number.isFinite(f.sizeQ)) {
+        ep.feature('size_multiple_of_history_quantile', f.sizeNum / f.sizeQ, this.p.sizeMultiple, '>', 'x');
+        ep.feature('order_size', f.sizeNum, this.p.sizeMultiple * f.sizeQ, '>');
+        ep.feature('history_orders', f.histN, f.sizeBasis === 'market' ? this.p.minHistory : this.p.minAccountHistory, '>=');
+        ep.notes.sizeBasis = f.sizeBasis;
+      }
+      ep.book = f.book ?? ctx.books.snapshot(f.market, this.p.bookLevels);
+    }
+    ctx.alerts.commit(ep, now);
   }
 
   /** The account cancelled or amended a size suspect: alert if within noticeMs (dated from its placement). */
@@ -386,7 +464,14 @@ class FatFingerDetector implements Detector {
     ctx.alerts.commit(ep, ts);
   }
 
-  onWatermark(t: number): void {
+  onWatermark(t: number, ctx: DetectorContext): void {
+    if (this.pending.size > 0) {
+      for (const [k, f] of this.pending) {
+        if (t - f.ts < this.p.confirmMs) continue;
+        this.pending.delete(k);
+        if (!f.repeated) this.emit(f, ctx, t);
+      }
+    }
     // forget suspects nobody cancelled in time (they executed or stayed: deliberate)
     if (this.suspects.size === 0) return;
     for (const [k, s] of this.suspects) if (t - s.ts > this.p.noticeMs) this.suspects.delete(k);
@@ -394,6 +479,10 @@ class FatFingerDetector implements Detector {
 
   private onTrade(e: EventOf<'trade'>, ctx: DetectorContext): void {
     if (e.takerOrderId !== undefined && this.lastTested.get(e.market) === e.takerOrderId) return;
+    // With account data the taker's order was judged itself (its limit price, or its size for a
+    // market order): a print off the mid is then the depth it met (a sweep of a thin book, a pump's
+    // rush), not a second error. Prints of unknown takers (public feeds) are tested.
+    if (ctx.trade.taker !== undefined && e.takerOrderId !== undefined) return;
     if (!this.reference(e.market, e.ts, ctx, undefined)) return;
     const px = +e.price;
     const dev = this.nearestDeviation(px, e.market, e.ts, ctx);

@@ -20,9 +20,11 @@ import { pairKey } from '../../stream/keyed.js';
  * and the market's taker notional over the same span. `evalDelayMs` after the close (event time)
  * each account is tested:
  *  - at least `minOrders` aggressive orders;
- *  - one-directional: |bought − sold| / (bought + sold) ≥ `minDirectionality`;
- *  - the account's share of the market's taker notional from its first trade to the close ≥
- *    `minShare`;
+ *  - one-directional: |bought − sold| / (bought + sold) ≥ `minDirectionality`, for its aggressive
+ *    fills and for all its fills (aggressive and passive);
+ *  - participation: the account's fills (aggressive, and passive ones after its first aggressive
+ *    trade) as a share of the market's traded notional from its first trade to the close ≥
+ *    `minShare` (a manipulator also leaves bids or offers that the market hits);
  *  - price impact: the price at the close moved in the account's direction from before its first
  *    trade by ≥ `minImpactPct` and ≥ `k` × the market's rolling relative volatility;
  *  - abnormal against the account's own activity outside close windows: its window notional is
@@ -43,10 +45,10 @@ export const markingTheCloseParams = z.object({
   evalDelayMs: z.number().int().nonnegative().default(20_000).describe('the test runs this long after the close (reversal measured then)'),
   minOrders: z.number().int().positive().default(5).describe('aggressive orders by the account in the window'),
   minDirectionality: z.number().min(0).max(1).default(0.8).describe('|bought − sold| / (bought + sold) of its aggressive notional'),
-  minShare: z.number().min(0).max(1).default(0.2).describe('share of the market’s taker notional from its first trade to the close'),
+  minShare: z.number().min(0).max(1).default(0.2).describe('participation: its fills (aggressive and passive) as a share of the market’s traded notional from its first trade to the close'),
   minImpactPct: z.number().default(0.03).describe('price move (%) into the close in the account’s direction'),
   k: z.number().nonnegative().default(0.5).describe('…and at least k × the market’s rolling relative volatility'),
-  dominantShare: z.number().min(0).max(1).default(0.5).describe('an account with at least this share of the taker notional…'),
+  dominantShare: z.number().min(0).max(1).default(0.5).describe('an account with at least this participation…'),
   dominantOrders: z.number().int().positive().default(15).describe('…and this many aggressive orders alerts even when the price did not visibly move (deep markets absorb the push), unless it moved against it by more than the impact threshold'),
   minAbnormal: z.number().nonnegative().default(3).describe('window notional vs the account’s average per window-length outside close windows'),
   baselineHalfLifeMs: z.number().int().positive().default(3_600_000).describe('half-life of the account’s outside-window activity rate'),
@@ -60,6 +62,9 @@ export type MarkingTheCloseParams = z.output<typeof markingTheCloseParams>;
 class Rec {
   bought = 0;
   sold = 0;
+  /** Passive (maker) fills after its first aggressive trade: part of its participation and direction. */
+  passiveBought = 0;
+  passiveSold = 0;
   orders = 0;
   lastOrder = '';
   firstTs = NaN;
@@ -216,7 +221,16 @@ class MarkingTheCloseDetector implements Detector {
     }
     const before = c.marketNotional;
     c.marketNotional += notional;
-    if (taker === undefined || side === undefined) return;
+    if (side === undefined) return;
+    const maker = ctx.trade.maker;
+    if (maker !== undefined && maker !== taker) {
+      const m = c.recs.get(maker);
+      if (m !== undefined) {
+        if (side === 'buy') m.passiveSold += notional;
+        else m.passiveBought += notional;
+      }
+    }
+    if (taker === undefined) return;
     let r = c.recs.get(taker);
     if (r === undefined) {
       if (c.recs.size >= this.p.maxAccountsPerClose) return;
@@ -275,13 +289,16 @@ class MarkingTheCloseDetector implements Detector {
     for (const a of accounts) {
       const r = c.recs.get(a)!;
       if (r.orders < this.p.minOrders) continue;
-      const gross = r.bought + r.sold;
-      const dirn = Math.abs(r.bought - r.sold) / gross;
-      if (!(dirn >= this.p.minDirectionality)) continue;
+      // Participation: its aggressive and passive fills from its first aggressive trade to the close.
+      const bought = r.bought + r.passiveBought;
+      const sold = r.sold + r.passiveSold;
+      const gross = bought + sold;
+      const dirn = Math.abs(bought - sold) / gross;
+      if (!(dirn >= this.p.minDirectionality) || !(Math.abs(r.bought - r.sold) >= this.p.minDirectionality * (r.bought + r.sold))) continue;
       const mkt = c.marketNotional - r.marketAtStart;
-      const share = mkt > 0 ? gross / mkt : 0;
+      const share = mkt > 0 ? Math.min(1, gross / mkt) : 0;
       if (!(share >= this.p.minShare)) continue;
-      const dir = r.bought >= r.sold ? 1 : -1;
+      const dir = bought >= sold ? 1 : -1;
       if (!(r.startPrice > 0 && closePx > 0)) continue;
       const impact = ((closePx - r.startPrice) / r.startPrice) * 100 * dir;
       const thr = Number.isFinite(vol) ? Math.max(this.p.minImpactPct, this.p.k * vol) : this.p.minImpactPct;
@@ -309,7 +326,7 @@ class MarkingTheCloseDetector implements Detector {
         ep.notes.afterPrice = String(afterPx);
         ep.feature('aggressive_orders', r.orders, this.p.minOrders, '>=');
         ep.feature('directionality', dirn, this.p.minDirectionality, '>=');
-        ep.feature('share_of_market_taker_notional', share, this.p.minShare, '>=');
+        ep.feature('share_of_market_notional', share, this.p.minShare, '>=');
         ep.feature('impact_pct', impact, thr, '>=', '%');
         ep.feature('notional_vs_own_baseline', Number.isFinite(abnormal) ? abnormal : 1e9, this.p.minAbnormal, '>=', 'x');
         if (Number.isFinite(reversal)) ep.feature('reversal_after_close', reversal, 0.3, '>');
@@ -322,13 +339,13 @@ class MarkingTheCloseDetector implements Detector {
 
   explain(ep: Episode): string {
     const n = ep.notes;
-    const share = ep.get('share_of_market_taker_notional');
+    const share = ep.get('share_of_market_notional');
     const imp = ep.get('impact_pct');
     const rev = ep.get('reversal_after_close');
     const what = n.kind === 'funding' ? 'funding time' : 'index settlement';
     return (
       `Account ${ep.accounts.join(', ')} ${n.dir === 'buy' ? 'bought' : 'sold'} aggressively in ${ep.markets.join(', ')} from ${time(Number(n.first))} into the ${what} at ${time(Number(n.close))} ` +
-      `(${num(ep.get('aggressive_orders')?.value ?? 0, 0)} orders, ${num((share?.value ?? 0) * 100, 0)}% of the market’s taker notional), moving the price ${pct(imp?.value ?? 0)} its way (${n.startPrice} → ${n.closePrice})` +
+      `(${num(ep.get('aggressive_orders')?.value ?? 0, 0)} orders, ${num((share?.value ?? 0) * 100, 0)}% of the market’s traded notional), moving the price ${pct(imp?.value ?? 0)} its way (${n.startPrice} → ${n.closePrice})` +
       (rev !== undefined ? `; ${num(rev.value * 100, 0)}% of the move reversed within ${num(this.p.evalDelayMs / 1000, 0)} s after.` : '.')
     );
   }

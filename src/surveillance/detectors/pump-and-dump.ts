@@ -16,8 +16,12 @@ import { num, pct, plural, time } from './format.js';
  *  - at least `minRushes` coordinated rushes occurred (distinct milliseconds),
  *  - aggressive buy notional is at least `volumeMultiple` × the baseline expected over that
  *    window (and at least `minBurstNotional`),
- *  - the price is at least `minJumpPct` above the baseline price (and `jumpSigma` × the baseline's
- *    relative standard deviation).
+ *  - the price is at least `minJumpPct` above the lower of the baseline price and the first buy of
+ *    the window (a market still above its long average after an earlier spike is measured from
+ *    where this burst started), and at least `jumpSigma` × the market's own typical move over the
+ *    window: √(variance rate × burstWindowMs), the variance rate being the decaying sum of squared
+ *    log price changes between trades over the decaying elapsed time (the same half-life), read
+ *    before the burst. Thin, jumpy markets need a larger jump than quiet ones.
  * The accounts named are the takers of coordinated rushes; later rushes in the same market within
  * `episodeGapMs` add their takers to the episode (one episode per market).
  *
@@ -30,12 +34,12 @@ export const pumpAndDumpParams = z.object({
   minRushTakers: z.number().int().min(2).default(2).describe('distinct accounts buying aggressively in the same millisecond for a coordinated rush'),
   minRushes: z.number().int().positive().default(2).describe('coordinated rushes (distinct milliseconds) within burstWindowMs before the alert opens: one coincidence is not a campaign'),
   burstWindowMs: z.number().int().positive().default(15_000).describe('window of the burst (ms) over which volume and price jump are measured'),
-  volumeMultiple: z.number().positive().default(8).describe('burst aggressive-buy notional must reach this multiple of the baseline for the window'),
+  volumeMultiple: z.number().positive().default(12).describe('burst aggressive-buy notional must reach this multiple of the baseline for the window'),
   minBurstNotional: z.number().nonnegative().default(0).describe('…and at least this quote notional'),
-  minJumpPct: z.number().positive().default(1.5).describe('price must be at least this % above the baseline price'),
-  jumpSigma: z.number().nonnegative().default(3).describe('…and this many baseline relative standard deviations'),
+  minJumpPct: z.number().positive().default(1.5).describe('price must be at least this % above the lower of the baseline price and the first buy of the burst window'),
+  jumpSigma: z.number().nonnegative().default(2).describe('…and this many standard deviations of the market’s own price moves over burstWindowMs (realised variance rate of trade prices before the burst, scaled by √window)'),
   baselineHalfLifeMs: z.number().int().positive().default(1_800_000).describe('half-life of the per-market baselines (volume rate, price)'),
-  minHistoryMs: z.number().int().nonnegative().default(600_000).describe('event time a market must have been observed before it can alert'),
+  minHistoryMs: z.number().int().nonnegative().default(300_000).describe('event time a market must have been observed before it can alert'),
   bookLevels: z.number().int().positive().default(5).describe('levels per side in the evidence book snapshot'),
 });
 export type PumpAndDumpParams = z.output<typeof pumpAndDumpParams>;
@@ -43,6 +47,7 @@ export type PumpAndDumpParams = z.output<typeof pumpAndDumpParams>;
 interface Burst {
   ts: number;
   notional: number;
+  px: number;
 }
 
 interface MState {
@@ -54,6 +59,10 @@ interface MState {
   pMean: number;
   pVar: number;
   pTs: number;
+  /** decaying sums of squared log price changes between trades (%²) and of elapsed time (ms) */
+  r2: number;
+  r2Dt: number;
+  lastPx: number;
   /** current millisecond's buy takers */
   msTs: number;
   msTakers: string[];
@@ -90,7 +99,7 @@ class PumpAndDumpDetector implements Detector {
     if (!(price > 0) || !(size > 0)) return;
     let s = this.m.get(e.market);
     if (s === undefined) {
-      s = { first: e.ts, volSum: 0, volTs: e.ts, pMean: price, pVar: 0, pTs: e.ts, msTs: NaN, msTakers: [], msNotional: 0, recent: [], recentHead: 0, recentSum: 0, lastRush: -Infinity, rushTakersPending: [], rushTimes: [] };
+      s = { first: e.ts, volSum: 0, volTs: e.ts, pMean: price, pVar: 0, pTs: e.ts, r2: 0, r2Dt: 0, lastPx: price, msTs: NaN, msTakers: [], msNotional: 0, recent: [], recentHead: 0, recentSum: 0, lastRush: -Infinity, rushTakersPending: [], rushTimes: [] };
       this.m.set(e.market, s);
     }
     const notional = price * size;
@@ -100,7 +109,8 @@ class PumpAndDumpDetector implements Detector {
     const decay = Math.exp(-dt / this.tau);
     const baseRate = s.volSum / this.tau; // notional per ms
     const baseMean = s.pMean;
-    const baseStd = Math.sqrt(Math.max(0, s.pVar));
+    // the market's typical move over the burst window (%), from its variance rate before this trade
+    const baseStd = s.r2Dt > 0 ? Math.sqrt((s.r2 / s.r2Dt) * this.p.burstWindowMs) : 0;
     // burst window
     const from = e.ts - this.p.burstWindowMs;
     while (s.recentHead < s.recent.length && s.recent[s.recentHead].ts <= from) s.recentSum -= s.recent[s.recentHead++].notional;
@@ -109,7 +119,7 @@ class PumpAndDumpDetector implements Detector {
       s.recentHead = 0;
     }
     if (buy) {
-      s.recent.push({ ts: e.ts, notional });
+      s.recent.push({ ts: e.ts, notional, px: price });
       s.recentSum += notional;
     }
     // same-millisecond takers
@@ -139,6 +149,10 @@ class PumpAndDumpDetector implements Detector {
     const d = price - s.pMean;
     s.pMean += w * d;
     s.pVar = (1 - w) * (s.pVar + w * d * d);
+    const r = Math.log(price / s.lastPx) * 100;
+    s.r2 = s.r2 * decay + r * r;
+    s.r2Dt = s.r2Dt * decay + dt;
+    s.lastPx = price;
     s.pTs = e.ts;
   }
 
@@ -149,9 +163,12 @@ class PumpAndDumpDetector implements Detector {
       if (e.ts - s.first < this.p.minHistoryMs) return;
       const expected = baseRate * this.p.burstWindowMs;
       const ratio = s.recentSum / Math.max(expected, 1e-12);
-      const jump = baseMean > 0 ? ((price - baseMean) / baseMean) * 100 : 0;
-      const relStd = baseMean > 0 ? (baseStd / baseMean) * 100 : 0;
-      const jumpThr = Math.max(this.p.minJumpPct, this.p.jumpSigma * relStd);
+      // from the lower of the baseline price and the first buy of the window: a market still above
+      // its long average after an earlier spike is measured from where this burst started
+      const first = s.recent.length > s.recentHead ? s.recent[s.recentHead].px : baseMean;
+      const ref = Math.min(baseMean, first);
+      const jump = ref > 0 ? ((price - ref) / ref) * 100 : 0;
+      const jumpThr = Math.max(this.p.minJumpPct, this.p.jumpSigma * baseStd);
       if (s.rushTimes.length < this.p.minRushes || ratio < this.p.volumeMultiple || s.recentSum < this.p.minBurstNotional || jump < jumpThr) return;
       const ep = ctx.alerts.episode(this, e.market, e);
       ep.variant ??= 'pump';
@@ -161,8 +178,9 @@ class PumpAndDumpDetector implements Detector {
       d.ratio = ratio;
       d.jump = jump;
       d.jumpThr = jumpThr;
+      d.moveSd = baseStd;
       d.burstNotional = s.recentSum;
-      d.basePrice = baseMean;
+      d.basePrice = ref;
       d.rushes = 1;
       d.maxTakers = s.msTakers.length;
       const score = 50 + 10 * Math.log2(ratio / this.p.volumeMultiple) + 10 * Math.log2(jump / jumpThr) + 5 * (s.msTakers.length - this.p.minRushTakers);
@@ -172,9 +190,10 @@ class PumpAndDumpDetector implements Detector {
         ep.feature('burst_buy_volume_ratio', ratio, this.p.volumeMultiple, '>=');
         ep.feature('burst_buy_notional', s.recentSum, this.p.minBurstNotional, '>=', 'quote');
         ep.feature('price_jump_pct', jump, jumpThr, '>=', '%');
+        if (baseStd > 0) ep.feature('price_jump_sigmas', jump / baseStd, this.p.jumpSigma, '>=', 'sigma');
         ep.book = ctx.books.snapshot(e.market, this.p.bookLevels);
       }
-      ep.notes.basePrice = num(baseMean, 8);
+      ep.notes.basePrice = num(Math.min(baseMean, s.recent.length > s.recentHead ? s.recent[s.recentHead].px : baseMean), 8);
       ep.notes.pumpPrice = e.price;
       ctx.alerts.commit(ep, e.ts);
       return;

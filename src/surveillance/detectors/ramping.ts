@@ -50,13 +50,15 @@ export const rampingParams = z.object({
   minOrders: z.number().int().positive().default(3).describe('aggressive orders in an ignition run'),
   minShare: z.number().min(0).max(1).default(0.4).describe('the run’s share of the market’s traded volume while it lasted'),
   maxOppShare: z.number().min(0).default(0.1).describe('the account’s own fills on the other side during the run, at most this share of the run’s volume (an ignition is one-way)'),
-  minSweeps: z.number().int().nonnegative().default(2).describe('aggressive orders of the run that printed at more than one price (swept a level)'),
+  minSweeps: z.number().int().nonnegative().default(3).describe('aggressive orders of the run that printed at more than one price (swept a level)'),
   minMoveBps: z.number().nonnegative().default(2).describe('mid move in the run’s direction, floor (basis points)'),
-  moveSigmas: z.number().nonnegative().default(0).describe('…and this multiple of the market’s rolling relative volatility (0: the floor alone; the EW deviation of prices over minutes is inflated by trends)'),
+  moveSigmas: z.number().nonnegative().default(1).describe('…and this many standard deviations of the market’s own mid moves over the run’s horizon (realised variance rate of the mid before the run, scaled by √horizon)'),
+  minHorizonMs: z.number().int().positive().default(5_000).describe('shortest horizon the mid’s noise is scaled to (a run of orders in one instant is judged over this)'),
+  volHalfLifeMs: z.number().int().positive().default(1_800_000).describe('half-life of the market’s realised variance rate of the mid'),
   reversalWindowMs: z.number().int().positive().default(180_000).describe('the reversal must come within this after the run’s last order'),
   minReversalRatio: z.number().positive().default(0.6).describe('reversal volume as a share of the ignition volume before the alert opens'),
   maxRelatedShare: z.number().positive().default(0.5).describe('no alert when the account holds or builds a position in the ignition’s direction on another market of the same underlying of at least this × the ignition notional (cross-market, see cross_market)'),
-  minVolSamples: z.number().int().nonnegative().default(50).describe('trades in the market before its volatility is trusted (the floor applies alone until then)'),
+  minVolSamples: z.number().int().nonnegative().default(50).describe('mid changes observed in the market before its variance rate is trusted (the floor applies alone until then)'),
   accountIdleMs: z.number().int().positive().default(1_800_000).describe('forget an account × market after this much inactivity'),
   maxAccounts: z.number().int().positive().default(500_000).describe('cap on tracked account × market states'),
   bookLevels: z.number().int().positive().default(5).describe('levels per side in the evidence book snapshot'),
@@ -79,6 +81,8 @@ class Run {
   oppVolume = 0;
   startMid = NaN;
   endMid = NaN;
+  /** The market's mid variance rate (bps²/ms) just before the run: its own move must stand out of it. */
+  varRate = NaN;
   /** Mid furthest in the run's direction, right after one of its fills. */
   bestMid = NaN;
   /** Market traded volume when the run started (cumulative counter). */
@@ -98,12 +102,29 @@ class Ignition {
   vwap = 0;
   moveBps = 0;
   moveThr = 0;
+  moveSigmas = NaN;
   share = 0;
   revVolume = 0;
   revNotional = 0;
   /** Positions (float) of the account on the other markets of the underlying when the ignition armed. */
   related: { market: string; size: number }[] = [];
   readonly tradeIds: string[] = [];
+}
+
+/**
+ * A market's realised variance rate of the mid (bps² per ms): exponentially decaying sums of squared
+ * log mid changes and of elapsed time, sampled after each trade. Its √(rate × horizon) is the mid's
+ * typical move over a horizon, the yardstick of an ignition's move in this market.
+ */
+class MidVar {
+  mid = NaN;
+  ts = NaN;
+  r2 = 0;
+  dt = 0;
+  n = 0;
+  rate(): number {
+    return this.dt > 0 ? this.r2 / this.dt : NaN;
+  }
 }
 
 class AcctState {
@@ -126,10 +147,34 @@ class RampingDetector implements Detector {
   /** partition key (underlying) -> markets seen */
   private readonly groups = new Map<string, string[]>();
   private readonly grouped = new Set<string>();
+  private readonly midVar = new Map<string, MidVar>();
+  private readonly volTau: number;
 
   constructor(private readonly p: RampingParams) {
     this.policy = policyFrom(p);
     this.state = new KeyedState(newState, { idleMs: p.accountIdleMs, maxKeys: p.maxAccounts });
+    this.volTau = p.volHalfLifeMs / Math.LN2;
+  }
+
+  /** The market's mid variance tracker, updated with the mid after this trade. */
+  private updateMidVar(market: string, ts: number, ctx: DetectorContext): MidVar {
+    let v = this.midVar.get(market);
+    if (v === undefined) this.midVar.set(market, (v = new MidVar()));
+    const mid = ctx.books.touch(market).mid;
+    if (!(mid > 0)) return v;
+    if (v.mid > 0 && ts > v.ts) {
+      const dt = ts - v.ts;
+      const decay = Math.exp(-dt / this.volTau);
+      const r = Math.log(mid / v.mid) * 1e4;
+      v.r2 = v.r2 * decay + r * r;
+      v.dt = v.dt * decay + dt;
+      v.n++;
+    }
+    if (!(v.mid > 0) || ts > v.ts) {
+      v.mid = mid;
+      v.ts = ts;
+    } else v.mid = mid;
+    return v;
   }
 
   onEvent(_e: ExchangeEvent, ctx: DetectorContext): void {
@@ -178,9 +223,15 @@ class RampingDetector implements Detector {
     const mktVol = mf?.volume ?? 0;
     const taker = ctx.trade.taker;
     const maker = ctx.trade.maker;
+    // The variance rate as it was before this trade (a run starting now is judged against it).
+    const mv = this.midVar.get(e.market);
+    this.varRate = mv !== undefined && mv.n >= this.p.minVolSamples ? mv.rate() : NaN;
     if (taker !== undefined) this.onFill(taker, side, true, e, sz, px, mktVol, ctx);
     if (maker !== undefined && maker !== taker) this.onFill(maker, side === 'buy' ? 'sell' : 'buy', false, e, sz, px, mktVol, ctx);
+    this.updateMidVar(e.market, e.ts, ctx);
   }
+
+  private varRate = NaN;
 
   private onFill(account: string, side: 'buy' | 'sell', aggressive: boolean, e: EventOf<'trade'>, sz: number, px: number, mktVol: number, ctx: DetectorContext): void {
     const t = e.ts;
@@ -210,6 +261,7 @@ class RampingDetector implements Detector {
       run.oppVolume = 0;
       run.startMid = this.preMid;
       run.bestMid = this.preMid;
+      run.varRate = this.varRate;
       run.mktVolStart = mktVol - sz;
       run.tradeIds.length = 0;
     }
@@ -234,9 +286,9 @@ class RampingDetector implements Detector {
     if (run.endMid > 0 && !(dir * (run.bestMid - run.endMid) >= 0)) run.bestMid = run.endMid;
     if (run.orders < this.p.minOrders || !(run.startMid > 0) || !(run.bestMid > 0)) return;
     const moveBps = (dir * (run.bestMid - run.startMid) * 1e4) / run.startMid;
-    const mf = ctx.flow.peekMarket(e.market);
-    const vol = mf !== undefined && mf.price.count >= this.p.minVolSamples ? mf.relativeVolatility() * 1e4 : NaN;
-    const thr = Number.isFinite(vol) ? Math.max(this.p.minMoveBps, this.p.moveSigmas * vol) : this.p.minMoveBps;
+    // The mid's typical move over the run's horizon in this market, before the run (bps).
+    const sd = run.varRate >= 0 ? Math.sqrt(run.varRate * Math.max(this.p.minHorizonMs, t - run.start)) : NaN;
+    const thr = sd > 0 ? Math.max(this.p.minMoveBps, this.p.moveSigmas * sd) : this.p.minMoveBps;
     const share = run.volume / Math.max(run.volume, run.mktVolEnd - run.mktVolStart);
     if (!(moveBps >= thr) || share < this.p.minShare || run.sweeps < this.p.minSweeps || run.oppVolume > this.p.maxOppShare * run.volume) return;
     // (Re)arm the ignition with the run so far.
@@ -254,6 +306,7 @@ class RampingDetector implements Detector {
     g.vwap = run.notional / run.volume;
     g.moveBps = moveBps;
     g.moveThr = thr;
+    g.moveSigmas = sd > 0 ? moveBps / sd : NaN;
     g.share = share;
     g.tradeIds.length = 0;
     for (const id of run.tradeIds) g.tradeIds.push(id);
@@ -277,6 +330,7 @@ class RampingDetector implements Detector {
       ep.feature('ignition_orders', g.orders, this.p.minOrders, '>=');
       ep.feature('sweeping_orders', g.sweeps, this.p.minSweeps, '>=');
       ep.feature('price_move_bps', g.moveBps, g.moveThr, '>=', 'bps');
+      if (Number.isFinite(g.moveSigmas)) ep.feature('price_move_sigmas', g.moveSigmas, this.p.moveSigmas, '>=', 'sigma');
       ep.feature('share_of_market_volume', g.share, this.p.minShare, '>=');
       ep.feature('reversal_over_ignition_volume', ratio, need, '>=', 'x');
       ep.feature('reversal_vwap', revVwap, g.vwap, g.side === 'buy' ? '>' : '<');
