@@ -342,3 +342,40 @@ describe('Binance streams beyond the sample files', () => {
     expect(decodeAll([`${line}}`]).rejects[0].reason).toMatch(/invalid JSON/);
   });
 });
+
+describe('event time of messages without exchange time', () => {
+  it('moves spot book tickers onto the exchange clock: within the depth batch that holds their update id, never late', () => {
+    const { events, rejects } = decodeAll(readLines(SPOT));
+    expect(rejects).toEqual([]);
+    const diffs = events.filter((e): e is EventOf<'depth'> => e.type === 'depth' && !e.snapshot);
+    const bbos = events.filter((e): e is EventOf<'bbo'> => e.type === 'bbo');
+    expect(bbos.length).toBeGreaterThan(28_000);
+    // Spot book tickers and depth diffs share one update-id sequence; a diff's ts is its 100 ms batch's E.
+    let matched = 0;
+    let within = 0;
+    let d = 0;
+    for (const b of bbos) {
+      while (d < diffs.length && diffs[d].lastUpdateId! < b.updateId!) d++;
+      if (d === diffs.length || diffs[d].firstUpdateId! > b.updateId!) continue;
+      matched++;
+      const lag = diffs[d].ts - b.ts;
+      if (lag >= 0 && lag <= 100) within++;
+    }
+    expect(matched).toBeGreaterThan(27_000);
+    expect(within / matched).toBeGreaterThan(0.99);
+    // Against the exchange-timed events before them, none is more than a second behind (the raw receive time was ~1.3 s).
+    let maxTs = 0;
+    let late = 0;
+    for (const e of events) {
+      if (e.type === 'bbo' && e.ts < maxTs - 1000) late++;
+      maxTs = Math.max(maxTs, e.ts);
+    }
+    expect(late).toBe(0);
+  });
+
+  it('falls back to the receive time before any exchange time is seen', () => {
+    const line = '1723161254087891268 {"stream":"btcusdt@bookTicker","data":{"u":50093239212,"s":"BTCUSDT","b":"61837.63000000","B":"3.78826000","a":"61837.64000000","A":"1.54698000"}}';
+    const { events } = decodeAll([line]);
+    expect(events.map((e) => e.ts)).toEqual([1723161254087]);
+  });
+});

@@ -73,6 +73,46 @@ class IncreasingIds {
   }
 }
 
+/**
+ * The capture clock's offset to the exchange's: the largest `E - receive time` over the last
+ * WINDOW_MS of receive time (a monotonic deque, O(1) amortised). Network delay only makes E - receive
+ * smaller, so the largest recent value is the least-delayed message's, the best view of the offset;
+ * a window follows drift. Messages without exchange time (spot book tickers) get receive time + this,
+ * which lands them within the 100 ms depth batch that holds their update id (test/binance.test.ts).
+ */
+class ClockOffset {
+  static readonly WINDOW_MS = 10_000;
+  private readonly at: number[] = [];
+  private readonly off: number[] = [];
+  private head = 0;
+  /** Last estimate, kept when the window empties (the offset barely moves between messages). */
+  private last: number | undefined;
+
+  observe(recvMs: number, exchangeMs: number): void {
+    const o = exchangeMs - recvMs;
+    const at = this.at;
+    const off = this.off;
+    while (off.length > this.head && off[off.length - 1] <= o) {
+      off.pop();
+      at.pop();
+    }
+    at.push(recvMs);
+    off.push(o);
+    while (at[this.head] < recvMs - ClockOffset.WINDOW_MS) this.head++;
+    if (this.head > 1024) {
+      at.splice(0, this.head);
+      off.splice(0, this.head);
+      this.head = 0;
+    }
+    this.last = off[this.head];
+  }
+
+  /** Exchange time for a receive time, or the receive time itself before any exchange time was seen. */
+  exchangeTime(recvMs: number): number {
+    return this.last === undefined ? recvMs : recvMs + this.last;
+  }
+}
+
 interface BookState {
   info: MarketInfo;
   book: L2Book;
@@ -370,6 +410,7 @@ export class BinanceDecoder implements Decoder {
   private trusted = false;
   private lastSymbol = '';
   private lastInfo: MarketInfo | undefined;
+  private readonly clock = new ClockOffset();
 
   constructor(opts: BinanceDecoderOptions = {}) {
     const v = opts.venue;
@@ -404,6 +445,7 @@ export class BinanceDecoder implements Decoder {
     }
     const fast = this.scanner.scan(line, from);
     if (fast !== undefined) {
+      if (recvMs !== NO_TIME && isInt(fast.E)) this.clock.observe(recvMs, fast.E);
       this.trusted = true;
       const r = this.one(fast as unknown as Record<string, unknown>, this.scanner.stream, recvMs, line, pos, out);
       this.trusted = false;
@@ -430,6 +472,9 @@ export class BinanceDecoder implements Decoder {
     } else if ('result' in m && 'id' in m) {
       this.skipped++; // subscription ack
       return;
+    }
+    if (recvMs !== NO_TIME && typeof data === 'object' && data !== null && isInt((data as Record<string, unknown>).E)) {
+      this.clock.observe(recvMs, (data as Record<string, unknown>).E as number);
     }
     const r = Array.isArray(data) ? this.each(data, stream, recvMs, line, pos, out) : this.one(data, stream, recvMs, line, pos, out);
     if (r !== undefined) out.reject(r.reason, line, pos, r.type);
@@ -551,18 +596,18 @@ export class BinanceDecoder implements Decoder {
     return s;
   }
 
-  /** ts: T, else E, else the local receive time. */
+  /** ts: T, else E, else the local receive time moved onto the exchange's clock. */
   private timeOf(o: Record<string, unknown>, recvMs: number, type: string): number | Reject {
     const T = o.T;
     if (T !== undefined) return isInt(T) ? T : new Reject(`field T: expected integer milliseconds, got ${show(T)}`, type);
     return this.eventTime(o, recvMs, type);
   }
 
-  /** ts: E, else the local receive time (for payloads whose T means something else). */
+  /** ts: E, else the local receive time moved onto the exchange's clock (for payloads whose T means something else). */
   private eventTime(o: Record<string, unknown>, recvMs: number, type: string): number | Reject {
     const E = o.E;
     if (E !== undefined) return isInt(E) ? E : new Reject(`field E: expected integer milliseconds, got ${show(E)}`, type);
-    if (recvMs !== NO_TIME) return recvMs;
+    if (recvMs !== NO_TIME) return this.clock.exchangeTime(recvMs);
     return new Reject('no event time (E or T) and no local receive time', type);
   }
 
