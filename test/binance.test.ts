@@ -379,3 +379,24 @@ describe('event time of messages without exchange time', () => {
     expect(events.map((e) => e.ts)).toEqual([1723161254087]);
   });
 });
+
+describe('without the decoder-side books (as replay runs it)', () => {
+  it('emits exactly the same events, gaps and snapshots included', () => {
+    for (const path of [SPOT, USDM]) {
+      const lines = readLines(path);
+      // Also with a depth line removed after the sync, so a gap and its status are part of the comparison.
+      const depthAt = lines.findIndex((l, i) => i > lines.length / 2 && l.includes('depthUpdate'));
+      for (const input of [lines, lines.filter((_, i) => i !== depthAt)]) {
+        const withBooks = decodeAll(input);
+        const without = decodeAll(input, new BinanceDecoder({ books: false }));
+        expect(without.rejects).toEqual(withBooks.rejects);
+        expect(without.events.length).toBe(withBooks.events.length);
+        const a = without.events.map((e) => JSON.stringify(e));
+        const b = withBooks.events.map((e) => JSON.stringify(e));
+        expect(a.filter((x, i) => x !== b[i])).toEqual([]);
+        expect(withBooks.events.some((e) => e.type === 'book.status' && e.status === 'unreliable' && e.expected !== undefined) || input === lines).toBe(true);
+        expect(without.dec.book('BTCUSDT')).toBeUndefined();
+      }
+    }
+  });
+});

@@ -381,6 +381,12 @@ export interface BinanceDecoderOptions {
   venue?: BinanceVenue;
   /** Binance symbol (e.g. BTCUSDT) for depth snapshots that carry none, when a capture holds several. */
   market?: string;
+  /**
+   * Keep each market's full L2 book between snapshots, for book() (default true). Without it the
+   * events are the same (sequence checks need only update ids, and a snapshot is reconciled in a
+   * scratch book): replay passes false, since the engine keeps its own books from these events.
+   */
+  books?: boolean;
 }
 
 export class BinanceDecoder implements Decoder {
@@ -411,6 +417,7 @@ export class BinanceDecoder implements Decoder {
   private lastSymbol = '';
   private lastInfo: MarketInfo | undefined;
   private readonly clock = new ClockOffset();
+  private readonly keepBooks: boolean;
 
   constructor(opts: BinanceDecoderOptions = {}) {
     const v = opts.venue;
@@ -419,10 +426,12 @@ export class BinanceDecoder implements Decoder {
     }
     this.venueOption = v;
     this.marketOption = typeof opts.market === 'string' && opts.market !== '' ? opts.market.replace(/-PERP$/, '') : undefined;
+    this.keepBooks = opts.books !== false;
   }
 
-  /** The book the decoder rebuilt for a canonical market (e.g. BTCUSDT-PERP), if any. */
+  /** The book the decoder rebuilt for a canonical market (e.g. BTCUSDT-PERP), if any (none with `books: false`). */
   book(market: string): L2Book | undefined {
+    if (!this.keepBooks) return undefined;
     for (const st of this.books) if (st.info.market === market) return st.book;
     return undefined;
   }
@@ -930,7 +939,7 @@ export class BinanceDecoder implements Decoder {
     if (st.recent.length > 2 * keep) st.recent.splice(0, st.recent.length - keep);
 
     const gap = this.gapOf(st, d);
-    st.book.apply(bids, asks);
+    if (this.keepBooks) st.book.apply(bids, asks);
     st.book.lastUpdateId = u;
     st.sinceSnapshot++;
     st.lastTs = ts;
@@ -1069,6 +1078,7 @@ export class BinanceDecoder implements Decoder {
       asks: book.top('ask', book.count('ask')),
       lastUpdateId: book.lastUpdateId!,
     };
+    if (!this.keepBooks) book.replace([], []); // only the update id and reliability are kept
     out.event(e);
     const what = `snapshot lastUpdateId=${L}` + (folded > 0 ? ` with ${folded} newer buffered diff(s) folded in, up to u=${book.lastUpdateId}` : '');
     if (gap !== undefined) {

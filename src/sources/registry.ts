@@ -21,7 +21,8 @@ export type DecoderFactory = (opts: DecoderOptions) => Decoder;
 export const DECODERS: Record<string, DecoderFactory> = {
   ndjson: () => new NdjsonDecoder(),
   lobster: (o) => new LobsterDecoder(o),
-  binance: (o) => new BinanceDecoder(o as ConstructorParameters<typeof BinanceDecoder>[0]),
+  // The engine keeps its own books from the emitted events; the decoder's would be a second copy.
+  binance: (o) => new BinanceDecoder({ books: false, ...(o as ConstructorParameters<typeof BinanceDecoder>[0]) }),
   bitget: () => new BitgetDecoder(),
   csv: (o) => new CsvTradeDecoder(o as ConstructorParameters<typeof CsvTradeDecoder>[0]),
 };
