@@ -3,7 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { createDecoder } from '../dist/sources/registry.js';
 import { simulate } from '../dist/sim/simulator.js';
-import { bestCpu as best, fmt, table } from './util.js';
+import { fmt, gc, table } from './util.js';
 
 const DATA = fileURLToPath(new URL('../../shared/data/market/', import.meta.url));
 
@@ -23,19 +23,40 @@ function decodeAll(format, input, sink) {
   d.end?.(pos, sink);
 }
 
+/**
+ * Best CPU times of several functions, their runs interleaved (a, b, a, b, …) after a warm-up, so
+ * that a decoder and its baseline see the same load on a shared machine.
+ */
+function bestInterleaved(fns, reps = 9) {
+  for (const fn of fns) fn();
+  const best = fns.map(() => Infinity);
+  for (let r = 0; r < reps; r++) {
+    fns.forEach((fn, i) => {
+      gc();
+      const c = process.cpuUsage();
+      fn();
+      const d = process.cpuUsage(c);
+      best[i] = Math.min(best[i], (d.user + d.system) / 1000);
+    });
+  }
+  return best;
+}
+
 /** Decodes every line with the format's decoder; the baseline JSON.parses the same lines. */
 async function measure(name, format, input, jsonOf) {
   const sink = { events: 0, dead: 0, event() { this.events++; }, reject() { this.dead++; } };
   let decoded = 0;
-  const ms = await best(() => {
-    sink.events = sink.dead = 0;
-    decodeAll(format, input, sink);
-    decoded = sink.events;
-  }, 7);
   let keep = 0;
-  const baseMs = await best(() => {
-    for (let i = 0; i < input.length; i++) keep += jsonOf(input[i]) ? 1 : 0;
-  }, 7);
+  const [ms, baseMs] = bestInterleaved([
+    () => {
+      sink.events = sink.dead = 0;
+      decodeAll(format, input, sink);
+      decoded = sink.events;
+    },
+    () => {
+      for (let i = 0; i < input.length; i++) keep += jsonOf(input[i]) ? 1 : 0;
+    },
+  ]);
   if (keep === 0 || sink.dead > 0) throw new Error(`${name}: baseline parsed nothing or ${sink.dead} rejects`);
   return { name, lines: input.length, events: decoded, ms, baseMs };
 }
@@ -59,10 +80,12 @@ async function engineThreadShare(name, format, input) {
   });
   batches.push(`[${cur.join(',')}]`);
   let n = 0;
-  const decodeMs = await best(() => decodeAll(format, input, { event() { n++; }, reject() {} }), 7);
-  const parseMs = await best(() => {
-    for (const b of batches) n += JSON.parse(b).length;
-  }, 7);
+  const [decodeMs, parseMs] = bestInterleaved([
+    () => decodeAll(format, input, { event() { n++; }, reject() {} }),
+    () => {
+      for (const b of batches) n += JSON.parse(b).length;
+    },
+  ]);
   if (n === 0) throw new Error(`${name}: nothing decoded`);
   return { name, lines: input.length, decodeMs, parseMs };
 }
@@ -100,7 +123,7 @@ export const decodeSection = {
     ];
     const shareRows = shares.map((s) => [s.name, fmt((s.lines / s.decodeMs) * 1000), fmt((s.lines / s.parseMs) * 1000), `${(s.decodeMs / s.parseMs).toFixed(2)}×`]);
     return [
-      'Input: the real captures in `../shared/data/market` (Binance spot and USDⓈ-M BTCUSDT, Bitget spot), decoded in memory; `ndjson` decodes the canonical re-encoding of the USDⓈ-M events and the simulator\'s events (schema-validated). Lines per CPU-second of the process (`process.cpuUsage`), best of 7 runs after a warm-up; the JSON.parse baseline parses the same lines (Binance: the JSON after the receive time; Bitget: the JSON after `: `) in the same run. A Bitget line carries many events (book levels, candles), hence its low share.',
+      'Input: the real captures in `../shared/data/market` (Binance spot and USDⓈ-M BTCUSDT, Bitget spot), decoded in memory; `ndjson` decodes the canonical re-encoding of the USDⓈ-M events and the simulator\'s events (schema-validated). Lines per CPU-second of the process (`process.cpuUsage`), best of 9 runs after a warm-up, each decoder\'s runs interleaved with those of its JSON.parse baseline, which parses the same lines (Binance: the JSON after the receive time; Bitget: the JSON after `: `) in the same run. A Bitget line carries many events (book levels, candles), hence its low share.',
       '',
       table(['input', 'lines', 'events', 'lines/s', 'JSON.parse lines/s', 'share of JSON.parse speed'], rows),
       '',
