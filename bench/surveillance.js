@@ -196,7 +196,7 @@ export const surveillanceSection = {
       '',
       `The resting-orders run places 1,000,000 limit orders of 5,000 accounts on 20,000 price levels per side (none trade; ${fmt(mem.resting)} rest when the heap is measured, the other ${fmt(1_000_000 - mem.resting)} still wait in the watermark's reorder buffer), through the whole engine with every detector; detectors keep state of their own per account and per order (e.g. quote stuffing remembers placement times for cancel latencies). The bare book holds the same orders with their accounts and total sizes.`,
       '',
-      `Cost of each detector: the engine with that detector alone minus the engine with none (books, order flow, links, watermark, alert emitter), CPU time per event, best of 3 runs each, same events in the same run. Detectors share state and caches, so the added costs need not sum exactly to the every-detector row.`,
+      `Cost of each detector: the engine with that detector alone minus the engine with none (books, order flow, links, watermark, alert emitter), CPU time per event, best of 3 runs each, same events in the same run. Detectors share state and caches, so the added costs need not sum exactly to the every-detector row; under heavy load (see the stamp) differences below about 1 µs per event are noise, and a negative one only means the run without the detector was the more disturbed.`,
       '',
       table(
         ['configuration', 'CPU µs per event', 'events/s', 'added by the detector (µs/event)'],
