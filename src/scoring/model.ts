@@ -87,8 +87,8 @@ export class ScoringModel {
 
   /** Reason codes: the `top` most adverse features with their values. */
   explain(row: ArrayLike<number>, top = 4): Explanation {
-    const probability = this.predict(row);
     if (this.scorecard) {
+      const probability = this.predict(row);
       const reasons = this.scorecard.reasons(row);
       return {
         probability,
@@ -101,6 +101,8 @@ export class ScoringModel {
     // The contributions stay internal here (only the top reasons leave), so one buffer serves every call.
     this.phi ??= new Float64Array(this.features.length);
     const s = this.explainer.explain(row, this.phi);
+    // The explainer's split decisions also give the trees' margin, summed as margin() sums it: no second traversal.
+    const probability = this.calibrator ? this.calibrator.apply(s.treeMargin) : this.ensemble!.link(s.treeMargin);
     const reasons = topPositive(s.contributions, top).map((f) => ({ feature: this.features[f].name, value: formatValue(this.features[f], row[f]), contribution: s.contributions[f] }));
     return { probability, margin: s.margin, bias: s.bias, reasons };
   }

@@ -45,6 +45,7 @@ export const gbdtParamsSchema = z.strictObject({
   catL2: z.number().min(0).optional(),
   catSmooth: z.number().min(0).optional(),
   minDataPerGroup: z.number().int().min(1).optional(),
+  catOrdinal: z.boolean().optional(),
 });
 
 export const scorecardParamsSchema = z.strictObject({

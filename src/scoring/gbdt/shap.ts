@@ -4,7 +4,7 @@
  * in O(T·L·D²). The conditional expectations use the training covers stored on the nodes, so
  * bias + Σ contributions = the model's raw margin for the row.
  */
-import type { Ensemble, Tree } from './tree.js';
+import { DT_CATEGORICAL, DT_DEFAULT_LEFT, DT_STRICT, MISSING_NAN, type Ensemble, type Tree } from './tree.js';
 
 /** Path element storage for one recursion: flat arrays indexed by slot. */
 class PathStore {
@@ -127,6 +127,8 @@ export interface ShapResult {
   contributions: Float64Array;
   /** bias + Σ contributions (equals the model's margin). */
   margin: number;
+  /** The model's margin summed tree by tree exactly as Ensemble.margin does (bit for bit), from the same split decisions. */
+  treeMargin: number;
 }
 
 /**
@@ -145,12 +147,42 @@ interface ShapTable {
 const MAX_TABLE_SPLITS = 8;
 const TABLE_BUDGET = 4_000_000;
 
+/**
+ * Comparison kind of a split for the table path (as Ensemble's flat layout): 1: x ≤ t, NaN right;
+ * 2: NaN left; 3: x < t, NaN right; 4: NaN left; 5/6: categorical, NaN right/left; 0: anything else (the tree decides).
+ */
+function splitKind(d: number): number {
+  if (d & DT_CATEGORICAL) return d & DT_DEFAULT_LEFT ? 6 : 5;
+  if (((d >> 2) & 3) !== MISSING_NAN) return 0;
+  return d & DT_STRICT ? (d & DT_DEFAULT_LEFT ? 4 : 3) : d & DT_DEFAULT_LEFT ? 2 : 1;
+}
+
 /** Precomputed per-model state: expected values, path buffers, and lookup tables for small trees. */
 export class TreeExplainer {
   private readonly store: PathStore;
   private readonly tables: (ShapTable | null)[];
   private readonly leftOf: Uint8Array;
   readonly bias: number;
+  /**
+   * Every table tree's internal splits in one set of arrays (tree ti owns splits [splitAt[ti], splitAt[ti + 1])),
+   * and its table's features and values likewise, so explaining a row is flat loops with no calls.
+   */
+  private readonly splitAt: Int32Array;
+  private readonly sNode: Int32Array;
+  private readonly sFeat: Int32Array;
+  private readonly sThr: Float64Array;
+  private readonly sKind: Uint8Array;
+  /** Categorical splits: their left-going category bitset is catBits[catAt[g], catAt[g] + catLen[g]). */
+  private readonly catAt: Int32Array;
+  private readonly catLen: Int32Array;
+  private readonly catBits: Uint32Array;
+  private readonly featAt: Int32Array;
+  private readonly tFeat: Int32Array;
+  private readonly valAt: Int32Array;
+  private readonly tVal: Float64Array;
+  /** Table trees: the leaf value each pattern of split decisions reaches (2^K per tree, from leafAt[ti]). */
+  private readonly leafAt: Int32Array;
+  private readonly leafVal: Float64Array;
 
   constructor(readonly model: Ensemble) {
     const d = model.maxDepth() + 2;
@@ -178,6 +210,58 @@ export class TreeExplainer {
       }
       return { internal: Int32Array.from(internal), features: Int32Array.from(feats), values };
     });
+    const nt = model.trees.length;
+    this.splitAt = new Int32Array(nt + 1);
+    this.featAt = new Int32Array(nt + 1);
+    this.valAt = new Int32Array(nt + 1);
+    this.tables.forEach((tab, ti) => {
+      this.splitAt[ti + 1] = this.splitAt[ti] + (tab ? tab.internal.length : 0);
+      this.featAt[ti + 1] = this.featAt[ti] + (tab ? tab.features.length : 0);
+      this.valAt[ti + 1] = this.valAt[ti] + (tab ? tab.values.length : 0);
+    });
+    this.sNode = new Int32Array(this.splitAt[nt]);
+    this.sFeat = new Int32Array(this.splitAt[nt]);
+    this.sThr = new Float64Array(this.splitAt[nt]);
+    this.sKind = new Uint8Array(this.splitAt[nt]);
+    this.tFeat = new Int32Array(this.featAt[nt]);
+    this.tVal = new Float64Array(this.valAt[nt]);
+    this.catAt = new Int32Array(this.splitAt[nt]);
+    this.catLen = new Int32Array(this.splitAt[nt]);
+    const bits: number[] = [];
+    this.tables.forEach((tab, ti) => {
+      if (!tab) return;
+      const t = model.trees[ti];
+      tab.internal.forEach((n, k) => {
+        const g = this.splitAt[ti] + k;
+        this.sNode[g] = n;
+        this.sFeat[g] = t.feature[n];
+        this.sThr[g] = t.threshold[n];
+        this.sKind[g] = splitKind(t.decision[n]);
+        const cb = t.catBits[n];
+        if (cb) {
+          this.catAt[g] = bits.length;
+          this.catLen[g] = cb.length;
+          bits.push(...cb);
+        }
+      });
+      this.tFeat.set(tab.features, this.featAt[ti]);
+      this.tVal.set(tab.values, this.valAt[ti]);
+    });
+    this.catBits = Uint32Array.from(bits);
+    this.leafAt = new Int32Array(nt + 1);
+    this.tables.forEach((tab, ti) => (this.leafAt[ti + 1] = this.leafAt[ti] + (tab ? 1 << tab.internal.length : 0)));
+    this.leafVal = new Float64Array(this.leafAt[nt]);
+    this.tables.forEach((tab, ti) => {
+      if (!tab) return;
+      const t = model.trees[ti];
+      const kOf = new Map<number, number>();
+      tab.internal.forEach((n, k) => kOf.set(n, k));
+      for (let mask = 0; mask < 1 << tab.internal.length; mask++) {
+        let n = 0;
+        while (t.feature[n] >= 0) n = (mask >> kOf.get(n)!) & 1 ? t.left[n] : t.right[n];
+        this.leafVal[this.leafAt[ti] + mask] = t.value[n];
+      }
+    });
   }
 
   /** SHAP values of one row; `into` (one slot per feature) is reused when given, so the hot path allocates no array. */
@@ -186,30 +270,68 @@ export class TreeExplainer {
     const phi = into ? into.fill(0) : new Float64Array(this.model.features.length);
     const trees = this.model.trees;
     const offsets = this.model.treeOffsets();
+    let tm = this.model.baseMargin;
     for (let ti = 0; ti < trees.length; ti++) {
       const t = trees[ti];
-      if (t.feature[0] < 0) continue;
-      const tab = this.tables[ti];
-      if (tab) {
+      if (t.feature[0] < 0) {
+        tm += t.value[0];
+        continue;
+      }
+      if (this.tables[ti]) {
         let mask = 0;
-        const internal = tab.internal;
-        const off = offsets[ti];
-        for (let k = 0; k < internal.length; k++) {
-          const n = internal[k];
-          if (this.model.goesLeftFlat(off + n, x[t.feature[n]])) mask |= 1 << k;
+        const s0 = this.splitAt[ti];
+        const K = this.splitAt[ti + 1] - s0;
+        for (let k = 0; k < K; k++) {
+          const g = s0 + k;
+          const v = x[this.sFeat[g]];
+          const th = this.sThr[g];
+          let left: boolean;
+          switch (this.sKind[g]) {
+            case 1:
+              left = v <= th;
+              break;
+            case 2:
+              left = !(v > th);
+              break;
+            case 3:
+              left = v < th;
+              break;
+            case 4:
+              left = !(v >= th);
+              break;
+            case 5:
+            case 6: {
+              // As Tree.goesLeft: missing → the default side; codes truncate toward zero; negative or unknown → right.
+              if (v !== v) left = this.sKind[g] === 6;
+              else {
+                const c = Math.trunc(v);
+                const w = c >> 5;
+                left = c >= 0 && w < this.catLen[g] && (this.catBits[this.catAt[g] + w] & (1 << (c & 31))) !== 0;
+              }
+              break;
+            }
+            default:
+              left = this.model.goesLeftFlat(offsets[ti] + this.sNode[g], v);
+          }
+          if (left) mask |= 1 << k;
         }
-        const nf = tab.features.length;
-        const base = mask * nf;
-        for (let j = 0; j < nf; j++) phi[tab.features[j]] += tab.values[base + j];
+        tm += this.leafVal[this.leafAt[ti] + mask];
+        const f0 = this.featAt[ti];
+        const nf = this.featAt[ti + 1] - f0;
+        const base = this.valAt[ti] + mask * nf;
+        for (let j = 0; j < nf; j++) phi[this.tFeat[f0 + j]] += this.tVal[base + j];
         continue;
       }
       const leftOf = this.leftOf;
       for (let n = 0; n < t.size; n++) if (t.feature[n] >= 0) leftOf[n] = t.goesLeft(n, x[t.feature[n]]) ? 1 : 0;
+      let n = 0;
+      while (t.feature[n] >= 0) n = leftOf[n] ? t.left[n] : t.right[n];
+      tm += t.value[n];
       recurse(t, leftOf, phi, 0, 0, this.store, 0, 1, 1, -1);
     }
     let m = this.bias;
     for (let i = 0; i < phi.length; i++) m += phi[i];
-    return { bias: this.bias, contributions: phi, margin: m };
+    return { bias: this.bias, contributions: phi, margin: m, treeMargin: tm };
   }
 
   /** The recursion alone (no lookup tables): for testing the tables against it. */
@@ -224,7 +346,7 @@ export class TreeExplainer {
     }
     let m = this.bias;
     for (let i = 0; i < phi.length; i++) m += phi[i];
-    return { bias: this.bias, contributions: phi, margin: m };
+    return { bias: this.bias, contributions: phi, margin: m, treeMargin: this.model.margin(row) };
   }
 }
 
