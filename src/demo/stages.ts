@@ -1,4 +1,4 @@
-import type { Alert } from '../surveillance/alert.js';
+import type { Alert, AlertSink } from '../surveillance/alert.js';
 import { finalAlerts } from '../surveillance/alert.js';
 import { evaluate, formatEvalTable } from '../surveillance/eval.js';
 import { AlertCollector, createSurveillance, formatSurveillanceSummary, surveillanceSummary } from '../surveillance/run.js';
@@ -23,7 +23,7 @@ export function liveAlertLine(a: Alert): string {
 }
 
 /** Trade surveillance: every detector, live alerts as they fire, then the eval table against the ground truth. */
-async function surveillanceStage(opts: StageOptions): Promise<DemoStage> {
+async function surveillanceStage(opts: StageOptions, alertSinks: AlertSink[] = []): Promise<DemoStage> {
   const collector = new AlertCollector();
   const limit = opts.liveLimit ?? 60;
   let shown = 0;
@@ -31,6 +31,7 @@ async function surveillanceStage(opts: StageOptions): Promise<DemoStage> {
   const run = await createSurveillance({
     sinks: [
       collector,
+      ...alertSinks,
       {
         onAlert(a: Alert) {
           if (!live || a.status !== 'open') return;
@@ -58,5 +59,7 @@ async function surveillanceStage(opts: StageOptions): Promise<DemoStage> {
 
 /** Every capability riskloop has plugs into the demo here. */
 export async function demoStages(opts: StageOptions = {}): Promise<DemoStage[]> {
-  return [await surveillanceStage(opts), graphStage(), await scoringStage(opts), policyStage({ live: opts.live })];
+  // Scoring takes the surveillance alerts as features of the accounts they name.
+  const scoring = await scoringStage(opts);
+  return [await surveillanceStage(opts, [scoring.alerts]), graphStage(), scoring, policyStage({ live: opts.live })];
 }

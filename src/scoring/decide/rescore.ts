@@ -1,17 +1,18 @@
 /**
- * Dynamic re-scoring: on a large withdrawal, a liquidation (position or loan) or a drop in a
- * collateral asset's price, the affected accounts are re-scored and re-decided within that same
- * event (event time), and a `score.changed` event says what changed, before → after, and why.
+ * Dynamic re-scoring: on a large withdrawal, a liquidation (position or loan), a drop in a
+ * collateral asset's price or a surveillance alert naming the account, the affected accounts are
+ * re-scored and re-decided within that same event (event time), and a `score.changed` event says
+ * what changed, before → after, and why.
  */
 import type { ExchangeEvent } from '../../events/schema.js';
 import type { Operator } from '../../pipeline/types.js';
-import { FeatureEngine, type FeatureInput } from '../features/engine.js';
+import { alertInput, FeatureEngine, type AlertInput, type FeatureInput } from '../features/engine.js';
 import { baseAsset } from '../features/market.js';
 import type { Reason } from '../model.js';
 import type { Decider, Decision, ModelVersion } from './decide.js';
 import type { Pricing } from './policy.js';
 
-export type TriggerKind = 'large_withdrawal' | 'liquidation' | 'loan_liquidation' | 'collateral_price_drop';
+export type TriggerKind = 'large_withdrawal' | 'liquidation' | 'loan_liquidation' | 'collateral_price_drop' | 'surveillance_alert';
 
 export interface Trigger {
   kind: TriggerKind;
@@ -120,6 +121,16 @@ export class RescoreOperator implements Operator {
     this.apply(e);
   }
 
+  /**
+   * A surveillance alert as it opens (an AlertSink): its accounts' alert features count it and they are
+   * re-decided. Alerts can trail the event stream a little (detector watermarks), so an alert older than
+   * the last event applied counts as of that event.
+   */
+  onAlert(a: { id: string; detectedAt: number; accounts: string[]; severity: AlertInput['severity']; status: string; typology?: string }): void {
+    if (a.status !== 'open' || a.accounts.length === 0) return;
+    this.apply(alertInput({ ...a, detectedAt: Math.max(a.detectedAt, this.engine.lastTs) }));
+  }
+
   apply(e: FeatureInput): void {
     const trig = this.triggerOf(e);
     // "Before" is read just before the event is applied: the same event time, without it.
@@ -174,6 +185,10 @@ export class RescoreOperator implements Operator {
         return e.accountId ? t('liquidation', `${e.market} ${e.side} ${e.size} @ ${e.price} liquidated`, [e.accountId]) : undefined;
       case 'loan.liquidation':
         return t('loan_liquidation', `loan ${e.loanId} liquidated: debt ${e.debtAmount} ${e.asset}, ${e.collateralSold} ${e.collateralAsset} sold`, [e.accountId]);
+      case 'surveillance.alert': {
+        const accounts = [...new Set(e.accounts)].sort();
+        return accounts.length ? t('surveillance_alert', `${e.severity} ${e.typology ?? 'surveillance'} alert ${e.id}`, accounts) : undefined;
+      }
       case 'mark_price':
       case 'index_price': {
         const price = Number(e.type === 'mark_price' ? (e.indexPrice ?? e.markPrice) : e.price);

@@ -25,6 +25,8 @@ export interface AlertInput {
   seq?: number;
   accounts: string[];
   severity: 'low' | 'medium' | 'high' | 'critical';
+  /** What the alert is about (e.g. spoofing), for the reasons of the decisions it changes. */
+  typology?: string;
 }
 export type FeatureInput = ExchangeEvent | AlertInput;
 
@@ -352,8 +354,8 @@ export class FeatureOperator implements Operator {
   }
 }
 
-export function alertInput(a: { id: string; detectedAt: number; accounts: string[]; severity: AlertInput['severity'] }): AlertInput {
-  return { type: 'surveillance.alert', id: a.id, ts: a.detectedAt, accounts: a.accounts, severity: a.severity };
+export function alertInput(a: { id: string; detectedAt: number; accounts: string[]; severity: AlertInput['severity']; typology?: string }): AlertInput {
+  return { type: 'surveillance.alert', id: a.id, ts: a.detectedAt, accounts: a.accounts, severity: a.severity, ...(a.typology !== undefined ? { typology: a.typology } : {}) };
 }
 
 export interface Decision {
