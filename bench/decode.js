@@ -127,7 +127,7 @@ export const decodeSection = {
       '',
       table(['input', 'lines', 'events', 'lines/s', 'JSON.parse lines/s', 'share of JSON.parse speed'], rows),
       '',
-      'Decoding in a worker thread (`replay(…, { decodeInWorker })`, the default for files of 4 MiB or more): the engine\'s thread then only JSON.parses the worker\'s batches of validated events (and no longer reads, gunzips or splits lines, not counted here). Engine-thread CPU per line, same run:',
+      'Decoding in a worker thread (`replay(…, { decodeInWorker: true })`, off by default): the engine\'s thread then only JSON.parses the worker\'s batches of validated events (and no longer reads, gunzips or splits lines, not counted here). Engine-thread CPU per line, same run:',
       '',
       table(['input', 'decode on the engine thread, lines/s', 'engine thread with a decode worker, lines/s', 'engine-thread CPU saved'], shareRows),
     ].join('\n');

@@ -21,8 +21,10 @@ export interface ReplayOptions {
   dedupeWindow?: number;
   /**
    * Decode a single input in a worker thread, so decoding and the operators run on two cores
-   * (same events, order, positions and dead letters). 'auto' (the default) does so for files of
-   * 4 MiB or more; several inputs (a merge) always decode on this thread.
+   * (same events, order, positions and dead letters). Off by default: on the 2-core machine this
+   * was measured on it cost 2.5× the CPU and was slower in wall time (a cold worker isolate, and
+   * serialising every event), see docs/events.md. 'auto' uses it for files of 4 MiB or more.
+   * Several inputs (a merge) and stdin always decode on this thread.
    */
   decodeInWorker?: boolean | 'auto';
 }
@@ -77,7 +79,7 @@ export async function replay(inputs: InputSpec[], opts: ReplayOptions): Promise<
     progress.deadLetters = out.deadLetters;
     opts.onProgress?.(progress);
   };
-  const worker = inputs.length === 1 && inputs[0].path !== '-' && (opts.decodeInWorker === true || ((opts.decodeInWorker ?? 'auto') === 'auto' && workerPays(inputs[0])));
+  const worker = inputs.length === 1 && inputs[0].path !== '-' && (opts.decodeInWorker === true || (opts.decodeInWorker === 'auto' && workerPays(inputs[0])));
   if (inputs.length > 1) await mergeInputs(inputs, out, (f) => (currentFormat = f), report);
   else if (worker) await decodeInWorker(inputs[0], out, (f) => (currentFormat = f), report);
   else
