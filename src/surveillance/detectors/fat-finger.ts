@@ -596,7 +596,12 @@ class FatFingerDetector implements Detector {
     const who = `Account ${ep.accounts.join(', ')}`;
     const what = `${n.event} a ${n.side} order ${n.orderId} for ${n.size || '?'} at ${n.price || 'market'} in ${market} at ${at}`;
     const sz = ep.get('size_multiple_of_history_quantile');
-    const sizeText = sz !== undefined && sz.passed ? `its size is ${num(sz.value, 1)}× the ${num(this.p.sizeQuantile * 100, 1)}th percentile of the account’s ${num(ep.get('history_orders')?.value ?? 0, 0)} previous orders (threshold ${num(sz.threshold, 1)}×)` : '';
+    const hist = num(ep.get('history_orders')?.value ?? 0, 0);
+    const basis =
+      n.sizeBasis === 'market'
+        ? `a tenth of the market’s limit (the lower of ${num(this.p.marketSizeMultiple, 0)}× its ${num(this.p.sizeQuantile * 100, 1)}th-percentile and ${num(this.p.marketMedianMultiple, 0)}× its median order notional over ${hist} orders: the account has little history here)`
+        : `the ${num(this.p.sizeQuantile * 100, 1)}th percentile of the account’s ${hist} previous orders`;
+    const sizeText = sz !== undefined && sz.passed ? `its size is ${num(sz.value, 1)}× ${basis} (threshold ${num(sz.threshold, 1)}×)` : '';
     const parts = [dev !== undefined && dev.passed ? `its price is ${priceText}` : '', sizeText].filter((s) => s !== '');
     const marketable = n.marketable === 'yes' ? '; it was marketable on arrival' : '';
     return `${who} ${what}: ${parts.join('; and ')}${marketable}${more}.`;
