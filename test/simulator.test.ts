@@ -22,7 +22,7 @@ const SMALL = { retail: 1500, savers: 150, borrowers: 60, algos: 30, momentum: 2
 /** A short run with every typology's intensity raised, so each appears at least once. */
 const LABELLED: SimConfigInput = {
   seed: 11,
-  duration: '30m',
+  duration: '35m',
   startTime: START,
   trafficScale: 0.6,
   settlementIntervalMinutes: 10,

@@ -129,7 +129,10 @@ export const washTrading: Injector = {
       const variant = pickVariant<Variant>(rng, p);
       const k = variant === 'self_trade' ? 1 : variant === 'collusive_pair' ? 2 : intRange(p, 'ringSize', rng);
       const rounds = Math.max(k, Math.round(intRange(p, 'rounds', rng) / k) * k);
-      const duration = 70_000 + rounds * 16_000;
+      // Funding transfers and logins come first (START: up to 15 s and 20 s per member, then up to 40 s),
+      // so they get their own budget and every planned round still fits before `end`.
+      const setup = 40_000 + k * 35_000;
+      const duration = setup + 70_000 + rounds * 16_000;
       const kind = ['thin', 'perp', 'spot'][rng.weightedIndex([mw.thin, mw.perp, mw.spot])];
       const candidates = ctx.markets.filter((m) => (kind === 'thin' ? m.spec.thin : kind === 'perp' ? m.isPerp : !m.isPerp && !m.spec.thin));
       const s = slot(env, candidates, duration);
