@@ -20,4 +20,20 @@ export class EdgeColumns {
   readonly qty: number[] = [];
   /** Flow edges: the market index of the one bucket. */
   readonly market: number[] = [];
+
+  /** A new edge's first update (flow edges then push qty and market). */
+  append(weight: number, ts: number): void {
+    this.weight.push(weight);
+    this.count.push(1);
+    this.firstSeen.push(ts);
+    this.lastSeen.push(ts);
+  }
+
+  /** Another update of edge `e`. */
+  update(e: number, weight: number, ts: number): void {
+    this.weight[e] += weight;
+    this.count[e]++;
+    if (ts < this.firstSeen[e]) this.firstSeen[e] = ts;
+    if (ts > this.lastSeen[e]) this.lastSeen[e] = ts;
+  }
 }

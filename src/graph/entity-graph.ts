@@ -436,10 +436,7 @@ export class EntityGraphBuilder implements Operator {
   private addressNode(raw: string, ts: number): number {
     const known = this.rawAddress.get(raw);
     if (known >= 0) {
-      const a = this.nodeAttrs[known];
-      if (ts < a.firstSeen) a.firstSeen = ts;
-      if (ts > a.lastSeen) a.lastSeen = ts;
-      a.events++;
+      touchNode(this.nodeAttrs[known], ts);
       return known;
     }
     const i = this.node('address', normalizeAddress(raw), ts);
@@ -461,10 +458,7 @@ export class EntityGraphBuilder implements Operator {
       }
       return i;
     }
-    const a = this.nodeAttrs[i];
-    if (ts < a.firstSeen) a.firstSeen = ts;
-    if (ts > a.lastSeen) a.lastSeen = ts;
-    a.events++;
+    touchNode(this.nodeAttrs[i], ts);
     return i;
   }
 
@@ -474,27 +468,16 @@ export class EntityGraphBuilder implements Operator {
     const map = this.edgeIndex[type];
     const e = map.entry(from, to);
     if (e < 0) {
-      const c = this.added(type, map, from, to);
-      c.weight.push(weight);
-      c.count.push(1);
-      c.firstSeen.push(ts);
-      c.lastSeen.push(ts);
+      this.added(type, map, from, to).append(weight, ts);
       this.adjoinNew(type, map);
       return;
     }
     const a = map.values[e];
     if (a !== undefined) {
-      a.weight += weight;
-      a.count++;
-      if (ts < a.firstSeen) a.firstSeen = ts;
-      if (ts > a.lastSeen) a.lastSeen = ts;
+      updateEdge(a, weight, ts);
       return;
     }
-    const c = this.columns[type];
-    c.weight[e] += weight;
-    c.count[e]++;
-    if (ts < c.firstSeen[e]) c.firstSeen[e] = ts;
-    if (ts > c.lastSeen[e]) c.lastSeen[e] = ts;
+    this.columns[type].update(e, weight, ts);
   }
 
   /** Adds or updates a flow edge and its bucket. */
@@ -504,10 +487,7 @@ export class EntityGraphBuilder implements Operator {
     const e = map.entry(from, to);
     if (e < 0) {
       const c = this.added(type, map, from, to);
-      c.weight.push(value);
-      c.count.push(1);
-      c.firstSeen.push(ts);
-      c.lastSeen.push(ts);
+      c.append(value, ts);
       c.qty.push(qty);
       c.market.push(market);
       this.adjoinNew(type, map);
@@ -517,20 +497,14 @@ export class EntityGraphBuilder implements Operator {
     if (a === undefined) {
       const c = this.columns[type];
       if (c.market[e] === market && this.bucketStart(ts) === this.bucketStart(c.firstSeen[e])) {
-        c.weight[e] += value;
-        c.count[e]++;
-        if (ts < c.firstSeen[e]) c.firstSeen[e] = ts;
-        if (ts > c.lastSeen[e]) c.lastSeen[e] = ts;
+        c.update(e, value, ts);
         c.qty[e] += qty;
         return;
       }
       // A second bucket: from here on the edge lives as its object.
       a = this.materialize(type, e);
     }
-    a.weight += value;
-    a.count++;
-    if (ts < a.firstSeen) a.firstSeen = ts;
-    if (ts > a.lastSeen) a.lastSeen = ts;
+    updateEdge(a, value, ts);
     if (type === 'trades_with') a.qty = (a.qty ?? 0) + qty;
     this.bucket(a, ts, market, qty, value);
   }
@@ -664,4 +638,19 @@ export function summarizeEntityGraph(graph: EntityGraph): EntityGraphSummary {
     if (a.lastSeen > last) last = a.lastSeen;
   });
   return { nodes, edges, firstSeen: Number.isFinite(first) ? first : null, lastSeen: Number.isFinite(last) ? last : null };
+}
+
+/** One more event seen on a node. */
+function touchNode(a: { firstSeen: number; lastSeen: number; events: number }, ts: number): void {
+  if (ts < a.firstSeen) a.firstSeen = ts;
+  if (ts > a.lastSeen) a.lastSeen = ts;
+  a.events++;
+}
+
+/** Another update of an edge that has its attribute object. */
+function updateEdge(a: { weight: number; count: number; firstSeen: number; lastSeen: number }, weight: number, ts: number): void {
+  a.weight += weight;
+  a.count++;
+  if (ts < a.firstSeen) a.firstSeen = ts;
+  if (ts > a.lastSeen) a.lastSeen = ts;
 }
