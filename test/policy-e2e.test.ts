@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backtestPolicy, candidateBeatsBaseline, mineRules, policyWithRules, PolicyLifecycleError, PolicyRegistry, runShadow, tuneThresholds } from '../src/policy/index.js';
+import { DEMO_POLICY } from '../src/demo/policy-stage.js';
 import type { PolicyDoc } from '../src/rules/index.js';
 import type { SimConfigInput } from '../src/sim/config.js';
 import { openStore, type Store } from '../src/store/index.js';
@@ -19,18 +20,8 @@ const sim = (seed: number, duration = '20m'): SimConfigInput => ({
   abuse: { warmupMs: 120_000, guardMs: 30_000, typologies: { [TYPOLOGY]: { perHour: 15 } } },
 });
 
-const BASELINE: PolicyDoc = {
-  name: 'exchange',
-  description: 'Live policy: money movement and fat fingers, nothing on order-flow abuse',
-  rules: `rule big_withdrawal "Large withdrawal"
-  when type == "withdrawal" and amount > 50000
-  then hold score 80 tags aml
-
-rule huge_order "Order far above the account's usual size"
-  when type == "order.placed" and notional > 2000000
-  then review score 40 tags fat_finger
-`,
-};
+// The demo's live policy: money movement and fat fingers, nothing on order-flow abuse.
+const BASELINE: PolicyDoc = DEMO_POLICY;
 
 describe('closed loop: mine → backtest → shadow → approve → promote → rollback', () => {
   let store: Store;
