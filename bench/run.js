@@ -10,6 +10,8 @@ import { sections } from './sections.js';
 
 const only = process.argv.slice(2);
 const file = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
+// BENCH_OUT writes elsewhere (e.g. a scratch file), so parallel partial runs do not overwrite each other.
+const outFile = process.env.BENCH_OUT ?? file;
 const started = new Date();
 const command = only.length ? `node --expose-gc bench/run.js ${only.join(' ')}` : 'npm run bench';
 const machine = `Node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`;
@@ -55,5 +57,5 @@ const out = [
   '',
   ...body,
 ];
-writeFileSync(file, out.join('\n'));
-process.stderr.write(`bench: wrote ${file}\n`);
+writeFileSync(outFile, out.join('\n'));
+process.stderr.write(`bench: wrote ${outFile}\n`);
