@@ -21,10 +21,11 @@ export class DecimalGrid {
   private readonly pow: number;
   /**
    * The format cache, allocated up front (it is hit on every event that carries a price or size):
-   * key and text side by side in one array, so a lookup touches one cache line, not two. Keys
-   * start at -1 (no count is negative), so a text slot is read only after it was written.
+   * int32 keys in a typed array (a hit compares raw integers and reads one text), texts alongside.
+   * Keys start at -1 (no count is negative), so a text slot is read only after it was written.
    */
-  private readonly cache: (number | string)[] = new Array<number | string>(2 * SLOTS).fill(-1);
+  private readonly keys = new Int32Array(SLOTS).fill(-1);
+  private readonly texts: string[] = new Array<string>(SLOTS).fill('');
 
   constructor(readonly step: string) {
     if (!DECIMAL_RE.test(step) || step.startsWith('-')) throw new Error(`invalid step ${JSON.stringify(step)}`);
@@ -37,12 +38,11 @@ export class DecimalGrid {
   /** n steps as a canonical decimal string (no trailing zeros). */
   format(n: number): string {
     if ((n | 0) !== n || n < 0) return this.formatUncached(n);
-    const c = this.cache;
-    const at = (n & MASK) << 1;
-    if (c[at] === n) return c[at + 1] as string;
+    const at = n & MASK;
+    if (this.keys[at] === n) return this.texts[at];
     const s = this.formatUncached(n);
-    c[at] = n;
-    c[at + 1] = s;
+    this.keys[at] = n;
+    this.texts[at] = s;
     return s;
   }
 
