@@ -81,4 +81,31 @@ describe('Watermark', () => {
     expect(w.forcedReleases).toBe(90);
     expect(out.released).toEqual(Array.from({ length: 90 }, (_, i) => i));
   });
+
+  it('merges in-order and out-of-order arrivals by time, ties in arrival order', () => {
+    const out = new Collect();
+    const w = (out.w = new Watermark(out, { maxOutOfOrderMs: 1000 }));
+    // [item, ts]: 2, 4, 5 and 7 arrive older than the newest buffered event
+    const arrivals: [number, number][] = [[0, 100], [1, 200], [2, 150], [3, 200], [4, 150], [5, 100], [6, 300], [7, 200], [8, 300]];
+    for (const [i, ts] of arrivals) w.push(i, ts);
+    expect(w.buffered).toBe(9);
+    w.advance(200);
+    expect(out.released).toEqual([0, 5, 2, 4, 1, 3, 7]);
+    w.push(9, 250);
+    w.flush();
+    expect(out.released).toEqual([0, 5, 2, 4, 1, 3, 7, 9, 6, 8]);
+    expect(w.buffered).toBe(0);
+  });
+
+  it('releases a long in-order run held back by the bound, across buffer growth', () => {
+    const out = new Collect();
+    const w = (out.w = new Watermark(out, { maxOutOfOrderMs: 5000 }));
+    for (let i = 0; i < 5000; i++) w.push(i, i);
+    expect(out.released.length).toBe(0);
+    w.push(5000, 6000);
+    expect(out.released).toEqual(Array.from({ length: 1001 }, (_, i) => i));
+    w.flush();
+    expect(out.released.length).toBe(5001);
+    expect(out.released[5000]).toBe(5000);
+  });
 });

@@ -24,8 +24,13 @@ export class TimeHeap<T> {
     return this.items[0];
   }
 
-  push(time: number, item: T): void {
-    const seq = this.nextSeq++;
+  /** Tie-breaking sequence of the smallest item (+Infinity when empty). */
+  peekSeq(): number {
+    return this.items.length === 0 ? Infinity : this.seqs[0];
+  }
+
+  /** `seq` breaks ties on time (default: insertion order); a caller merging several queues passes its own. */
+  push(time: number, item: T, seq = this.nextSeq++): void {
     let i = this.items.length;
     this.times.push(time);
     this.seqs.push(seq);

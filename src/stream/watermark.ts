@@ -14,7 +14,9 @@ import { TimeHeap } from './heap.js';
  * - Memory is bounded: if more than `maxBuffered` events wait, the oldest are released early
  *   (counted as `forcedReleases`) and the watermark moves up to them.
  *
- * push is O(log b) for b buffered events (O(1) on the in-order fast path).
+ * Buffered events that arrive in event-time order (the usual case) queue in a FIFO ring; only those
+ * older than the newest buffered one go to a min-heap, and releases merge the two by (time, arrival).
+ * push and release are O(1) for in-order arrivals, O(log b) for b buffered out-of-order ones.
  */
 export interface WatermarkOptions {
   /** How far (ms) an event may trail the newest event time and still be put in order. Default 0. */
@@ -48,7 +50,15 @@ export class Watermark<T> {
   tooLate = 0;
   forcedReleases = 0;
   maxBufferedSeen = 0;
+  /** Out-of-order arrivals (older than the newest buffered event), keyed by (time, arrival). */
   private readonly heap = new TimeHeap<T>();
+  // In-order arrivals: a FIFO ring (times non-decreasing), parallel arrays, capacity a power of two.
+  private fTimes = new Float64Array(1024);
+  private fSeqs = new Float64Array(1024);
+  private fItems: (T | undefined)[] = new Array<T | undefined>(1024);
+  private fHead = 0;
+  private fSize = 0;
+  private seq = 0;
 
   constructor(private readonly out: WatermarkOutput<T>, opts: WatermarkOptions = {}) {
     this.maxOutOfOrderMs = Math.max(0, opts.maxOutOfOrderMs ?? 0);
@@ -58,7 +68,7 @@ export class Watermark<T> {
 
   /** Events waiting in the reorder buffer. */
   get buffered(): number {
-    return this.heap.size;
+    return this.heap.size + this.fSize;
   }
 
   push(item: T, ts: number): void {
@@ -76,20 +86,37 @@ export class Watermark<T> {
     }
     if (ts > this.maxSeen) this.maxSeen = ts;
     const wm = this.maxSeen - this.maxOutOfOrderMs;
-    if (this.heap.size === 0 && ts <= wm) {
+    if (this.fSize === 0 && this.heap.size === 0 && ts <= wm) {
       // fast path: in order and already due
       if (wm > this.current) this.current = wm;
       this.released++;
       this.out.onRelease(item, ts);
       return;
     }
-    this.heap.push(ts, item);
-    if (this.heap.size > this.maxBufferedSeen) this.maxBufferedSeen = this.heap.size;
+    const seq = this.seq++;
+    const n = this.fSize;
+    if (n === 0 || ts >= this.fTimes[(this.fHead + n - 1) & (this.fTimes.length - 1)]) {
+      if (n === this.fTimes.length) this.growFifo();
+      const i = (this.fHead + n) & (this.fTimes.length - 1);
+      this.fTimes[i] = ts;
+      this.fSeqs[i] = seq;
+      this.fItems[i] = item;
+      this.fSize = n + 1;
+    } else this.heap.push(ts, item, seq);
+    const buffered = this.fSize + this.heap.size;
+    if (buffered > this.maxBufferedSeen) this.maxBufferedSeen = buffered;
     if (wm > this.current) this.advance(wm);
-    while (this.heap.size > this.maxBuffered) {
+    while (this.fSize + this.heap.size > this.maxBuffered) {
       this.forcedReleases++;
-      this.advance(this.heap.peekTime());
+      this.advance(this.nextTime());
     }
+  }
+
+  /** Time of the next buffered event, +Infinity when none. */
+  private nextTime(): number {
+    const f = this.fSize > 0 ? this.fTimes[this.fHead] : Infinity;
+    const h = this.heap.peekTime();
+    return f < h ? f : h;
   }
 
   /**
@@ -100,9 +127,21 @@ export class Watermark<T> {
     if (t > this.current) this.current = t;
     const heap = this.heap;
     const out = this.out;
-    while (heap.size > 0 && heap.peekTime() <= this.current) {
-      const ts = heap.peekTime();
-      const item = heap.pop()!;
+    const mask = this.fTimes.length - 1;
+    while (true) {
+      const fts = this.fSize > 0 ? this.fTimes[this.fHead] : Infinity;
+      const hts = heap.peekTime();
+      // The earlier of the two queues' heads; on equal times the earlier arrival.
+      const fromFifo = fts < hts || (fts === hts && fts !== Infinity && this.fSeqs[this.fHead] < heap.peekSeq());
+      const ts = fromFifo ? fts : hts;
+      if (!(ts <= this.current)) return;
+      let item: T;
+      if (fromFifo) {
+        item = this.fItems[this.fHead]!;
+        this.fItems[this.fHead] = undefined;
+        this.fHead = (this.fHead + 1) & mask;
+        this.fSize--;
+      } else item = heap.pop()!;
       this.released++;
       out.onRelease(item, ts);
     }
@@ -110,7 +149,25 @@ export class Watermark<T> {
 
   /** End of input: release everything still buffered; the watermark moves to the newest time seen. */
   flush(): void {
-    this.advance(Math.max(this.maxSeen, this.heap.size > 0 ? this.heap.peekTime() : -Infinity));
-    while (this.heap.size > 0) this.advance(this.heap.peekTime());
+    this.advance(Math.max(this.maxSeen, this.nextTime() < Infinity ? this.nextTime() : -Infinity));
+    while (this.buffered > 0) this.advance(this.nextTime());
+  }
+
+  private growFifo(): void {
+    const cap = this.fTimes.length * 2;
+    const times = new Float64Array(cap);
+    const seqs = new Float64Array(cap);
+    const items = new Array<T | undefined>(cap);
+    const mask = this.fTimes.length - 1;
+    for (let k = 0; k < this.fSize; k++) {
+      const i = (this.fHead + k) & mask;
+      times[k] = this.fTimes[i];
+      seqs[k] = this.fSeqs[i];
+      items[k] = this.fItems[i];
+    }
+    this.fTimes = times;
+    this.fSeqs = seqs;
+    this.fItems = items;
+    this.fHead = 0;
   }
 }
