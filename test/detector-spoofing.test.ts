@@ -78,4 +78,25 @@ describe('spoofing and layering detectors', () => {
     out.push(big, place(T0 + 31_000, 'whale', 'sell', 2000.5, '1')[0]);
     expect(await run(out)).toEqual([]);
   });
+
+  it('gives each typology the same alerts whether the two share their state or run alone', async () => {
+    const events = [...book(T0), ...cycle('spf', T0 + 20_000), ...cycle('spf', T0 + 40_000), ...cycle('spf', T0 + 60_000), ...cycle('lyr', T0 + 25_000, 5), ...cycle('lyr', T0 + 45_000, 5)];
+    const runWith = async (detectors: Record<string, Record<string, unknown>>): Promise<string[]> => {
+      const off = Object.fromEntries(BUILTIN_DETECTORS.map((d) => [d.name, { enabled: false }]));
+      const col = new AlertCollector();
+      const engine = new SurveillanceEngine({ config: { detectors: { ...off, ...detectors } }, sinks: [col] });
+      for (const e of [...events].sort((a, b) => a.ts - b.ts)) engine.onEvent(e);
+      await engine.finish();
+      return finalAlerts(col.transitions).map((a) => JSON.stringify(a));
+    };
+    const spoof = { enabled: true, warmupMs: 10_000 };
+    const layer = { enabled: true, warmupMs: 10_000 };
+    const both = await runWith({ spoofing: spoof, layering: layer });
+    const alone = [...(await runWith({ spoofing: spoof })), ...(await runWith({ layering: layer }))];
+    expect(both.map((a) => JSON.parse(a).typology).sort()).toEqual(['layering', 'spoofing']);
+    expect([...both].sort()).toEqual([...alone].sort());
+    // different state parameters: separate states, each typology still sees every event once
+    const split = await runWith({ spoofing: spoof, layering: { ...layer, warmupMs: 9_000 } });
+    expect(split.map((a) => JSON.parse(a).typology).sort()).toEqual(['layering', 'spoofing']);
+  });
 });

@@ -136,6 +136,11 @@ export interface DetectorContext {
   readonly watermark: number;
   /** True if the current event arrived after the watermark (processed out of order). */
   readonly late: boolean;
+  /**
+   * Increments once per processed event: detectors that share state (e.g. spoofing and layering)
+   * use it to apply each event to that state once. Optional for contexts built outside the engine.
+   */
+  readonly seq?: number;
   readonly partition: { readonly index: number; readonly count: number };
   /** Whether this partition acts on account-level (market-less) matters of this account. */
   ownsAccount(accountId: string): boolean;

@@ -38,6 +38,8 @@ export class PartitionRuntime implements DetectorContext {
   readonly detectors: ResolvedDetector[];
   watermark = -Infinity;
   late = false;
+  /** Events processed so far, the current one included (identifies the event being processed). */
+  seq = 0;
   private readonly partitioner: Partitioner;
   private readonly before: Record<string, Detector[]> = Object.create(null);
   private readonly after: Record<string, Detector[]> = Object.create(null);
@@ -112,6 +114,7 @@ export class PartitionRuntime implements DetectorContext {
 
   process(e: ExchangeEvent, late: boolean): void {
     this.stats.events++;
+    this.seq++;
     if (late) this.stats.lateEvents++;
     this.late = late;
     const isTrade = e.type === 'trade';

@@ -169,62 +169,57 @@ function newState(): AcctState {
 
 type Kind = 'spoofing' | 'layering';
 
-class SpoofingDetector implements Detector {
-  readonly name: string;
-  readonly typology: Kind;
-  readonly eventTypes = ['order.placed', 'order.amended', 'order.cancelled', 'trade'] as const;
-  readonly policy: EpisodePolicy;
-  private readonly state: KeyedState<string, AcctState>;
+/** Parameters that shape the state (everything but the typologies' own tests): equal ones share it. */
+const STATE_PARAMS = ['refLevels', 'minRefLevels', 'layerMinMultiple', 'ownSizeMultiple', 'minHistory', 'warmupMs', 'maxLiveCandidates', 'ipLinks', 'maxIpAccounts', 'accountIdleMs', 'maxAccounts', 'maxLifetimeMs', 'maxFilledShare', 'clusterMs'] as const;
+
+/**
+ * Per account × market state built from the order and trade events, identical for both typologies
+ * given the same STATE_PARAMS: one instance per partition serves both detectors, applying each event
+ * once (by `ctx.seq`), so enabling layering next to spoofing costs only its cluster tests.
+ */
+class SpoofingState {
+  readonly state: KeyedState<string, AcctState>;
   private readonly firstSeen = new Map<string, number>();
   /** market × IP -> accounts that placed orders from it (up to maxIpAccounts + 1) */
   private readonly ipAccounts: KeyedState<string, string[]>;
+  /** `ctx.seq` of the last event applied by onEvent / afterEvent. */
+  private onSeq = -1;
+  private afterSeq = -1;
+  /** The cluster the last cancel completed (to evaluate), or undefined. */
+  private cancelled: { st: AcctState; side: number; rec: Fleeting[] } | undefined = undefined;
+  private readonly hit = { st: undefined as unknown as AcctState, side: 0, rec: [] as Fleeting[] };
 
-  constructor(
-    private readonly p: SpoofingParams,
-    private readonly kind: Kind,
-  ) {
-    this.name = kind;
-    this.typology = kind;
-    this.policy = policyFrom(p);
+  constructor(private readonly p: SpoofingParams) {
     this.state = new KeyedState(newState, { idleMs: p.accountIdleMs, maxKeys: p.maxAccounts });
     this.ipAccounts = new KeyedState<string, string[]>(() => [], { idleMs: p.accountIdleMs, maxKeys: p.maxAccounts });
   }
 
-  private noteIp(st: AcctState, e: EventOf<'order.placed'>): void {
-    if (!this.p.ipLinks || e.ip === undefined || e.ip === st.ip) return;
-    st.ip = e.ip;
-    const list = this.ipAccounts.get(pairKey(e.market, e.ip), e.ts);
-    if (list.length <= this.p.maxIpAccounts && !list.includes(e.accountId)) list.push(e.accountId);
-  }
-
-  /** Accounts that traded this market from the spoofer's IP (none when the IP is shared widely). */
-  private ipPeers(st: AcctState, account: string, market: string, ts: number): readonly string[] {
-    if (!this.p.ipLinks || st.ip === '') return NONE;
-    const list = this.ipAccounts.peek(pairKey(market, st.ip), ts);
-    if (list === undefined || list.length > this.p.maxIpAccounts) return NONE;
-    return list.filter((a) => a !== account);
-  }
-
-  onEvent(ev: ExchangeEvent, ctx: DetectorContext): void {
+  /** Applies a before-event (once per seq); for a cancel, returns the cluster it completed. */
+  onEvent(ev: ExchangeEvent, ctx: DetectorContext, seq: number): { st: AcctState; side: number; rec: Fleeting[] } | undefined {
+    if (seq !== -1 && seq === this.onSeq) return this.cancelled;
+    this.onSeq = seq;
+    this.cancelled = undefined;
     switch (ev.type) {
       case 'order.placed':
-        return this.onPlaced(ev, ctx);
+        this.onPlaced(ev, ctx);
+        return undefined;
       case 'order.amended': {
         const st = this.state.peek(pairKey(ev.accountId, ev.market), ev.ts);
         const c = st?.live.get(ev.orderId);
         if (c !== undefined && ev.size !== undefined) c.size = Math.max(c.size, +ev.size);
         if (c !== undefined && ev.price !== undefined) c.price = +ev.price;
-        return;
+        return undefined;
       }
       case 'order.cancelled':
-        return this.onCancelled(ev, ctx);
+        return (this.cancelled = this.onCancelled(ev, ctx));
       default:
-        return;
+        return undefined;
     }
   }
 
-  afterEvent(ev: ExchangeEvent, ctx: DetectorContext): void {
-    if (ev.type !== 'trade') return;
+  afterEvent(ev: ExchangeEvent, ctx: DetectorContext, seq: number): void {
+    if (ev.type !== 'trade' || (seq !== -1 && seq === this.afterSeq)) return;
+    this.afterSeq = seq;
     const side = ctx.trade.takerSide;
     if (side === undefined) return;
     const t = side === 'buy' ? BUY : SELL;
@@ -235,6 +230,21 @@ class SpoofingDetector implements Detector {
   private mark(account: string, market: string, side: number, ts: number): void {
     const st = this.state.get(pairKey(account, market), ts);
     record(st, side, ts);
+  }
+
+  private noteIp(st: AcctState, e: EventOf<'order.placed'>): void {
+    if (!this.p.ipLinks || e.ip === undefined || e.ip === st.ip) return;
+    st.ip = e.ip;
+    const list = this.ipAccounts.get(pairKey(e.market, e.ip), e.ts);
+    if (list.length <= this.p.maxIpAccounts && !list.includes(e.accountId)) list.push(e.accountId);
+  }
+
+  /** Accounts that traded this market from the spoofer's IP (none when the IP is shared widely). */
+  ipPeers(st: AcctState, account: string, market: string, ts: number): readonly string[] {
+    if (!this.p.ipLinks || st.ip === '') return NONE;
+    const list = this.ipAccounts.peek(pairKey(market, st.ip), ts);
+    if (list === undefined || list.length > this.p.maxIpAccounts) return NONE;
+    return list.filter((a) => a !== account);
   }
 
   private onPlaced(e: EventOf<'order.placed'>, ctx: DetectorContext): void {
@@ -284,23 +294,82 @@ class SpoofingDetector implements Detector {
     return b.szFloat(sum / n);
   }
 
-  private onCancelled(e: EventOf<'order.cancelled'>, ctx: DetectorContext): void {
+  private onCancelled(e: EventOf<'order.cancelled'>, ctx: DetectorContext): { st: AcctState; side: number; rec: Fleeting[] } | undefined {
     const key = pairKey(e.accountId, e.market);
     const st = this.state.peek(key, e.ts);
-    if (st === undefined) return;
+    if (st === undefined) return undefined;
     const c = st.live.get(e.orderId);
-    if (c === undefined) return;
+    if (c === undefined) return undefined;
     st.live.delete(e.orderId);
-    if (e.reason !== 'user' || e.ts - c.placedTs > this.p.maxLifetimeMs) return;
+    if (e.reason !== 'user' || e.ts - c.placedTs > this.p.maxLifetimeMs) return undefined;
     const resting = ctx.books.order(e.market, e.orderId);
     const remaining = resting !== undefined ? (ctx.books.peek(e.market)?.szFloat(resting.size) ?? c.size) : e.remainingSize !== undefined ? +e.remainingSize : c.size;
-    if (remaining < (1 - this.p.maxFilledShare) * c.size) return;
+    if (remaining < (1 - this.p.maxFilledShare) * c.size) return undefined;
     const rec = st.recent[c.side];
     // Keep only this cluster's orders (cancelled within clusterMs of each other).
     while (rec.length > 0 && e.ts - rec[rec.length - 1].cancelTs > this.p.clusterMs) rec.length = 0;
     if (rec.length >= 64) rec.shift();
     rec.push({ id: e.orderId, price: c.price, size: c.size, placedTs: c.placedTs, cancelTs: e.ts, ref: c.ref, behind: c.behind, distBps: c.distBps });
-    this.evaluate(e, st, c.side, rec, ctx);
+    const hit = this.hit;
+    hit.st = st;
+    hit.side = c.side;
+    hit.rec = rec;
+    return hit;
+  }
+}
+
+/** One SpoofingState per partition (detector context) and state parameters. */
+const sharedStates = new WeakMap<object, Map<string, SpoofingState>>();
+
+class SpoofingDetector implements Detector {
+  readonly name: string;
+  readonly typology: Kind;
+  readonly eventTypes = ['order.placed', 'order.amended', 'order.cancelled', 'trade'] as const;
+  readonly policy: EpisodePolicy;
+  private readonly stateKey: string;
+  private core: SpoofingState | undefined = undefined;
+  private coreCtx: DetectorContext | undefined = undefined;
+
+  constructor(
+    private readonly p: SpoofingParams,
+    private readonly kind: Kind,
+  ) {
+    this.name = kind;
+    this.typology = kind;
+    this.policy = policyFrom(p);
+    this.stateKey = JSON.stringify(STATE_PARAMS.map((k) => p[k]));
+  }
+
+  /** The state for this context: shared with the other typology when the engine numbers events (ctx.seq), else own. */
+  private stateOf(ctx: DetectorContext): SpoofingState {
+    if (ctx === this.coreCtx) return this.core!;
+    let core: SpoofingState | undefined;
+    if (ctx.seq !== undefined) {
+      let byKey = sharedStates.get(ctx);
+      if (byKey === undefined) sharedStates.set(ctx, (byKey = new Map()));
+      core = byKey.get(this.stateKey);
+      if (core === undefined) byKey.set(this.stateKey, (core = new SpoofingState(this.p)));
+    } else core = new SpoofingState(this.p);
+    this.core = core;
+    this.coreCtx = ctx;
+    return core;
+  }
+
+  private get state(): KeyedState<string, AcctState> {
+    return this.core!.state;
+  }
+
+  onEvent(ev: ExchangeEvent, ctx: DetectorContext): void {
+    const hit = this.stateOf(ctx).onEvent(ev, ctx, ctx.seq ?? -1);
+    if (hit !== undefined) this.evaluate(ev as EventOf<'order.cancelled'>, hit.st, hit.side, hit.rec, ctx);
+  }
+
+  afterEvent(ev: ExchangeEvent, ctx: DetectorContext): void {
+    this.stateOf(ctx).afterEvent(ev, ctx, ctx.seq ?? -1);
+  }
+
+  private ipPeers(st: AcctState, account: string, market: string, ts: number): readonly string[] {
+    return this.core!.ipPeers(st, account, market, ts);
   }
 
   private evaluate(e: EventOf<'order.cancelled'>, st: AcctState, side: number, rec: Fleeting[], ctx: DetectorContext): void {
