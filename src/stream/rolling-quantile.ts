@@ -343,13 +343,17 @@ export class RollingQuantile {
   }
 }
 
+// Offsets in P2Quantile's buffer.
+const N = 5;
+const NS = 10;
+const DN = 15;
+
 /** The P² streaming estimator of one quantile p of an unbounded stream (approximate, O(1) memory). */
 export class P2Quantile {
   readonly p: number;
-  private readonly q = new Float64Array(5);
-  private readonly n = new Float64Array(5);
-  private readonly ns = new Float64Array(5);
-  private readonly dn = new Float64Array(5);
+  // Marker heights q, positions n, desired positions ns and their increments dn, five each, in one
+  // buffer (one allocation per estimator: detectors keep one per account × market).
+  private readonly b = new Float64Array(20);
   count = 0;
 
   constructor(p: number) {
@@ -359,42 +363,52 @@ export class P2Quantile {
   /** `t` is accepted for the uniform API; P² has no window. */
   add(_t: number, x: number): void {
     if (!Number.isFinite(x)) return;
-    const q = this.q;
-    const n = this.n;
+    const b = this.b;
     if (this.count < 5) {
-      q[this.count++] = x;
+      b[this.count++] = x;
       if (this.count === 5) {
-        q.sort();
+        b.subarray(0, 5).sort();
         const p = this.p;
-        for (let i = 0; i < 5; i++) n[i] = i + 1;
-        this.ns.set([1, 1 + 2 * p, 1 + 4 * p, 3 + 2 * p, 5]);
-        this.dn.set([0, p / 2, p, (1 + p) / 2, 1]);
+        for (let i = 0; i < 5; i++) b[N + i] = i + 1;
+        b[NS] = 1;
+        b[NS + 1] = 1 + 2 * p;
+        b[NS + 2] = 1 + 4 * p;
+        b[NS + 3] = 3 + 2 * p;
+        b[NS + 4] = 5;
+        b[DN] = 0;
+        b[DN + 1] = p / 2;
+        b[DN + 2] = p;
+        b[DN + 3] = (1 + p) / 2;
+        b[DN + 4] = 1;
       }
       return;
     }
     this.count++;
     let k: number;
-    if (x < q[0]) {
-      q[0] = x;
+    if (x < b[0]) {
+      b[0] = x;
       k = 0;
-    } else if (x < q[1]) k = 0;
-    else if (x < q[2]) k = 1;
-    else if (x < q[3]) k = 2;
-    else if (x <= q[4]) k = 3;
+    } else if (x < b[1]) k = 0;
+    else if (x < b[2]) k = 1;
+    else if (x < b[3]) k = 2;
+    else if (x <= b[4]) k = 3;
     else {
-      q[4] = x;
+      b[4] = x;
       k = 3;
     }
-    for (let i = k + 1; i < 5; i++) n[i]++;
-    for (let i = 0; i < 5; i++) this.ns[i] += this.dn[i];
+    for (let i = k + 1; i < 5; i++) b[N + i]++;
+    for (let i = 0; i < 5; i++) b[NS + i] += b[DN + i];
     for (let i = 1; i < 4; i++) {
-      const d = this.ns[i] - n[i];
-      if ((d >= 1 && n[i + 1] - n[i] > 1) || (d <= -1 && n[i - 1] - n[i] < -1)) {
+      const ni = b[N + i];
+      const d = b[NS + i] - ni;
+      if ((d >= 1 && b[N + i + 1] - ni > 1) || (d <= -1 && b[N + i - 1] - ni < -1)) {
         const s = d > 0 ? 1 : -1;
-        const qp = q[i] + (s / (n[i + 1] - n[i - 1])) * ((n[i] - n[i - 1] + s) * (q[i + 1] - q[i]) / (n[i + 1] - n[i]) + (n[i + 1] - n[i] - s) * (q[i] - q[i - 1]) / (n[i] - n[i - 1]));
-        if (q[i - 1] < qp && qp < q[i + 1]) q[i] = qp;
-        else q[i] = q[i] + (s * (q[i + s] - q[i])) / (n[i + s] - n[i]);
-        n[i] += s;
+        const nPrev = b[N + i - 1];
+        const nNext = b[N + i + 1];
+        const qp = b[i] + (s / (nNext - nPrev)) * ((ni - nPrev + s) * (b[i + 1] - b[i]) / (nNext - ni) + (nNext - ni - s) * (b[i] - b[i - 1]) / (ni - nPrev));
+        if (b[i - 1] < qp && qp < b[i + 1]) b[i] = qp;
+        else b[i] = b[i] + (s * (b[i + s] - b[i])) / (b[N + i + s] - ni);
+        b[N + i] = ni + s;
       }
     }
   }
@@ -403,10 +417,10 @@ export class P2Quantile {
   value(): number {
     if (this.count === 0) return NaN;
     if (this.count < 5) {
-      const s = Array.from(this.q.subarray(0, this.count)).sort((a, b) => a - b);
+      const s = Array.from(this.b.subarray(0, this.count)).sort((a, b) => a - b);
       return s[Math.min(s.length - 1, Math.max(0, Math.ceil(this.p * s.length) - 1))];
     }
-    return this.q[2];
+    return this.b[2];
   }
 
   advance(_t: number): void {}
