@@ -110,39 +110,59 @@ interface Fleeting {
   distBps: number;
 }
 
+// Layout of AcctState.f, per side s (0 buy, 1 sell): the ring of recent opposite-side interest times
+// (ACTS each), the ring of layer-sized placements (STACK times, STACK prices), the last interest
+// time and the two rings' heads.
+const F_ACTS = 0;
+const F_STACK_TS = 2 * ACTS;
+const F_STACK_PX = F_STACK_TS + 2 * STACK;
+const F_LAST_ACT = F_STACK_PX + 2 * STACK;
+const F_ACT_HEAD = F_LAST_ACT + 2;
+const F_STACK_HEAD = F_ACT_HEAD + 2;
+const F_SIZE = F_STACK_HEAD + 2;
+
 class AcctState {
   readonly live = new Map<string, Cand>();
-  /** Last opposite-side interest per side (execution or order at/through the touch). */
-  readonly lastAct = [-Infinity, -Infinity];
-  /** Recent opposite-side interest times per side (ring of ACTS). */
-  readonly acts: [Float64Array, Float64Array] = [new Float64Array(ACTS).fill(-Infinity), new Float64Array(ACTS).fill(-Infinity)];
-  readonly actHead = [0, 0];
+  /** The rings and times above, in one buffer (one allocation per account × market). */
+  readonly f = new Float64Array(F_SIZE);
   /** Recently cancelled fleeting orders per side (short). */
   readonly recent: [Fleeting[], Fleeting[]] = [[], []];
-  /** Recent layer-sized passive placements per side (ring of STACK): time and price. */
-  readonly stackTs: [Float64Array, Float64Array] = [new Float64Array(STACK).fill(-Infinity), new Float64Array(STACK).fill(-Infinity)];
-  readonly stackPx: [Float64Array, Float64Array] = [new Float64Array(STACK), new Float64Array(STACK)];
-  readonly stackHead = [0, 0];
   /** Last client IP the account placed an order from in this market. */
   ip = '';
   /** The account's own usual order size here (P² median of its limit orders). */
   readonly sizes = new P2Quantile(0.5);
+
+  constructor() {
+    this.f.fill(-Infinity, F_ACTS, F_STACK_PX);
+    this.f.fill(-Infinity, F_LAST_ACT, F_ACT_HEAD);
+  }
+
+  /** Notes a layer-sized passive placement on `side`. */
+  stack(side: number, ts: number, px: number): void {
+    const f = this.f;
+    const h = f[F_STACK_HEAD + side];
+    f[F_STACK_TS + side * STACK + h] = ts;
+    f[F_STACK_PX + side * STACK + h] = px;
+    f[F_STACK_HEAD + side] = (h + 1) % STACK;
+  }
 }
 
 function record(st: AcctState, side: number, ts: number): void {
-  if (ts > st.lastAct[side]) st.lastAct[side] = ts;
-  const h = st.actHead[side];
-  st.acts[side][h] = ts;
-  st.actHead[side] = (h + 1) % ACTS;
+  const f = st.f;
+  if (ts > f[F_LAST_ACT + side]) f[F_LAST_ACT + side] = ts;
+  const h = f[F_ACT_HEAD + side];
+  f[F_ACTS + side * ACTS + h] = ts;
+  f[F_ACT_HEAD + side] = (h + 1) % ACTS;
 }
 
 /** Interest on `side` after `from` that was new: none in [from − quietMs, from) (and the ring reaches back that far). */
 function newInterest(st: AcctState, side: number, from: number, quietMs: number): boolean {
-  if (!(st.lastAct[side] >= from)) return false;
-  const ring = st.acts[side];
+  const f = st.f;
+  if (!(f[F_LAST_ACT + side] >= from)) return false;
+  const base = F_ACTS + side * ACTS;
   let oldest = Infinity;
   for (let i = 0; i < ACTS; i++) {
-    const t = ring[i];
+    const t = f[base + i];
     if (t < oldest) oldest = t;
     if (t < from && t >= from - quietMs) return false;
   }
@@ -151,13 +171,14 @@ function newInterest(st: AcctState, side: number, from: number, quietMs: number)
 
 /** Distinct prices of the layer-sized placements on `side` within `ms` of `t`. */
 function stackLevels(st: AcctState, side: number, t: number, ms: number): number {
-  const ts = st.stackTs[side];
-  const px = st.stackPx[side];
+  const f = st.f;
+  const ts = F_STACK_TS + side * STACK;
+  const px = F_STACK_PX + side * STACK;
   let n = 0;
   for (let i = 0; i < STACK; i++) {
-    if (!(Math.abs(ts[i] - t) <= ms)) continue;
+    if (!(Math.abs(f[ts + i] - t) <= ms)) continue;
     let seen = false;
-    for (let j = 0; j < i; j++) if (Math.abs(ts[j] - t) <= ms && px[j] === px[i]) seen = true;
+    for (let j = 0; j < i; j++) if (Math.abs(f[ts + j] - t) <= ms && f[px + j] === f[px + i]) seen = true;
     if (!seen) n++;
   }
   return n;
@@ -269,10 +290,7 @@ class SpoofingState {
     const ref = this.refLevelSize(e.market, side, ctx);
     if (!(ref > 0)) return;
     if (!(size >= this.p.layerMinMultiple * ref)) return;
-    const h = st.stackHead[side];
-    st.stackTs[side][h] = e.ts;
-    st.stackPx[side][h] = px;
-    st.stackHead[side] = (h + 1) % STACK;
+    st.stack(side, e.ts, px);
     if (size < this.p.ownSizeMultiple * own) return;
     if (st.live.size >= this.p.maxLiveCandidates) return;
     const behind = side === BUY ? px < bid : px > ask;
