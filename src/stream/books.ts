@@ -274,7 +274,7 @@ export class MarketBooks {
   }
 
   /** Fills `out` with the trade's maker/taker accounts and the taker's side (before the books apply it). */
-  resolveTrade(e: EventOf<'trade'>, out: TradeParties): TradeParties {
+  resolveTrade(e: EventOf<'trade'>, out: TradeParties, ts: number = e.ts): TradeParties {
     const b = this.markets.get(e.market);
     const l3 = b?.l3;
     const mo = e.makerOrderId !== undefined && l3 !== undefined && l3.orderCount > 0 ? l3.slotOf(orderKey(e.makerOrderId)) : -1;
@@ -287,7 +287,7 @@ export class MarketBooks {
         taker ??= b.l3.accountAt(to);
         takerSide ??= b.l3.sideAt(to);
       } else {
-        const ti = b.takers.peek(e.takerOrderId, e.ts);
+        const ti = b.takers.peek(e.takerOrderId, ts);
         if (ti !== undefined) {
           taker ??= ti.accountId;
           takerSide ??= ti.side;
@@ -302,18 +302,19 @@ export class MarketBooks {
 
   /**
    * Applies one event to the books. For trades, returns MAKER_FILLED | TAKER_FILLED bits for resting
-   * orders the trade completed; 0 otherwise. Never throws on data.
+   * orders the trade completed; 0 otherwise. Never throws on data. `ts` is `e.ts` (callers that
+   * already read it pass it: reading a number field of events of many shapes boxes it anew each time).
    */
-  apply(e: ExchangeEvent): number {
+  apply(e: ExchangeEvent, ts: number = e.ts): number {
     if (!BOOK_TYPES.has(e.type)) return 0;
     const mb = this.markets.get((e as { market: string }).market);
-    if (mb !== undefined && !(e.ts <= mb.lastEventTs)) mb.lastEventTs = e.ts;
+    if (mb !== undefined && !(ts <= mb.lastEventTs)) mb.lastEventTs = ts;
     switch (e.type) {
       case 'order.placed':
-        this.onPlaced(e);
+        this.onPlaced(e, ts);
         return 0;
       case 'order.amended':
-        this.onAmended(e);
+        this.onAmended(e, ts);
         return 0;
       case 'order.cancelled':
       case 'order.expired': {
@@ -321,17 +322,17 @@ export class MarketBooks {
         if (b !== undefined) {
           b.l3.remove(orderKey(e.orderId));
           if (b.takers.size > 0) b.takers.delete(e.orderId);
-          b.l3Ts = e.ts;
+          b.l3Ts = ts;
         }
         return 0;
       }
       case 'trade':
-        return this.onTrade(e);
+        return this.onTrade(e, ts);
       case 'depth':
-        if (this.opts.l2) this.onDepth(e);
+        if (this.opts.l2) this.onDepth(e, ts);
         return 0;
       case 'bbo':
-        this.onBbo(e);
+        this.onBbo(e, ts);
         return 0;
       case 'book.status': {
         const b = this.get(e.market);
@@ -348,9 +349,9 @@ export class MarketBooks {
     for (const b of this.markets.values()) b.takers.sweep(now);
   }
 
-  private onPlaced(e: EventOf<'order.placed'>): void {
+  private onPlaced(e: EventOf<'order.placed'>, ts: number): void {
     const b = this.get(e.market);
-    b.l3Ts = e.ts;
+    b.l3Ts = ts;
     if (e.orderType === 'limit' && e.price !== undefined && e.timeInForce !== 'IOC' && e.timeInForce !== 'FOK') {
       const px = b.priceTicks(e.price);
       const sz = b.sizeLots(e.size);
@@ -360,19 +361,19 @@ export class MarketBooks {
         b.l3Incomplete = true;
         return;
       }
-      b.l3.add(orderKey(e.orderId), e.side, px, sz, e.ts, e.accountId, sz);
+      b.l3.add(orderKey(e.orderId), e.side, px, sz, ts, e.accountId, sz);
       return;
     }
     // Market, IOC/FOK and stop orders do not rest; remember the account for trade attribution.
-    const t = b.takers.get(e.orderId, e.ts);
+    const t = b.takers.get(e.orderId, ts);
     t.accountId = e.accountId;
     t.side = e.side;
   }
 
-  private onAmended(e: EventOf<'order.amended'>): void {
+  private onAmended(e: EventOf<'order.amended'>, ts: number): void {
     const b = this.markets.get(e.market);
     if (b === undefined) return;
-    b.l3Ts = e.ts;
+    b.l3Ts = ts;
     const key = orderKey(e.orderId);
     if (!b.l3.has(key)) return;
     // Parse first: a finer decimal may rebuild the book at a new scale.
@@ -395,18 +396,18 @@ export class MarketBooks {
       l3.remove(key);
       return;
     }
-    const r = l3.amend(key, price, remaining, e.ts);
+    const r = l3.amend(key, price, remaining, ts);
     if (r !== -1) l3.setTagAt(r, total);
   }
 
-  private onTrade(e: EventOf<'trade'>): number {
+  private onTrade(e: EventOf<'trade'>, ts: number): number {
     const b = this.get(e.market);
     b.lastTradeStr = e.price;
     b.lastTradePx = +e.price;
-    b.lastTradeTs = e.ts;
+    b.lastTradeTs = ts;
     if (e.makerOrderId === undefined && e.takerOrderId === undefined) return 0;
     if (b.l3.orderCount === 0) return 0;
-    b.l3Ts = e.ts;
+    b.l3Ts = ts;
     const qty = b.sizeLots(e.size);
     if (!(qty > 0)) return 0;
     let flags = 0;
@@ -427,13 +428,13 @@ export class MarketBooks {
     return flags;
   }
 
-  private onDepth(e: EventOf<'depth'>): void {
+  private onDepth(e: EventOf<'depth'>, ts: number): void {
     const b = this.get(e.market);
     if (e.snapshot) {
       b.l2.replace(e.bids, e.asks);
       b.l2.setReliable(true, 'snapshot');
     } else b.l2.apply(e.bids, e.asks);
-    b.l2Ts = e.ts;
+    b.l2Ts = ts;
     b.l2Active = true;
     const bb = b.l2.bestBid();
     const ba = b.l2.bestAsk();
@@ -443,9 +444,9 @@ export class MarketBooks {
     b.l2AskSz = ba === undefined ? NaN : +ba[1];
   }
 
-  private onBbo(e: EventOf<'bbo'>): void {
+  private onBbo(e: EventOf<'bbo'>, ts: number): void {
     const b = this.get(e.market);
-    b.bboTs = e.ts;
+    b.bboTs = ts;
     b.bboBidStr = e.bidPrice;
     b.bboAskStr = e.askPrice;
     b.bboBidSzStr = e.bidSize;

@@ -262,56 +262,56 @@ export class OrderFlow {
 
   /**
    * Applies one event. For trades pass the resolved counterparties and the books' fill flags
-   * (MAKER_FILLED / TAKER_FILLED).
+   * (MAKER_FILLED / TAKER_FILLED). `ts` is `e.ts`, passed by callers that already read it.
    */
-  apply(e: ExchangeEvent, parties: TradeParties | undefined, fillFlags: number): void {
-    if (e.ts > this.now) this.now = e.ts;
+  apply(e: ExchangeEvent, parties: TradeParties | undefined, fillFlags: number, ts: number = e.ts): void {
+    if (ts > this.now) this.now = ts;
     switch (e.type) {
       case 'order.placed':
       case 'order.amended':
       case 'order.cancelled':
       case 'order.rejected':
       case 'order.expired': {
-        this.market(e.market).countOrder(e.type, e.ts);
-        const a = this.accounts.get(e.accountId, e.ts);
-        a.countOrder(e.type, e.ts);
-        a.market(e.market).countOrder(e.type, e.ts);
+        this.market(e.market).countOrder(e.type, ts);
+        const a = this.accounts.get(e.accountId, ts);
+        a.countOrder(e.type, ts);
+        a.market(e.market).countOrder(e.type, ts);
         return;
       }
       case 'trade':
-        this.onTrade(e, parties, fillFlags);
+        this.onTrade(e, parties, fillFlags, ts);
         return;
       default:
         return;
     }
   }
 
-  private onTrade(e: EventOf<'trade'>, parties: TradeParties | undefined, flags: number): void {
+  private onTrade(e: EventOf<'trade'>, parties: TradeParties | undefined, flags: number, ts: number): void {
     const m = this.market(e.market);
     const px = +e.price;
     const sz = +e.size;
     const notional = px * sz;
-    m.countFill(e.ts, sz, notional, false);
+    m.countFill(ts, sz, notional, false);
     m.lastPrice = px;
-    m.lastTradeTs = e.ts;
-    m.price.add(e.ts, px);
-    m.notionalWindow.add(e.ts, notional);
+    m.lastTradeTs = ts;
+    m.price.add(ts, px);
+    m.notionalWindow.add(ts, notional);
     if (parties === undefined) return;
     const takerSide = parties.takerSide;
     if (parties.maker !== undefined) {
-      const a = this.accounts.get(parties.maker, e.ts);
+      const a = this.accounts.get(parties.maker, ts);
       const done = (flags & MAKER_FILLED) !== 0;
-      a.countFill(e.ts, sz, notional, done);
+      a.countFill(ts, sz, notional, done);
       const am = a.market(e.market);
-      am.countFill(e.ts, sz, notional, done);
+      am.countFill(ts, sz, notional, done);
       if (takerSide !== undefined) am.position.apply(takerSide === 'buy' ? 'sell' : 'buy', e.size, px);
     }
     if (parties.taker !== undefined) {
-      const a = this.accounts.get(parties.taker, e.ts);
+      const a = this.accounts.get(parties.taker, ts);
       const done = (flags & TAKER_FILLED) !== 0;
-      a.countFill(e.ts, sz, notional, done);
+      a.countFill(ts, sz, notional, done);
       const am = a.market(e.market);
-      am.countFill(e.ts, sz, notional, done);
+      am.countFill(ts, sz, notional, done);
       if (takerSide !== undefined) am.position.apply(takerSide, e.size, px);
     }
   }

@@ -86,7 +86,8 @@ export class SurveillanceEngine implements Operator, WatermarkOutput<ExchangeEve
   }
 
   onEvent(e: ExchangeEvent): void {
-    this.wm.push(e, e.ts);
+    const ts = e.ts;
+    this.wm.push(e, ts);
     if (this.runtime !== undefined) this.runtime.advance(this.wm.current);
   }
 
@@ -94,11 +95,11 @@ export class SurveillanceEngine implements Operator, WatermarkOutput<ExchangeEve
 
   // --- watermark outputs
   onRelease(e: ExchangeEvent, ts: number): void {
-    this.dispatch(e, ts, false);
+    this.dispatch(e, ts, false, ts);
   }
 
-  onLate(e: ExchangeEvent): void {
-    this.dispatch(e, this.wm.current, true);
+  onLate(e: ExchangeEvent, ts: number): void {
+    this.dispatch(e, this.wm.current, true, ts);
   }
 
   onTooLate(e: ExchangeEvent, ts: number, lateness: number): void {
@@ -113,10 +114,10 @@ export class SurveillanceEngine implements Operator, WatermarkOutput<ExchangeEve
     this.onDeadLetterFn?.(d);
   }
 
-  private dispatch(e: ExchangeEvent, clock: number, late: boolean): void {
+  private dispatch(e: ExchangeEvent, clock: number, late: boolean, ts: number): void {
     if (this.runtime !== undefined) {
       this.runtime.advance(clock);
-      this.runtime.process(e, late);
+      this.runtime.process(e, late, ts);
     } else if (!this.pool!.failed) {
       // A failed worker pool stops taking events; finish() reports the failure (an upstream catch
       // must not turn it into one dead letter per event).

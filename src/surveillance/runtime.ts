@@ -40,6 +40,8 @@ export class PartitionRuntime implements DetectorContext {
   late = false;
   /** Events processed so far, the current one included (identifies the event being processed). */
   seq = 0;
+  /** Event time of the event being processed. */
+  ts = NaN;
   private readonly partitioner: Partitioner;
   private readonly before: Record<string, Detector[]> = Object.create(null);
   private readonly after: Record<string, Detector[]> = Object.create(null);
@@ -112,15 +114,18 @@ export class PartitionRuntime implements DetectorContext {
     this.flow.sweep(tick);
   }
 
-  process(e: ExchangeEvent, late: boolean): void {
+  /** `ts` is `e.ts` (the engine passes the value it already read). */
+  process(e: ExchangeEvent, late: boolean, ts: number = e.ts): void {
     this.stats.events++;
     this.seq++;
     if (late) this.stats.lateEvents++;
     this.late = late;
-    const isTrade = e.type === 'trade';
-    if (isTrade) this.books.resolveTrade(e, this.trade);
-    if (e.ts > this.flow.now) this.flow.now = e.ts;
-    const before = this.before[e.type];
+    this.ts = ts;
+    const type = e.type;
+    const isTrade = type === 'trade';
+    if (isTrade) this.books.resolveTrade(e, this.trade, ts);
+    if (ts > this.flow.now) this.flow.now = ts;
+    const before = this.before[type];
     if (before !== undefined) {
       for (let i = 0; i < before.length; i++) {
         try {
@@ -130,10 +135,10 @@ export class PartitionRuntime implements DetectorContext {
         }
       }
     }
-    const flags = this.books.apply(e);
-    this.flow.apply(e, isTrade ? this.trade : undefined, flags);
+    const flags = this.books.apply(e, ts);
+    this.flow.apply(e, isTrade ? this.trade : undefined, flags, ts);
     this.links.onEvent?.(e);
-    const after = this.after[e.type];
+    const after = this.after[type];
     if (after !== undefined) {
       for (let i = 0; i < after.length; i++) {
         try {
