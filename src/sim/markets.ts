@@ -130,6 +130,8 @@ export class SimMarket {
   histPos = 0;
   histCount = 0;
   private secondVolume = 0;
+  private decayDt = -1;
+  private decayFactor = 1;
   /** Index price (for perps, the underlying's index; spot: unused). */
   indexPrice = 0;
   spot: SimMarket | null = null;
@@ -192,7 +194,12 @@ export class SimMarket {
   }
 
   decay(dt: number): void {
-    this.impact *= Math.pow(0.5, dt / this.spec.impactHalfLifeMs);
+    // The venue decays on a fixed tick: the factor is computed once per step length.
+    if (dt !== this.decayDt) {
+      this.decayDt = dt;
+      this.decayFactor = Math.pow(0.5, dt / this.spec.impactHalfLifeMs);
+    }
+    this.impact *= this.decayFactor;
   }
 
   /** Records the one-second history used by momentum traders and injectors. */

@@ -117,9 +117,8 @@ export class MarketMaker extends Agent {
     const eng = m.engine;
     const ask = eng.bestAsk();
     const bid = eng.bestBid();
-    const clip = m.lotsFor(this.style.levelNotional);
-    if (ask > 0 && ask < fair - edge) this.ctx.place(m, this.account, 'buy', 'limit', 'IOC', ask, Math.min(clip, eng.bestAskSize()), now, TAKE);
-    else if (bid > 0 && bid > fair + edge) this.ctx.place(m, this.account, 'sell', 'limit', 'IOC', bid, Math.min(clip, eng.bestBidSize()), now, TAKE);
+    if (ask > 0 && ask < fair - edge) this.ctx.place(m, this.account, 'buy', 'limit', 'IOC', ask, Math.min(m.lotsFor(this.style.levelNotional), eng.bestAskSize()), now, TAKE);
+    else if (bid > 0 && bid > fair + edge) this.ctx.place(m, this.account, 'sell', 'limit', 'IOC', bid, Math.min(m.lotsFor(this.style.levelNotional), eng.bestBidSize()), now, TAKE);
   }
 
   /** Moves a level to `target`: amends the resting quote, or cancels it and places a new one. */
