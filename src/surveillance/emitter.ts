@@ -205,20 +205,21 @@ export class AlertEmitter {
     let byKey = this.open.get(detector);
     if (byKey === undefined) this.open.set(detector, (byKey = new Map()));
     let ep = byKey.get(key);
+    const ts = e.ts; // once: a megamorphic read of a number field boxes it each time
     if (ep !== undefined) {
-      if (e.ts - ep.endTime > detector.policy.gapMs) {
+      if (ts - ep.endTime > detector.policy.gapMs) {
         this.close(ep, ep.endTime + detector.policy.gapMs);
         ep = undefined;
-      } else if (e.ts - ep.startTime > this.maxDurationMs) {
-        this.close(ep, Math.max(ep.endTime, e.ts));
+      } else if (ts - ep.startTime > this.maxDurationMs) {
+        this.close(ep, Math.max(ep.endTime, ts));
         ep = undefined;
       }
     }
     if (ep === undefined) {
-      ep = new Episode(detector, key, e.id, e.ts, this.maxIds);
+      ep = new Episode(detector, key, e.id, ts, this.maxIds);
       byKey.set(key, ep);
       this.deadlines.push(ep.endTime + detector.policy.gapMs, ep);
-    } else if (e.ts > ep.endTime) ep.endTime = e.ts;
+    } else if (ts > ep.endTime) ep.endTime = ts;
     return ep;
   }
 

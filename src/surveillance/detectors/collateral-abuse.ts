@@ -127,14 +127,14 @@ class CollateralAbuseDetector implements Detector {
     if (taker === undefined || side === undefined) return;
     const key = pairKey(taker, e.market);
     if (side === 'sell') {
-      const r = this.runs.peek(key, e.ts);
-      if (r !== undefined && r.buys > 0 && e.ts - r.lastBuyTs <= this.p.runIdleMs) r.sellNotional += notional;
+      const r = this.runs.peek(key, ctx.ts);
+      if (r !== undefined && r.buys > 0 && ctx.ts - r.lastBuyTs <= this.p.runIdleMs) r.sellNotional += notional;
       return;
     }
-    const r = this.runs.get(key, e.ts);
-    if (!(r.buys > 0) || e.ts - r.lastBuyTs > this.p.runIdleMs) {
+    const r = this.runs.get(key, ctx.ts);
+    if (!(r.buys > 0) || ctx.ts - r.lastBuyTs > this.p.runIdleMs) {
       // a new run: the reference is the market just before this buy
-      r.startTs = e.ts;
+      r.startTs = ctx.ts;
       r.startPrice = this.price(e.market, ctx);
       r.buyNotional = 0;
       r.sellNotional = 0;
@@ -150,8 +150,8 @@ class CollateralAbuseDetector implements Detector {
     }
     r.buyNotional += notional;
     if (!(+e.price <= r.peak)) r.peak = +e.price;
-    if (r.lastBuyTs !== e.ts || r.buys === 0) r.buys++; // fills of one order in one ms count once
-    r.lastBuyTs = e.ts;
+    if (r.lastBuyTs !== ctx.ts || r.buys === 0) r.buys++; // fills of one order in one ms count once
+    r.lastBuyTs = ctx.ts;
     if (r.trades.length < 50) r.trades.push(e.tradeId);
   }
 
@@ -164,9 +164,9 @@ class CollateralAbuseDetector implements Detector {
   }
 
   private test(e: EventOf<'loan.borrow'>, market: string, ctx: DetectorContext): void {
-    const r = this.runs.peek(pairKey(e.accountId, market), e.ts);
+    const r = this.runs.peek(pairKey(e.accountId, market), ctx.ts);
     if (r === undefined || r.buys === 0) return;
-    const sinceBuy = e.ts - r.lastBuyTs;
+    const sinceBuy = ctx.ts - r.lastBuyTs;
     if (sinceBuy < 0 || sinceBuy > this.p.maxBorrowDelayMs) return;
     if (r.buys < this.p.minBuys) return;
     const depthMult = r.touchNotional > 0 ? r.buyNotional / r.touchNotional : Infinity;
@@ -198,7 +198,7 @@ class CollateralAbuseDetector implements Detector {
       ep.notes.borrowed = `${e.amount} ${e.asset}`;
       ep.notes.collateral = e.collateralAmount ?? '?';
       ep.notes.runStart = String(r.startTs);
-      ep.notes.ts = String(e.ts);
+      ep.notes.ts = String(ctx.ts);
       ep.notes.pricePre = String(r.startPrice);
       ep.notes.priceNow = String(now);
       ep.feature('price_rise_pct', rise, riseThr, '>=', '%');
@@ -215,7 +215,7 @@ class CollateralAbuseDetector implements Detector {
       }
       ep.book = ctx.books.snapshot(market, this.p.bookLevels);
     }
-    ctx.alerts.commit(ep, e.ts);
+    ctx.alerts.commit(ep, ctx.ts);
   }
 
   explain(ep: Episode): string {

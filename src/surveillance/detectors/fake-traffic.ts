@@ -106,7 +106,7 @@ class FakeTrafficDetector implements Detector {
     switch (ev.type) {
       case 'account.opened': {
         if (this.young.has(ev.accountId) || this.young.size >= this.p.maxAccounts) return;
-        const y = { id: ev.accountId, opened: ev.ts, size: 1, members: [ev.accountId], bonus: false, farmed: false, farmers: 0, churn: new Map() } as unknown as Young;
+        const y = { id: ev.accountId, opened: ctx.ts, size: 1, members: [ev.accountId], bonus: false, farmed: false, farmers: 0, churn: new Map() } as unknown as Young;
         y.parent = y;
         y.founder = y;
         this.young.set(ev.accountId, y);
@@ -115,21 +115,21 @@ class FakeTrafficDetector implements Detector {
       case 'login':
       case 'api_key.used': {
         if (ev.type === 'login' && ev.success === false) return;
-        const y = this.get(ev.accountId, ev.ts);
+        const y = this.get(ev.accountId, ctx.ts);
         if (y === undefined) return;
-        if (ev.type === 'login' && ev.deviceId !== '') this.link(this.byDevice, ev.deviceId, y, ev.ts);
-        if (ev.ip !== '') this.link(this.byIp, ev.ip, y, ev.ts);
+        if (ev.type === 'login' && ev.deviceId !== '') this.link(this.byDevice, ev.deviceId, y, ctx.ts);
+        if (ev.ip !== '') this.link(this.byIp, ev.ip, y, ctx.ts);
         return;
       }
       case 'bonus.granted': {
-        const y = this.get(ev.accountId, ev.ts);
+        const y = this.get(ev.accountId, ctx.ts);
         if (y !== undefined) y.bonus = true;
         return;
       }
       case 'withdrawal':
       case 'transfer.internal': {
         const id = ev.type === 'withdrawal' ? ev.accountId : ev.fromAccountId;
-        const y = this.get(id, ev.ts);
+        const y = this.get(id, ctx.ts);
         if (y === undefined) return;
         const r = this.find(y);
         let shared = 0;
@@ -138,7 +138,7 @@ class FakeTrafficDetector implements Detector {
           if (s === undefined) this.payout.set(ev.address, (s = new Set()));
           s.add(id);
           for (const a of s) {
-            const o = this.get(a, ev.ts);
+            const o = this.get(a, ctx.ts);
             if (o !== undefined && this.find(o) === r) shared++;
           }
         }
@@ -163,7 +163,7 @@ class FakeTrafficDetector implements Detector {
           ep.feature('members_withdrawing_to_same_address', ep.data.sharedPayout, this.p.minSharedPayout, '>=');
         }
         ep.notes.founderOpened = time(r.founder.opened);
-        ctx.alerts.commit(ep, ev.ts);
+        ctx.alerts.commit(ep, ctx.ts);
         return;
       }
       default:
@@ -177,9 +177,9 @@ class FakeTrafficDetector implements Detector {
     const mk = ctx.trade.maker;
     const tk = ctx.trade.taker;
     if (mk === undefined || tk === undefined || mk === tk) return;
-    const a = this.get(mk, e.ts);
+    const a = this.get(mk, ctx.ts);
     if (a === undefined) return;
-    const b = this.get(tk, e.ts);
+    const b = this.get(tk, ctx.ts);
     if (b === undefined) return;
     const r = this.find(a);
     if (r !== this.find(b)) return;
@@ -199,7 +199,7 @@ class FakeTrafficDetector implements Detector {
       ep.feature('trades_within_cluster', n, this.p.minChurnTrades, '>=');
     }
     ep.notes.founderOpened = time(r.founder.opened);
-    ctx.alerts.commit(ep, e.ts);
+    ctx.alerts.commit(ep, ctx.ts);
   }
 
   explain(ep: Episode): string {

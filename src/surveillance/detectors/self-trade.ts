@@ -78,7 +78,7 @@ class SelfTradeDetector implements Detector {
     }
     ep.notes.firstPrice ??= e.price;
     ep.notes.lastPrice = e.price;
-    ctx.alerts.commit(ep, e.ts);
+    ctx.alerts.commit(ep, ctx.ts);
   }
 
   explain(ep: Episode): string {

@@ -220,19 +220,20 @@ class SpoofingState {
     if (seq !== -1 && seq === this.onSeq) return this.cancelled;
     this.onSeq = seq;
     this.cancelled = undefined;
+    const ts = ctx.ts;
     switch (ev.type) {
       case 'order.placed':
-        this.onPlaced(ev, ctx);
+        this.onPlaced(ev, ctx, ts);
         return undefined;
       case 'order.amended': {
-        const st = this.state.peek(pairKey(ev.accountId, ev.market), ev.ts);
+        const st = this.state.peek(pairKey(ev.accountId, ev.market), ts);
         const c = st?.live.get(ev.orderId);
         if (c !== undefined && ev.size !== undefined) c.size = Math.max(c.size, +ev.size);
         if (c !== undefined && ev.price !== undefined) c.price = +ev.price;
         return undefined;
       }
       case 'order.cancelled':
-        return (this.cancelled = this.onCancelled(ev, ctx));
+        return (this.cancelled = this.onCancelled(ev, ctx, ts));
       default:
         return undefined;
     }
@@ -244,8 +245,8 @@ class SpoofingState {
     const side = ctx.trade.takerSide;
     if (side === undefined) return;
     const t = side === 'buy' ? BUY : SELL;
-    if (ctx.trade.taker !== undefined) this.mark(ctx.trade.taker, ev.market, t, ev.ts);
-    if (ctx.trade.maker !== undefined) this.mark(ctx.trade.maker, ev.market, 1 - t, ev.ts);
+    if (ctx.trade.taker !== undefined) this.mark(ctx.trade.taker, ev.market, t, ctx.ts);
+    if (ctx.trade.maker !== undefined) this.mark(ctx.trade.maker, ev.market, 1 - t, ctx.ts);
   }
 
   private mark(account: string, market: string, side: number, ts: number): void {
@@ -253,10 +254,10 @@ class SpoofingState {
     record(st, side, ts);
   }
 
-  private noteIp(st: AcctState, e: EventOf<'order.placed'>): void {
+  private noteIp(st: AcctState, e: EventOf<'order.placed'>, ts: number): void {
     if (!this.p.ipLinks || e.ip === undefined || e.ip === st.ip) return;
     st.ip = e.ip;
-    const list = this.ipAccounts.get(pairKey(e.market, e.ip), e.ts);
+    const list = this.ipAccounts.get(pairKey(e.market, e.ip), ts);
     if (list.length <= this.p.maxIpAccounts && !list.includes(e.accountId)) list.push(e.accountId);
   }
 
@@ -268,35 +269,35 @@ class SpoofingState {
     return list.filter((a) => a !== account);
   }
 
-  private onPlaced(e: EventOf<'order.placed'>, ctx: DetectorContext): void {
+  private onPlaced(e: EventOf<'order.placed'>, ctx: DetectorContext, ts: number): void {
     const side = e.side === 'buy' ? BUY : SELL;
     let first = this.firstSeen.get(e.market);
-    if (first === undefined) this.firstSeen.set(e.market, (first = e.ts));
+    if (first === undefined) this.firstSeen.set(e.market, (first = ts));
     const t = ctx.books.touch(e.market);
     const bid = t.bid;
     const ask = t.ask;
     const px = e.price !== undefined ? +e.price : NaN;
     const marketable = e.orderType === 'market' || !(px > 0) || (side === BUY ? px >= ask : px <= bid) || e.timeInForce === 'IOC' || e.timeInForce === 'FOK';
-    const st = this.state.get(pairKey(e.accountId, e.market), e.ts);
-    this.noteIp(st, e);
+    const st = this.state.get(pairKey(e.accountId, e.market), ts);
+    this.noteIp(st, e, ts);
     // Interest at or through the touch counts as trading on this side.
     const atTouch = marketable || (side === BUY ? px >= bid : px <= ask);
-    if (atTouch) record(st, side, e.ts);
+    if (atTouch) record(st, side, ts);
     const size = +e.size;
     const own = st.sizes.count >= this.p.minHistory ? st.sizes.value() : NaN;
-    st.sizes.add(e.ts, size);
+    st.sizes.add(ts, size);
     if (marketable || e.orderType !== 'limit' || !(bid > 0 && ask > bid)) return;
-    if (e.ts - first < this.p.warmupMs) return;
+    if (ts - first < this.p.warmupMs) return;
     const ref = this.refLevelSize(e.market, side, ctx);
     if (!(ref > 0)) return;
     if (!(size >= this.p.layerMinMultiple * ref)) return;
-    st.stack(side, e.ts, px);
+    st.stack(side, ts, px);
     if (size < this.p.ownSizeMultiple * own) return;
     if (st.live.size >= this.p.maxLiveCandidates) return;
     const behind = side === BUY ? px < bid : px > ask;
     const mid = t.mid;
     const distBps = side === BUY ? ((ask - px) / mid) * 1e4 : ((px - bid) / mid) * 1e4;
-    st.live.set(e.orderId, { side, price: px, size, placedTs: e.ts, ref, behind, distBps });
+    st.live.set(e.orderId, { side, price: px, size, placedTs: ts, ref, behind, distBps });
   }
 
   /** Mean size of the best `refLevels` levels on a side of the L3 book (float), NaN if too thin. */
@@ -312,22 +313,22 @@ class SpoofingState {
     return b.szFloat(sum / n);
   }
 
-  private onCancelled(e: EventOf<'order.cancelled'>, ctx: DetectorContext): { st: AcctState; side: number; rec: Fleeting[] } | undefined {
+  private onCancelled(e: EventOf<'order.cancelled'>, ctx: DetectorContext, ts: number): { st: AcctState; side: number; rec: Fleeting[] } | undefined {
     const key = pairKey(e.accountId, e.market);
-    const st = this.state.peek(key, e.ts);
+    const st = this.state.peek(key, ts);
     if (st === undefined) return undefined;
     const c = st.live.get(e.orderId);
     if (c === undefined) return undefined;
     st.live.delete(e.orderId);
-    if (e.reason !== 'user' || e.ts - c.placedTs > this.p.maxLifetimeMs) return undefined;
+    if (e.reason !== 'user' || ts - c.placedTs > this.p.maxLifetimeMs) return undefined;
     const resting = ctx.books.order(e.market, e.orderId);
     const remaining = resting !== undefined ? (ctx.books.peek(e.market)?.szFloat(resting.size) ?? c.size) : e.remainingSize !== undefined ? +e.remainingSize : c.size;
     if (remaining < (1 - this.p.maxFilledShare) * c.size) return undefined;
     const rec = st.recent[c.side];
     // Keep only this cluster's orders (cancelled within clusterMs of each other).
-    while (rec.length > 0 && e.ts - rec[rec.length - 1].cancelTs > this.p.clusterMs) rec.length = 0;
+    while (rec.length > 0 && ts - rec[rec.length - 1].cancelTs > this.p.clusterMs) rec.length = 0;
     if (rec.length >= 64) rec.shift();
-    rec.push({ id: e.orderId, price: c.price, size: c.size, placedTs: c.placedTs, cancelTs: e.ts, ref: c.ref, behind: c.behind, distBps: c.distBps });
+    rec.push({ id: e.orderId, price: c.price, size: c.size, placedTs: c.placedTs, cancelTs: ts, ref: c.ref, behind: c.behind, distBps: c.distBps });
     const hit = this.hit;
     hit.st = st;
     hit.side = c.side;
@@ -391,6 +392,7 @@ class SpoofingDetector implements Detector {
   }
 
   private evaluate(e: EventOf<'order.cancelled'>, st: AcctState, side: number, rec: Fleeting[], ctx: DetectorContext): void {
+    const ts = ctx.ts;
     // Cluster features.
     let first = Infinity;
     let total = 0;
@@ -423,7 +425,7 @@ class SpoofingDetector implements Detector {
     if (newInterest(st, opp, first, this.p.quietMs)) pairedBy = e.accountId;
     else {
       for (const other of ctx.links.linked(e.accountId)) {
-        const os = this.state.peek(pairKey(other, e.market), e.ts);
+        const os = this.state.peek(pairKey(other, e.market), ts);
         if (os !== undefined && newInterest(os, opp, first, this.p.quietMs)) {
           pairedBy = other;
           via = 'link';
@@ -431,8 +433,8 @@ class SpoofingDetector implements Detector {
         }
       }
       if (pairedBy === undefined) {
-        for (const other of this.ipPeers(st, e.accountId, e.market, e.ts)) {
-          const os = this.state.peek(pairKey(other, e.market), e.ts);
+        for (const other of this.ipPeers(st, e.accountId, e.market, ts)) {
+          const os = this.state.peek(pairKey(other, e.market), ts);
           if (os !== undefined && newInterest(os, opp, first, this.p.quietMs)) {
             pairedBy = other;
             via = `IP ${st.ip}`;
@@ -473,20 +475,20 @@ class SpoofingDetector implements Detector {
         ep.feature('layers', levels, this.p.minLayers, '>=');
         ep.feature('stack_size_over_level', total / ref, this.p.layerTotalMultiple, '>=', 'x');
       } else ep.feature('order_size_over_level', ratio, this.p.sizeMultiple, '>=', 'x');
-      ep.feature('lifetime_ms', e.ts - first, this.p.maxLifetimeMs, '<=', 'ms');
+      ep.feature('lifetime_ms', ts - first, this.p.maxLifetimeMs, '<=', 'ms');
       ep.feature('opposite_side_interest', pairedBy !== undefined ? 1 : 0, 1, '>=');
       ep.feature('clusters_in_episode', clusters, 1, '>=');
       ep.feature('fleeting_share_of_orders', fleetingShare, this.p.minFleetingShare, '>=');
       ep.notes.side = side === BUY ? 'buy' : 'sell';
       ep.notes.pairedBy = pairedBy ?? '';
       ep.notes.via = via;
-      ep.notes.ts = String(e.ts);
+      ep.notes.ts = String(ts);
       ep.notes.size = num(total, 8);
       ep.notes.ref = num(ref, 8);
       ep.notes.levels = String(levels);
       ep.book = ctx.books.snapshot(e.market, this.p.bookLevels);
     }
-    ctx.alerts.commit(ep, e.ts);
+    ctx.alerts.commit(ep, ts);
   }
 
   explain(ep: Episode): string {
