@@ -108,7 +108,7 @@ function python(edgesFile, seeds) {
 }
 
 /** A stream of canonical-shaped events over 200k accounts that ends with a ~1M-edge entity graph. */
-function eventStream(count, seed) {
+export function eventStream(count, seed) {
   const rnd = mulberry32(seed);
   const accounts = 200_000;
   const events = new Array(count);
@@ -127,7 +127,7 @@ function eventStream(count, seed) {
   return events;
 }
 
-function incremental() {
+export function incremental() {
   let events = eventStream(1_300_000, SEED);
   gc();
   const b = new EntityGraphBuilder();
@@ -184,6 +184,28 @@ function incremental() {
   };
 }
 
+/** The entity-graph rows of the section (also the whole output with RISKLOOP_BENCH_GRAPH_ONLY=incremental). */
+function incrementalReport(inc) {
+  const incRate = inc.updates / inc.seconds;
+  const steadyRate = inc.steadyUpdates / inc.steadySeconds;
+  return [
+    table(
+      ['entity graph (EntityGraphBuilder)', 'events', 'edge updates', 'CPU s', 'edge updates/s', 'target'],
+      [
+        ['onEvent, building a 1.4M-edge graph (mostly new edges)', fmt(inc.events), fmt(inc.updates), inc.seconds.toFixed(2), fmt(incRate), incRate >= 200_000 ? '≥ 200,000 ✓' : '≥ 200,000 ✗'],
+        ['+ handing new nodes/edges to graphology (once, on first read)', '', '', inc.syncSeconds.toFixed(2), fmt(inc.updates / (inc.seconds + inc.syncSeconds)), ''],
+        [`onEvent, known relationships again (${fmt(inc.steadyNew)} new edges)`, fmt(500_000), fmt(inc.steadyUpdates), inc.steadySeconds.toFixed(2), fmt(steadyRate), steadyRate >= 200_000 ? '≥ 200,000 ✓' : '≥ 200,000 ✗'],
+        ['baseline, same run: bare Map get/set per update', '', fmt(inc.updates), '', fmt(inc.mapRate), ''],
+      ],
+    ),
+    '',
+    `Builder throughput is ${((incRate / inc.mapRate) * 100).toFixed(0)}% (building) and ${((steadyRate / inc.mapRate) * 100).toFixed(0)}% (steady) of the bare Map loop's in the same run. ` +
+      `Personalised PageRank over that entity graph (100 seed accounts, through the builder's CSR view): ${inc.pprFirst.toFixed(2)} s the first time (layout, and the garbage collection its allocations set off on the graph's heap), ${inc.pprRepeated.toFixed(2)} s for another seed set on the same snapshot.`,
+    '',
+    `Entity graph at the end of the first run: ${fmt(inc.nodes)} nodes, ${fmt(inc.edges)} edges.`,
+  ].join('\n');
+}
+
 function screening() {
   const rnd = mulberry32(SEED + 7);
   const g = new TransferGraph();
@@ -229,6 +251,8 @@ export const graphSection = {
   id: 'graph',
   title: 'Graph intelligence: 1M-edge graph against networkx and igraph',
   async run() {
+    // RISKLOOP_BENCH_GRAPH_ONLY=incremental runs the entity-graph rows alone (no peers), for iterating.
+    if (process.env.RISKLOOP_BENCH_GRAPH_ONLY === 'incremental') return incrementalReport(incremental());
     const dir = mkdtempSync(join(tmpdir(), 'rl-bench-graph-'));
     try {
       const { src, dst } = plantedGraph(N, M, SEED);
@@ -291,8 +315,6 @@ export const graphSection = {
         ['Louvain, graphology-communities-louvain (previous, for comparison)', s(louvainLib.seconds), s(py.networkx_louvain), s(py.igraph_louvain), ratio(py.networkx_louvain, louvainLib.seconds), ratio(py.igraph_louvain, louvainLib.seconds),
           `modularity ${louvainLib.result.modularity.toFixed(4)} (${louvainLib.result.count}); ours from graphology is ${(louvainLib.seconds / louvain.seconds).toFixed(1)}× faster`],
       ];
-      const incRate = inc.updates / inc.seconds;
-      const steadyRate = inc.steadyUpdates / inc.steadySeconds;
       return [
         `Graph: ${fmt(N)} nodes, ${fmt(M)} distinct undirected edges, planted communities of 50 (80% of edges inside), seed ${SEED}. ` +
           `Python: networkx ${py.networkx_version ?? 'n/a'}, igraph ${py.igraph_version ?? 'n/a'}${py.error ? ` (failed: ${py.error})` : ''}. CPU seconds, best of 2–5 runs (networkx Louvain: one run). ` +
@@ -300,20 +322,7 @@ export const graphSection = {
         '',
         table(['algorithm', 'riskloop', 'networkx', 'igraph', 'networkx / riskloop', 'igraph / riskloop', 'notes'], rows),
         '',
-        table(
-          ['entity graph (EntityGraphBuilder)', 'events', 'edge updates', 'CPU s', 'edge updates/s', 'target'],
-          [
-            ['onEvent, building a 1.4M-edge graph (mostly new edges)', fmt(inc.events), fmt(inc.updates), inc.seconds.toFixed(2), fmt(incRate), incRate >= 200_000 ? '≥ 200,000 ✓' : '≥ 200,000 ✗'],
-            ['+ handing new nodes/edges to graphology (once, on first read)', '', '', inc.syncSeconds.toFixed(2), fmt(inc.updates / (inc.seconds + inc.syncSeconds)), ''],
-            [`onEvent, known relationships again (${fmt(inc.steadyNew)} new edges)`, fmt(500_000), fmt(inc.steadyUpdates), inc.steadySeconds.toFixed(2), fmt(steadyRate), steadyRate >= 200_000 ? '≥ 200,000 ✓' : '≥ 200,000 ✗'],
-            ['baseline, same run: bare Map get/set per update', '', fmt(inc.updates), '', fmt(inc.mapRate), ''],
-          ],
-        ),
-        '',
-        `Builder throughput is ${((incRate / inc.mapRate) * 100).toFixed(0)}% (building) and ${((steadyRate / inc.mapRate) * 100).toFixed(0)}% (steady) of the bare Map loop's in the same run. ` +
-          `Personalised PageRank over that entity graph (100 seed accounts, through the builder's CSR view): ${inc.pprFirst.toFixed(2)} s the first time (layout, and the garbage collection its allocations set off on the graph's heap), ${inc.pprRepeated.toFixed(2)} s for another seed set on the same snapshot.`,
-        '',
-        `Entity graph at the end of the first run: ${fmt(inc.nodes)} nodes, ${fmt(inc.edges)} edges.`,
+        incrementalReport(inc),
         '',
         table(
           ['screening (1M-edge transfer graph, 300k addresses, 3 hops)', 'value', 'target'],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ExchangeEvent } from '../src/events/schema.js';
+import { ActivityLog } from '../src/graph/activity-log.js';
 import { EntityGraphBuilder } from '../src/graph/entity-graph.js';
 import { mulberry32 } from '../src/graph/rng.js';
 import { StringIntMap } from '../src/graph/string-ids.js';
@@ -43,6 +44,74 @@ describe('EntityGraphBuilder edge columns', () => {
     // The flow edges carry several buckets, so both paths (implied one bucket, then objects) ran.
     const multi = ref.edges.filter((e) => (e.attributes?.buckets?.length ?? 0) > 5).length;
     expect(multi).toBeGreaterThan(10);
+  });
+
+  it('gives the same node attributes, in the same key order, whether nodes wait in columns or are objects from the start', () => {
+    const rnd = mulberry32(5);
+    const evs = events(4000, 17);
+    // The rarer node fields: openings, failed logins, self-trades, one address on several chains in several spellings.
+    for (let i = 0; i < 400; i++) {
+      const a = `u${Math.floor(rnd() * 40)}`;
+      const ts = 1_722_470_400_000 + Math.floor(rnd() * 4000 * 7_000);
+      const r = rnd();
+      const at = Math.floor(rnd() * evs.length);
+      if (r < 0.25) evs.splice(at, 0, { type: 'account.opened', id: `o${i}`, ts, accountId: a, country: 'DE', kycLevel: 1, ...(rnd() < 0.5 ? { referrerId: 'u1' } : {}) } as ExchangeEvent);
+      else if (r < 0.5) evs.splice(at, 0, { type: 'trade', id: `st${i}`, ts, market: 'BTCUSDT', tradeId: `st${i}`, price: '100', size: '1', aggressor: 'buy', makerAccountId: a, takerAccountId: a } as ExchangeEvent);
+      else if (r < 0.75) evs.splice(at, 0, { type: 'login', id: `fl${i}`, ts, accountId: a, sessionId: 's', success: false } as ExchangeEvent);
+      else evs.splice(at, 0, { type: 'deposit', id: `dc${i}`, ts, accountId: a, asset: 'ETH', chain: ['ETH', 'eth', 'BSC', 'Arbitrum'][Math.floor(rnd() * 4)], address: `0x${Math.floor(rnd() * 12).toString(16).padStart(40, '0')}`, amount: '2', status: 'completed' } as ExchangeEvent);
+    }
+    for (const activityCap of [3, 256]) {
+      // Reading the graph after every event makes every node's object at once.
+      const eager = new EntityGraphBuilder({ activityCap });
+      const lazy = new EntityGraphBuilder({ activityCap });
+      const reads = new EntityGraphBuilder({ activityCap });
+      evs.forEach((e, i) => {
+        eager.onEvent(e);
+        void eager.graph.order;
+        lazy.onEvent(e);
+        reads.onEvent(e);
+        if (i % 53 === 0) reads.nodeAttributes(i % reads.nodeCount); // one node's object made early
+      });
+      // Key order is part of what graphology exports, so compare the serialised form.
+      const ref = JSON.stringify(eager.graph.export());
+      expect(JSON.stringify(lazy.graph.export())).toBe(ref);
+      expect(JSON.stringify(reads.graph.export())).toBe(ref);
+      const act = eager.graph.getNodeAttribute('account:u3', 'activity')!;
+      expect(act.length).toBeGreaterThan(activityCap === 3 ? 2 : 50);
+      expect(eager.graph.filterNodes((_k, a) => (a.chains?.length ?? 0) > 1).length).toBeGreaterThan(3);
+    }
+  });
+
+  it('ActivityLog holds what an array trimmed at 2·cap to cap would, through compactions', () => {
+    for (const cap of [0, 1, 2, 3, 2.5, 8]) {
+      const rnd = mulberry32(7);
+      const log = new ActivityLog(cap, 64);
+      const ref: (number[] | undefined)[] = [];
+      for (let step = 0; step < 5000; step++) {
+        const r = rnd();
+        if (r < 0.02 || ref.length === 0) {
+          log.addOwner();
+          ref.push(undefined);
+          continue;
+        }
+        const o = Math.floor(rnd() * ref.length);
+        if (r < 0.04) {
+          expect(log.take(o)).toEqual(ref[o]);
+          ref[o] = undefined;
+          continue;
+        }
+        // The builder's own array rule: the first time starts the list, later ones trim at 2·cap.
+        const a = ref[o];
+        if (a === undefined) ref[o] = [step];
+        else {
+          a.push(step);
+          if (a.length >= 2 * cap) a.splice(0, a.length - cap);
+        }
+        log.push(o, step);
+        expect(log.pushes(o)).toBeGreaterThan(0);
+      }
+      for (let o = 0; o < ref.length; o++) expect(log.take(o)).toEqual(ref[o]);
+    }
   });
 
   it('StringIntMap agrees with a Map through many resizes', () => {

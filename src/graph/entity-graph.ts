@@ -4,6 +4,7 @@ import type { Operator } from '../pipeline/types.js';
 import { normalizeAddress } from '../chain/address.js';
 import { buildCsr } from './csr.js';
 import type { CsrView } from './graph-csr.js';
+import { ActivityLog } from './activity-log.js';
 import { EdgeColumns } from './edge-columns.js';
 import { PairMap } from './pair-map.js';
 import { StringIntMap } from './string-ids.js';
@@ -119,6 +120,7 @@ export interface EntityGraphBuilderOptions {
 
 const BUCKET_STRIDE = 5;
 const KINDS: readonly EntityKind[] = ['account', 'device', 'ip', 'address'];
+const KIND_INDEX: Readonly<Record<EntityKind, number>> = { account: 0, device: 1, ip: 2, address: 3 };
 const EDGE_TYPES: readonly EntityEdgeType[] = [...IDENTIFIER_EDGE_TYPES, ...FLOW_EDGE_TYPES];
 
 /**
@@ -127,9 +129,10 @@ const EDGE_TYPES: readonly EntityEdgeType[] = [...IDENTIFIER_EDGE_TYPES, ...FLOW
  *
  * The hot path never touches graphology: nodes are interned per kind from their raw ids (no key
  * strings built), edges are found by their (source, target) dense-id pair in one typed-array hash
- * table per type (no boxed keys, no allocation per lookup), and updates mutate the
- * attribute objects in place. New nodes and edges are handed to graphology in one batch when
- * `graph` is read (attribute objects are shared, so updates to known edges are visible at once).
+ * table per type (no boxed keys, no allocation per lookup). New nodes and edges keep their fields
+ * in columns (no object per node, edge or activity list) until they are handed to graphology in one
+ * batch when `graph` is read; from then on updates mutate the shared attribute objects in place, so
+ * they are visible at once.
  * Reading `graph` after every event is correct but gives up the batching.
  */
 export class EntityGraphBuilder implements Operator {
@@ -150,7 +153,25 @@ export class EntityGraphBuilder implements Operator {
   private readonly ids: Record<EntityKind, StringIntMap> = { account: new StringIntMap(), device: new StringIntMap(), ip: new StringIntMap(), address: new StringIntMap() };
   /** Node keys (`kind:id`), built when first handed to graphology. */
   private readonly nodeKeys: string[] = [];
-  private readonly nodeAttrs: EntityNodeAttributes[] = [];
+  /** Per node: kind (index into KINDS) and raw id. */
+  private readonly nodeKind: number[] = [];
+  private readonly nodeRaw: string[] = [];
+  /**
+   * Per node, its attribute object once made (when handed to graphology, or earlier when read or
+   * given more than the columns hold); until then its fields live in the columns below, so building
+   * allocates nothing per node. Once a node has its object, only the object is updated.
+   */
+  private readonly nodeObjs: (EntityNodeAttributes | undefined)[] = [];
+  /** Per node without an object, packed [firstSeen, lastSeen, events]. */
+  private readonly nodeSeen: number[] = [];
+  /** Per node without an object: the one chain an address was seen on (index into chainNames), or -1. */
+  private readonly nodeChain: number[] = [];
+  /** Per node without an object: its activity times. */
+  private readonly acts: ActivityLog;
+  private readonly chainNames: string[] = [];
+  private readonly chainIndex = new Map<string, number>();
+  private lastChainRaw: string | null = null;
+  private lastChain = -1;
   /** Per type: (from, to) → entry; the entry's attribute object, or undefined while its fields live in `columns`. */
   private readonly edgeIndex: Record<EntityEdgeType, PairMap<EntityEdgeAttributes | undefined>> = {
     uses_device: new PairMap(),
@@ -184,6 +205,7 @@ export class EntityGraphBuilder implements Operator {
     this.value = opts.value ?? ((_a, amount) => Number(amount));
     this.maxBuckets = opts.maxBucketsPerEdge ?? 2048;
     this.activityCap = opts.activityCap ?? 256;
+    this.acts = new ActivityLog(this.activityCap);
     this.markets = this.g.getAttribute('markets') ?? [];
     if (!this.g.getAttribute('markets')) this.g.setAttribute('markets', this.markets);
     this.markets.forEach((m, i) => this.marketIndex.set(m, i));
@@ -195,11 +217,10 @@ export class EntityGraphBuilder implements Operator {
       if (!KINDS.includes(a.kind)) return;
       if (this.ids[a.kind].get(a.id) < 0) this.ids[a.kind].add(a.id, this.nodeKeys.length);
       this.nodeKeys.push(key);
-      this.nodeAttrs.push(a);
-      this.adj?.push([]);
-      this.adjEdges?.push([]);
+      this.addNode(a.kind, a.id, 0);
+      this.nodeObjs[this.nodeObjs.length - 1] = a;
     });
-    this.syncedNodes = this.nodeAttrs.length;
+    this.syncedNodes = this.nodeCount;
     this.g.forEachEdge((_k, a, s, t) => {
       const si = this.ids[this.g.getNodeAttribute(s, 'kind')]?.get(keyId(s)) ?? -1;
       const ti = this.ids[this.g.getNodeAttribute(t, 'kind')]?.get(keyId(t)) ?? -1;
@@ -229,11 +250,11 @@ export class EntityGraphBuilder implements Operator {
 
   /** A node's attributes by dense id (live: updated in place as events arrive). */
   nodeAttributes(i: number): EntityNodeAttributes {
-    return this.nodeAttrs[i];
+    return this.nodeObjs[i] ?? this.nodeObject(i);
   }
 
   get nodeCount(): number {
-    return this.nodeAttrs.length;
+    return this.nodeKind.length;
   }
 
   /**
@@ -274,13 +295,13 @@ export class EntityGraphBuilder implements Operator {
   /** Hands new nodes and edges to graphology (called by `graph`). */
   sync(): void {
     const g = this.g;
-    for (let i = this.syncedNodes; i < this.nodeAttrs.length; i++) {
-      const a = this.nodeAttrs[i];
-      const key = `${a.kind}:${a.id}`;
+    const n = this.nodeCount;
+    for (let i = this.syncedNodes; i < n; i++) {
+      const key = `${KINDS[this.nodeKind[i]]}:${this.nodeRaw[i]}`;
       this.nodeKeys.push(key);
-      g.addNode(key, a);
+      g.addNode(key, this.nodeObjs[i] ?? this.nodeObject(i));
     }
-    this.syncedNodes = this.nodeAttrs.length;
+    this.syncedNodes = n;
     const pending = this.pending;
     for (let i = 0; i < pending.length; i++) {
       const type = EDGE_TYPES[pending[i] & 7];
@@ -301,7 +322,7 @@ export class EntityGraphBuilder implements Operator {
    * function object), so ranking many seed sets on one snapshot lays the graph out once.
    */
   csrView(opts: { edgeTypes?: readonly EntityEdgeType[]; weight?: (a: EntityEdgeAttributes) => number; undirected?: boolean } = {}): CsrView {
-    const stamp = `${this.edgeUpdates}|${this.nodeAttrs.length}|${(opts.edgeTypes ?? EDGE_TYPES).join(',')}|${opts.undirected ?? true}`;
+    const stamp = `${this.edgeUpdates}|${this.nodeCount}|${(opts.edgeTypes ?? EDGE_TYPES).join(',')}|${opts.undirected ?? true}`;
     const last = this.lastView;
     if (last && last.stamp === stamp && last.weight === opts.weight) return last.view;
     const view = this.layout(opts);
@@ -332,7 +353,7 @@ export class EntityGraphBuilder implements Operator {
     }
     const ids = this.ids;
     return {
-      csr: buildCsr(this.nodeAttrs.length, src, dst, w, { undirected: opts.undirected ?? true }),
+      csr: buildCsr(this.nodeCount, src, dst, w, { undirected: opts.undirected ?? true }),
       nodes: this.nodeKeys,
       index: {
         get(key: string): number | undefined {
@@ -349,7 +370,7 @@ export class EntityGraphBuilder implements Operator {
     if (e.ts > this.watermark) this.watermark = e.ts;
     switch (e.type) {
       case 'account.opened': {
-        const a = this.nodeAttrs[this.node('account', e.accountId, e.ts)];
+        const a = this.nodeAttributes(this.node('account', e.accountId, e.ts));
         a.openedAt = a.openedAt === undefined ? e.ts : Math.min(a.openedAt, e.ts);
         if (e.referrerId) a.referrerId = e.referrerId;
         if (e.country) a.country = e.country;
@@ -358,37 +379,34 @@ export class EntityGraphBuilder implements Operator {
       }
       case 'login': {
         const acc = this.node('account', e.accountId, e.ts);
-        const a = this.nodeAttrs[acc];
         if (e.success === false) {
+          const a = this.nodeAttributes(acc);
           a.failedLogins = (a.failedLogins ?? 0) + 1;
           return;
         }
-        this.activity(a, e.ts);
+        this.active(acc, e.ts);
         if (e.deviceId) this.link('uses_device', acc, this.node('device', e.deviceId, e.ts), e.ts, 0);
         if (e.ip) this.link('uses_ip', acc, this.node('ip', e.ip, e.ts), e.ts, 0);
         return;
       }
       case 'api_key.used': {
         const acc = this.node('account', e.accountId, e.ts);
-        this.activity(this.nodeAttrs[acc], e.ts);
+        this.active(acc, e.ts);
         this.link('uses_ip', acc, this.node('ip', e.ip, e.ts), e.ts, 0);
         return;
       }
       case 'order.placed': {
         const acc = this.node('account', e.accountId, e.ts);
-        this.activity(this.nodeAttrs[acc], e.ts);
+        this.active(acc, e.ts);
         if (e.ip) this.link('uses_ip', acc, this.node('ip', e.ip, e.ts), e.ts, 0);
         return;
       }
       case 'deposit':
       case 'withdrawal': {
         const acc = this.node('account', e.accountId, e.ts);
-        this.activity(this.nodeAttrs[acc], e.ts);
+        this.active(acc, e.ts);
         const addr = this.addressNode(e.address, e.ts);
-        const node = this.nodeAttrs[addr];
-        const chain = e.chain.toLowerCase();
-        if (!node.chains) node.chains = [chain];
-        else if (!node.chains.includes(chain)) node.chains.push(chain);
+        this.chain(addr, e.chain);
         this.link(e.type === 'deposit' ? 'deposits_from' : 'withdraws_to', acc, addr, e.ts, this.value(e.asset, e.amount, e.ts));
         return;
       }
@@ -396,8 +414,8 @@ export class EntityGraphBuilder implements Operator {
         if (e.fromAccountId === e.toAccountId) return;
         const from = this.node('account', e.fromAccountId, e.ts);
         const to = this.node('account', e.toAccountId, e.ts);
-        this.activity(this.nodeAttrs[from], e.ts);
-        this.activity(this.nodeAttrs[to], e.ts);
+        this.active(from, e.ts);
+        this.active(to, e.ts);
         this.flow('transfers_to', from, to, e.ts, -1, Number(e.amount), this.value(e.asset, e.amount, e.ts));
         return;
       }
@@ -406,14 +424,14 @@ export class EntityGraphBuilder implements Operator {
         const taker = e.takerAccountId;
         if (!maker || !taker) return;
         const m = this.node('account', maker, e.ts);
-        this.activity(this.nodeAttrs[m], e.ts);
+        this.active(m, e.ts);
         if (maker === taker) {
-          const a = this.nodeAttrs[m];
+          const a = this.nodeAttributes(m);
           a.selfTrades = (a.selfTrades ?? 0) + 1;
           return;
         }
         const t = this.node('account', taker, e.ts);
-        this.activity(this.nodeAttrs[t], e.ts);
+        this.active(t, e.ts);
         // Base asset flows seller → buyer. With an unknown aggressor, maker → taker keeps the pair without claiming a side.
         const takerBuys = e.aggressor !== 'sell';
         const qty = Number(e.size);
@@ -422,21 +440,21 @@ export class EntityGraphBuilder implements Operator {
         return;
       }
       default: {
-        if ('accountId' in e && typeof e.accountId === 'string') this.activity(this.nodeAttrs[this.node('account', e.accountId, e.ts)], e.ts);
+        if ('accountId' in e && typeof e.accountId === 'string') this.active(this.node('account', e.accountId, e.ts), e.ts);
       }
     }
   }
 
   /** Ensures a node exists and marks it seen at ts; returns the node's attributes (mutable, shared with the graph). */
   touch(kind: EntityKind, id: string, ts: number): EntityNodeAttributes {
-    return this.nodeAttrs[this.node(kind, id, ts)];
+    return this.nodeAttributes(this.node(kind, id, ts));
   }
 
   /** Address node by its raw spelling (normalised once per spelling, not once per event). */
   private addressNode(raw: string, ts: number): number {
     const known = this.rawAddress.get(raw);
     if (known >= 0) {
-      touchNode(this.nodeAttrs[known], ts);
+      this.seen(known, ts);
       return known;
     }
     const i = this.node('address', normalizeAddress(raw), ts);
@@ -449,17 +467,91 @@ export class EntityGraphBuilder implements Operator {
     const map = this.ids[kind];
     let i = map.get(id);
     if (i < 0) {
-      i = this.nodeAttrs.length;
+      i = this.nodeCount;
       map.add(id, i);
-      this.nodeAttrs.push({ kind, id, firstSeen: ts, lastSeen: ts, events: 1 });
-      if (this.adj) {
-        this.adj.push([]);
-        this.adjEdges!.push([]);
-      }
+      this.addNode(kind, id, ts);
       return i;
     }
-    touchNode(this.nodeAttrs[i], ts);
+    this.seen(i, ts);
     return i;
+  }
+
+  /** Appends a node to the columns, seen once at ts. */
+  private addNode(kind: EntityKind, id: string, ts: number): void {
+    this.nodeKind.push(KIND_INDEX[kind]);
+    this.nodeRaw.push(id);
+    this.nodeObjs.push(undefined);
+    this.nodeSeen.push(ts, ts, 1);
+    this.nodeChain.push(-1);
+    this.acts.addOwner();
+    if (this.adj) {
+      this.adj.push([]);
+      this.adjEdges!.push([]);
+    }
+  }
+
+  /** One more event on node i. */
+  private seen(i: number, ts: number): void {
+    const a = this.nodeObjs[i];
+    if (a !== undefined) {
+      touchNode(a, ts);
+      return;
+    }
+    const s = 3 * i;
+    const seen = this.nodeSeen;
+    if (ts < seen[s]) seen[s] = ts;
+    if (ts > seen[s + 1]) seen[s + 1] = ts;
+    seen[s + 2]++;
+  }
+
+  /** Node i's attribute object, made from its columns (the columns are not read again). */
+  private nodeObject(i: number): EntityNodeAttributes {
+    const s = 3 * i;
+    const seen = this.nodeSeen;
+    const a: EntityNodeAttributes = { kind: KINDS[this.nodeKind[i]], id: this.nodeRaw[i], firstSeen: seen[s], lastSeen: seen[s + 1], events: seen[s + 2] };
+    // Key order as if the object had existed from the start: only activity or chains can predate it.
+    const act = this.acts.take(i);
+    if (act !== undefined) a.activity = act;
+    const c = this.nodeChain[i];
+    if (c >= 0) a.chains = [this.chainNames[c]];
+    this.nodeObjs[i] = a;
+    return a;
+  }
+
+  /** Records that address node i was seen on a chain (raw spelling; lower-cased once per spelling run). */
+  private chain(i: number, raw: string): void {
+    let c = this.lastChain;
+    if (raw !== this.lastChainRaw) {
+      const name = raw.toLowerCase();
+      const known = this.chainIndex.get(name);
+      if (known === undefined) {
+        c = this.chainNames.length;
+        this.chainNames.push(name);
+        this.chainIndex.set(name, c);
+      } else c = known;
+      this.lastChainRaw = raw;
+      this.lastChain = c;
+    }
+    let a = this.nodeObjs[i];
+    if (a === undefined) {
+      const had = this.nodeChain[i];
+      if (had === c) return;
+      if (had < 0) {
+        this.nodeChain[i] = c;
+        return;
+      }
+      a = this.nodeObject(i);
+    }
+    const name = this.chainNames[c];
+    if (!a.chains) a.chains = [name];
+    else if (!a.chains.includes(name)) a.chains.push(name);
+  }
+
+  /** Activity of account node i at ts. */
+  private active(i: number, ts: number): void {
+    const a = this.nodeObjs[i];
+    if (a !== undefined) this.activity(a, ts);
+    else this.acts.push(i, ts);
   }
 
   /** Adds or updates the edge of this type between two nodes (dense ids). */
