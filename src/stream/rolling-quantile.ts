@@ -347,6 +347,7 @@ export class RollingQuantile {
 const N = 5;
 const NS = 10;
 const DN = 15;
+const P2_SCRATCH = new Float64Array(5);
 
 /** The P² streaming estimator of one quantile p of an unbounded stream (approximate, O(1) memory). */
 export class P2Quantile {
@@ -417,8 +418,19 @@ export class P2Quantile {
   value(): number {
     if (this.count === 0) return NaN;
     if (this.count < 5) {
-      const s = Array.from(this.b.subarray(0, this.count)).sort((a, b) => a - b);
-      return s[Math.min(s.length - 1, Math.max(0, Math.ceil(this.p * s.length) - 1))];
+      // nearest rank among the first samples, sorted in a scratch buffer (no allocation)
+      const n = this.count;
+      const s = P2_SCRATCH;
+      for (let i = 0; i < n; i++) {
+        const x = this.b[i];
+        let j = i;
+        while (j > 0 && s[j - 1] > x) {
+          s[j] = s[j - 1];
+          j--;
+        }
+        s[j] = x;
+      }
+      return s[Math.min(n - 1, Math.max(0, Math.ceil(this.p * n) - 1))];
     }
     return this.b[2];
   }

@@ -17,6 +17,8 @@ export interface RollingOptions {
   maxCount?: number;
 }
 
+const NO_DEQUE = new Float64Array(0);
+
 export class RollingWindow {
   readonly windowMs: number;
   private readonly minMax: boolean;
@@ -28,11 +30,11 @@ export class RollingWindow {
   /** absolute index of the oldest sample in the window, and one past the newest */
   private start = 0;
   private end = 0;
-  // monotonic deques of absolute sample indices, stored in rings of the same capacity
-  private maxQ = new Float64Array(16);
+  // monotonic deques of absolute sample indices, stored in rings of the same capacity (empty without minMax)
+  private maxQ: Float64Array;
   private maxHead = 0;
   private maxLen = 0;
-  private minQ = new Float64Array(16);
+  private minQ: Float64Array;
   private minHead = 0;
   private minLen = 0;
   private s = 0;
@@ -44,6 +46,8 @@ export class RollingWindow {
     this.windowMs = windowMs;
     this.minMax = opts.minMax ?? true;
     this.maxCount = opts.maxCount ?? Infinity;
+    this.maxQ = this.minMax ? new Float64Array(16) : NO_DEQUE;
+    this.minQ = this.minMax ? new Float64Array(16) : NO_DEQUE;
   }
 
   get count(): number {
@@ -141,14 +145,16 @@ export class RollingWindow {
       ts[i & mask] = this.ts[i & oldMask];
       vs[i & mask] = this.vs[i & oldMask];
     }
-    const maxQ = new Float64Array(cap);
-    for (let j = 0; j < this.maxLen; j++) maxQ[j] = this.maxQ[(this.maxHead + j) & oldMask];
-    const minQ = new Float64Array(cap);
-    for (let j = 0; j < this.minLen; j++) minQ[j] = this.minQ[(this.minHead + j) & oldMask];
     this.ts = ts;
     this.vs = vs;
-    this.maxQ = maxQ;
-    this.minQ = minQ;
+    if (this.minMax) {
+      const maxQ = new Float64Array(cap);
+      for (let j = 0; j < this.maxLen; j++) maxQ[j] = this.maxQ[(this.maxHead + j) & oldMask];
+      const minQ = new Float64Array(cap);
+      for (let j = 0; j < this.minLen; j++) minQ[j] = this.minQ[(this.minHead + j) & oldMask];
+      this.maxQ = maxQ;
+      this.minQ = minQ;
+    }
     this.maxHead = this.minHead = 0;
     this.cap = cap;
     this.mask = mask;
