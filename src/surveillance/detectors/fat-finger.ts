@@ -86,9 +86,11 @@ export const fatFingerParams = z.object({
   sizeQuantile: z.number().min(0.5).max(1).default(0.99).describe('quantile of the account’s past order sizes in the market'),
   sizeMultiple: z.number().positive().default(10).describe('size must exceed this multiple of that quantile'),
   minHistory: z.number().int().positive().default(30).describe('orders in the account’s history before the size test applies'),
-  minAccountHistory: z.number().int().positive().default(10).describe('with fewer than minHistory orders in the market, the size test uses the notional of the account’s orders across the markets of the same underlying (ctx.partitionKey) once it has this many'),
-  marketSizeMultiple: z.number().positive().default(5).describe('an account with too little history alerts on size when its order notional exceeds this multiple of the market’s sizeQuantile order notional (all accounts)…'),
-  marketMedianMultiple: z.number().positive().default(25).describe('…or this multiple of the market’s median order notional (the p99 is set by market makers and whales; a typical account’s error is measured against a typical order)'),
+  minAccountHistory: z.number().int().positive().default(3).describe('with fewer than minHistory orders in the market, the size test uses the notional of the account’s orders across the markets of the same underlying (ctx.partitionKey) once it has this many (with so few, their p99 is their largest)'),
+  pairMs: z.number().int().nonnegative().default(5_000).describe('oversized orders on both sides of a market from two accounts this close in time are a coordinated pair even when the accounts are not known to be linked (linked ones: within noticeMs)'),
+  peerOrders: z.number().int().positive().default(5).describe('each account’s first this-many orders in a market feed the market’s peer size distribution (a typical account’s order, not a typical order: market makers place most orders)'),
+  marketSizeMultiple: z.number().positive().default(5).describe('an account with too little history alerts on size when its order notional exceeds this multiple of the peers’ sizeQuantile order notional…'),
+  marketMedianMultiple: z.number().positive().default(25).describe('…or this multiple of the peers’ median order notional'),
   devQuantile: z.number().min(0.5).max(1).default(0.99).describe('quantile of the account’s past limit-price deviations from the reference in the market'),
   devMultiple: z.number().positive().default(2).describe('a price deviation must also exceed this multiple of that quantile (accounts that routinely quote far away, e.g. market makers’ deep ladders, do not alert)'),
   minDevHistory: z.number().int().positive().default(20).describe('limit orders in the account’s history before the deviation-history test applies'),
@@ -111,13 +113,15 @@ const ORDER_TYPES = ['order.placed', 'order.amended', 'order.cancelled', 'trade'
 interface Suspect {
   eventId: string;
   ts: number;
+  account: string;
+  market: string;
   orderId: string;
   side: string;
   price: string;
   size: string;
   sizeQ: number;
   histN: number;
-  basis: string;
+  basis: SizeBasis;
   score: number;
   marketable: boolean;
   book: BookSnapshot | undefined;
@@ -144,7 +148,7 @@ interface Finding {
   sizeQ: number;
   sizeNum: number;
   histN: number;
-  sizeBasis: string;
+  sizeBasis: SizeBasis;
   marketable: boolean;
   refKind: string;
   refPrice: number;
@@ -152,6 +156,9 @@ interface Finding {
   /** A later off-market quote of the account on this side came within confirmMs. */
   repeated: boolean;
 }
+
+/** What an order's size was judged against: the account's orders in this market, across the underlying's markets, or its peers'. */
+type SizeBasis = 'own' | 'underlying' | 'peers';
 
 /** A reference price with its event time. */
 interface Ref {
@@ -195,6 +202,8 @@ class FatFingerDetector implements Detector {
   private readonly ranges = new Map<string, RollingWindow>();
   /** `${market}\0${orderId}` -> size-only suspect */
   private readonly suspects = new Map<string, Suspect>();
+  /** market -> the last few oversized placements (see pairedWithLinked) */
+  private readonly oversized = new Map<string, { account: string; side: string; ts: number }[]>();
   /** account × market -> passive off-market order waiting confirmMs (no repeat) before it alerts */
   private readonly pending = new Map<string, Finding>();
 
@@ -296,7 +305,8 @@ class FatFingerDetector implements Detector {
     let size = NaN;
     let sizeQ = NaN;
     let histN = 0;
-    let sizeBasis = 'market';
+    let sizeBasis: SizeBasis = 'own';
+    let peerLim = NaN;
     const touch = ctx.books.touch(e.market);
     const lp = e.price !== undefined ? +e.price : NaN;
     // At or through the touch: marketable, a market order, or joining/improving the best level.
@@ -312,42 +322,36 @@ class FatFingerDetector implements Detector {
       if (all === undefined) byMarket.set(groupKey, (all = { size: new P2Quantile(this.p.sizeQuantile), dev: new P2Quantile(this.p.devQuantile) }));
       const px = e.price !== undefined ? +e.price : ctx.books.touch(e.market).mid;
       const notional = px > 0 ? size * px : NaN;
+      peerLim = notional > 0 ? this.peerLimit(e.market) : NaN;
       if (histN >= this.p.minHistory) {
         sizeQ = q.value();
         // the account's usual notional across the underlying's markets, as a size here
         const acrossQ = all.size.count >= this.p.minAccountHistory && notional > 0 ? (all.size.value() / notional) * size : 0;
         if (acrossQ > sizeQ) {
           sizeQ = acrossQ;
-          sizeBasis = 'account';
+          sizeBasis = 'underlying';
         }
         if (sizeQ > 0 && size > this.p.sizeMultiple * sizeQ) sizeScore = score(size / (this.p.sizeMultiple * sizeQ));
       } else if (all.size.count < this.p.minAccountHistory && notional > 0) {
-        const mq = this.marketSizes.get(e.market);
-        const md = this.marketMedians.get(e.market);
-        if (mq !== undefined && mq.count >= 200 && md !== undefined) {
-          const v = mq.value();
-          const m = md.value();
-          // the notional limit: the lower of marketSizeMultiple × p99 and marketMedianMultiple × median
-          const lim = Math.min(v > 0 ? this.p.marketSizeMultiple * v : Infinity, m > 0 ? this.p.marketMedianMultiple * m : Infinity);
-          if (Number.isFinite(lim)) {
-            sizeBasis = 'market';
-            histN = mq.count;
-            sizeQ = (lim / this.p.sizeMultiple / notional) * size;
-            if (size > this.p.sizeMultiple * sizeQ) sizeScore = score(size / (this.p.sizeMultiple * sizeQ));
-          }
+        if (Number.isFinite(peerLim)) {
+          sizeBasis = 'peers';
+          histN = this.marketSizes.get(e.market)!.count;
+          sizeQ = (peerLim / this.p.sizeMultiple / notional) * size;
+          if (size > this.p.sizeMultiple * sizeQ) sizeScore = score(size / (this.p.sizeMultiple * sizeQ));
         }
       } else if (all.size.count >= this.p.minAccountHistory && notional > 0) {
         // little history in this market: compare the order's notional with the account's usual notional
         const nq = all.size.value();
         if (nq > 0) {
-          sizeBasis = 'account';
+          sizeBasis = 'underlying';
           histN = all.size.count;
           sizeQ = (nq / notional) * size * 1.5; // the size at the account's usual notional, ×1.5: notionals across markets vary more
           if (size > this.p.sizeMultiple * sizeQ) sizeScore = score(size / (this.p.sizeMultiple * sizeQ));
         }
       }
       if (e.type === 'order.placed') {
-        if (notional > 0) {
+        // peers: each account's first peerOrders orders here, so every account weighs alike
+        if (notional > 0 && histN < this.p.peerOrders) {
           let mq = this.marketSizes.get(e.market);
           if (mq === undefined) this.marketSizes.set(e.market, (mq = new P2Quantile(this.p.sizeQuantile)));
           let md = this.marketMedians.get(e.market);
@@ -359,13 +363,16 @@ class FatFingerDetector implements Detector {
         if (notional > 0) all.size.add(e.ts, notional);
       }
     }
+    // (a low-history account's order beyond the peers' limit counts as oversized even when its own few orders were as large)
+    if ((sizeScore > 0 || (h.size.count <= this.p.minHistory && size * (lp > 0 ? lp : touch.mid) > peerLim)) && e.type === 'order.placed' && this.pairedWithLinked(e.market, e.accountId, side, e.ts, ctx)) sizeScore = 0;
     if (!atTouch) sizeScore = 0;
+    const marketable = this.marketable || !isLimit;
     if (priceScore === 0 && sizeScore > 0) {
       // size alone: wait for the trader to notice (cancel or amend down)
       if (e.type === 'order.placed' && this.suspects.size < 10_000) {
         this.suspects.set(pairKey(e.market, e.orderId), {
-          eventId: e.id, ts: e.ts, orderId: e.orderId, side: side ?? '?', price: e.price ?? '', size: e.size ?? '', sizeQ, histN, basis: sizeBasis,
-          score: sizeScore, marketable: this.marketable || !isLimit, book: ctx.books.snapshot(e.market, this.p.bookLevels),
+          eventId: e.id, ts: e.ts, account: e.accountId, market: e.market, orderId: e.orderId, side: side ?? '?', price: e.price ?? '', size: e.size ?? '', sizeQ, histN, basis: sizeBasis,
+          score: sizeScore, marketable, book: ctx.books.snapshot(e.market, this.p.bookLevels),
         });
       } else if (e.type === 'order.amended') this.noticed(e.market, e.orderId, e.ts, ctx);
       return;
@@ -385,7 +392,7 @@ class FatFingerDetector implements Detector {
     if (priceScore === 0 && sizeScore === 0) return;
     const f: Finding = {
       eventId: e.id, ts: e.ts, type: e.type, account: e.accountId, market: e.market, orderId: e.orderId, side: side ?? '?', price: e.price ?? '', size: e.size ?? '',
-      priceScore, sizeScore, dev, thr, vol, devQ, peerQ, sizeQ, sizeNum: size, histN, sizeBasis, marketable: this.marketable, refKind: this.refKind, refPrice: this.refPrice,
+      priceScore, sizeScore, dev, thr, vol, devQ, peerQ, sizeQ, sizeNum: size, histN, sizeBasis, marketable, refKind: this.refKind, refPrice: this.refPrice,
       book: undefined, repeated: false,
     };
     if (priceScore > 0 && sizeScore === 0 && !this.marketable && this.pending.size < 10_000) {
@@ -424,12 +431,60 @@ class FatFingerDetector implements Detector {
       if (Number.isFinite(f.sizeQ)) {
         ep.feature('size_multiple_of_history_quantile', f.sizeNum / f.sizeQ, this.p.sizeMultiple, '>', 'x');
         ep.feature('order_size', f.sizeNum, this.p.sizeMultiple * f.sizeQ, '>');
-        ep.feature('history_orders', f.histN, f.sizeBasis === 'market' ? this.p.minHistory : this.p.minAccountHistory, '>=');
+        ep.feature('history_orders', f.histN, this.minHistoryFor(f.sizeBasis), '>=');
         ep.notes.sizeBasis = f.sizeBasis;
       }
       ep.book = f.book ?? ctx.books.snapshot(f.market, this.p.bookLevels);
     }
     ctx.alerts.commit(ep, now);
+  }
+
+  /** The peers' notional limit in a market: the lower of marketSizeMultiple × their p99 and marketMedianMultiple × their median; NaN until minPeerSamples. */
+  private peerLimit(market: string): number {
+    const mq = this.marketSizes.get(market);
+    const md = this.marketMedians.get(market);
+    if (mq === undefined || md === undefined || mq.count < this.p.minPeerSamples) return NaN;
+    const v = mq.value();
+    const m = md.value();
+    const lim = Math.min(v > 0 ? this.p.marketSizeMultiple * v : Infinity, m > 0 ? this.p.marketMedianMultiple * m : Infinity);
+    return Number.isFinite(lim) ? lim : NaN;
+  }
+
+  /**
+   * An oversized placement (beyond the account's history, or the peers' limit) paired with a linked account's oversized order on the other side within
+   * noticeMs (any account's within pairMs; either first) is a coordinated strategy (spoofing through a linked account, a
+   * prearranged cross), not one trader's slip: neither is a size suspect. Keeps the last few
+   * oversized placements per market.
+   */
+  private pairedWithLinked(market: string, account: string, side: string | undefined, ts: number, ctx: DetectorContext): boolean {
+    let recent = this.oversized.get(market);
+    if (recent === undefined) this.oversized.set(market, (recent = []));
+    let paired = false;
+    for (const r of recent) {
+      if (ts - r.ts > this.p.noticeMs || r.side === side || r.account === account) continue;
+      if (ts - r.ts > this.p.pairMs && !ctx.links.areLinked(r.account, account)) continue;
+      paired = true;
+      for (const [k, s] of this.suspects) if (s.account === r.account && s.market === market) this.suspects.delete(k);
+    }
+    if (recent.length >= 8) recent.shift();
+    recent.push({ account, side: side ?? '?', ts });
+    return paired;
+  }
+
+  /**
+   * A size suspect whose account (or a linked one) trades the other side while it rests is not an
+   * error that was noticed: it is the spoofing pattern (a large order shown, a trade on the other
+   * side, the order pulled), judged by the spoofing detector. The suspect is dropped.
+   */
+  private tradedAgainst(market: string, ctx: DetectorContext): void {
+    const { maker, taker, takerSide } = ctx.trade;
+    if (takerSide === undefined) return;
+    for (const [k, s] of this.suspects) {
+      if (s.market !== market) continue;
+      // the taker bought: a sell suspect of the taker, or a buy suspect of the maker (who sold)
+      const other = s.side !== takerSide ? taker : maker;
+      if (other !== undefined && (other === s.account || ctx.links.areLinked(s.account, other))) this.suspects.delete(k);
+    }
   }
 
   /** The account cancelled or amended a size suspect: alert if within noticeMs (dated from its placement). */
@@ -456,7 +511,7 @@ class FatFingerDetector implements Detector {
       ep.notes.ts = String(s.ts);
       ep.feature('size_multiple_of_history_quantile', +s.size / s.sizeQ, this.p.sizeMultiple, '>', 'x');
       ep.feature('order_size', +s.size, this.p.sizeMultiple * s.sizeQ, '>');
-      ep.feature('history_orders', s.histN, s.basis === 'market' ? this.p.minHistory : this.p.minAccountHistory, '>=');
+      ep.feature('history_orders', s.histN, this.minHistoryFor(s.basis), '>=');
       ep.feature('cancelled_after_ms', ts - s.ts, this.p.noticeMs, '<=', 'ms');
       ep.notes.sizeBasis = s.basis;
       if (s.book !== undefined) ep.book = s.book;
@@ -478,6 +533,7 @@ class FatFingerDetector implements Detector {
   }
 
   private onTrade(e: EventOf<'trade'>, ctx: DetectorContext): void {
+    if (this.suspects.size > 0) this.tradedAgainst(e.market, ctx);
     if (e.takerOrderId !== undefined && this.lastTested.get(e.market) === e.takerOrderId) return;
     // With account data the taker's order was judged itself (its limit price, or its size for a
     // market order): a print off the mid is then the depth it met (a sweep of a thin book, a pump's
@@ -507,6 +563,10 @@ class FatFingerDetector implements Detector {
       ep.book = ctx.books.snapshot(e.market, this.p.bookLevels);
     }
     ctx.alerts.commit(ep, e.ts);
+  }
+
+  private minHistoryFor(b: SizeBasis): number {
+    return b === 'own' ? this.p.minHistory : b === 'underlying' ? this.p.minAccountHistory : this.p.minPeerSamples;
   }
 
   private priceFeatures(ep: Episode, dev: number, thr: number, vol: number, px: number): void {
@@ -598,9 +658,11 @@ class FatFingerDetector implements Detector {
     const sz = ep.get('size_multiple_of_history_quantile');
     const hist = num(ep.get('history_orders')?.value ?? 0, 0);
     const basis =
-      n.sizeBasis === 'market'
-        ? `a tenth of the market’s limit (the lower of ${num(this.p.marketSizeMultiple, 0)}× its ${num(this.p.sizeQuantile * 100, 1)}th-percentile and ${num(this.p.marketMedianMultiple, 0)}× its median order notional over ${hist} orders: the account has little history here)`
-        : `the ${num(this.p.sizeQuantile * 100, 1)}th percentile of the account’s ${hist} previous orders`;
+      n.sizeBasis === 'peers'
+        ? `a tenth of the market’s limit (the lower of ${num(this.p.marketSizeMultiple, 0)}× its ${num(this.p.sizeQuantile * 100, 1)}th-percentile and ${num(this.p.marketMedianMultiple, 0)}× its median order notional over ${hist} orders of its peers: the account has little history here)`
+        : n.sizeBasis === 'underlying'
+          ? `the ${num(this.p.sizeQuantile * 100, 1)}th percentile of the notional of the account’s ${hist} previous orders in this underlying’s markets`
+          : `the ${num(this.p.sizeQuantile * 100, 1)}th percentile of the account’s ${hist} previous orders`;
     const sizeText = sz !== undefined && sz.passed ? `its size is ${num(sz.value, 1)}× ${basis} (threshold ${num(sz.threshold, 1)}×)` : '';
     const parts = [dev !== undefined && dev.passed ? `its price is ${priceText}` : '', sizeText].filter((s) => s !== '');
     const marketable = n.marketable === 'yes' ? '; it was marketable on arrival' : '';
