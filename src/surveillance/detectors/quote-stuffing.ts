@@ -14,18 +14,20 @@ import { num, time } from './format.js';
  *
  * Per account × market the detector keeps the order messages (placed, amended, cancelled) over a
  * short window (`burstWindowMs`) and a long one (`sustainWindowMs`), the executions over the long
- * window, and two baselines: the account's own long-run message rate (time-decayed, half-life
- * `baselineHalfLifeMs`, frozen while the account is flagged so a flood does not raise its own bar)
+ * window, and two baselines: the account's own long-run message rate before the long window
+ * (time-decayed, half-life `baselineHalfLifeMs`; the window's own messages are excluded and the
+ * counter is frozen while the account is flagged, so a flood does not raise its own bar)
  * and the market's message rate per active account (its peers).
  *
  * - burst: messages in the short window, as a rate, at least `burstMinRate` per second AND
  *   `baselineMultiple` × the account's baseline AND `peerMultiple` × the peer rate;
  * - excessive_otr: the long window's rate at least `sustainMinRate` per second, `baselineMultiple` ×
  *   the account's baseline and `peerMultiple` × the peer rate, its order-to-trade ratio (messages
- *   per execution) at least `minOtr` and at least `peerOtrMultiple` × the market's, and its cancel
+ *   per execution) at least `minOtr` and at least `peerOtrMultiple` × its peers' (the market's without the account), and its cancel
  *   ratio at least `minCancelRatio`.
  *
- * The account baseline needs `baselineWarmupMs` of observation of the market; until then only
+ * The account baseline needs `baselineWarmupMs` of observation of the market before the long
+ * window; until then only
  * the peer tests apply, with doubled multiples. A market maker that quotes at a high but steady rate
  * has a baseline as high as its current rate and never passes the baseline test.
  *
@@ -45,7 +47,7 @@ export const quoteStuffingParams = z.object({
   sustainWindowMs: z.number().int().positive().default(60_000).describe('long window for sustained message rates and order-to-trade ratios'),
   sustainMinRate: z.number().positive().default(2.5).describe('excessive_otr: minimum messages per second over the long window'),
   baselineHalfLifeMs: z.number().int().positive().default(1_800_000).describe('half-life of the account’s own message-rate baseline'),
-  baselineWarmupMs: z.number().int().nonnegative().default(900_000).describe('observation of the market needed before account baselines are trusted (an account silent so far has a zero baseline); until then excessive_otr is off and burst thresholds double'),
+  baselineWarmupMs: z.number().int().nonnegative().default(900_000).describe('observation of the market before the long window needed before account baselines are trusted (an account silent so far has a zero baseline); until then excessive_otr is off and burst thresholds double'),
   baselineMultiple: z.number().positive().default(15).describe('rate must exceed this multiple of the account’s own baseline'),
   peerMultiple: z.number().positive().default(5).describe('rate must exceed this multiple of the market’s message rate per active account'),
   minOtr: z.number().positive().default(40).describe('excessive_otr: order messages per execution over the long window'),
@@ -189,10 +191,18 @@ class QuoteStuffingDetector implements Detector {
     if (st.placedAt.size >= 4_096) st.placedAt.clear();
     // Baselines.
     st.baseline.advance(t);
-    const warm = t - ms.firstTs >= this.p.baselineWarmupMs;
-    // Bias-corrected: the decayed counter only covers the time the market has been observed.
+    // warm: the market was observed for baselineWarmupMs before the long window
+    const warm = t - ms.firstTs >= this.p.baselineWarmupMs + this.p.sustainWindowMs;
+    // The baseline is the account's rate BEFORE the long window: a flood must not raise its own bar.
+    // The decayed counter minus the window's messages (each decayed by at most the window's age),
+    // normalised over the observed time before the window (bias-corrected for the decay).
     const observed = Math.max(1, t - ms.firstTs);
-    const base = st.baseline.rate() / (1 - Math.exp((-observed * Math.LN2) / this.p.baselineHalfLifeMs));
+    const kDecay = Math.LN2 / this.p.baselineHalfLifeMs;
+    const w = this.p.sustainWindowMs;
+    const before = st.flagged ? st.baseline.level : Math.max(0, st.baseline.level - st.long.count);
+    const span = Math.exp(-kDecay * w) - Math.exp(-kDecay * observed);
+    // floored at one message over the observed time before the window (no rate is known to be lower)
+    const base = observed > w && span > 0 ? (Math.max(1, before) * kDecay * 1000) / span : 0;
     const k = warm ? 1 : 2;
     const activeAccounts = ms.active;
     ms.messages.advance(t);
@@ -212,7 +222,7 @@ class QuoteStuffingDetector implements Detector {
       st.placedLong.advance(t);
       st.cancelLong.advance(t);
       const otr = st.long.count / Math.max(1, st.fills.count);
-      const mOtr = ms.messages.count / Math.max(1, ms.fills.count);
+      const mOtr = this.peerOtr(ms, st);
       const cr = st.placedLong.count > 0 ? st.cancelLong.count / st.placedLong.count : 0;
       if (otr >= this.p.minOtr && otr >= this.p.peerOtrMultiple * mOtr && cr >= this.p.minCancelRatio) {
         variant = 'excessive_otr';
@@ -221,7 +231,11 @@ class QuoteStuffingDetector implements Detector {
       }
     }
     if (variant === undefined) return;
-    st.flagged = true;
+    if (!st.flagged) {
+      // the window's messages belong to the episode, not to the account's habit
+      st.baseline.level = Math.max(0, st.baseline.level - st.long.count);
+      st.flagged = true;
+    }
     const ep = ctx.alerts.episode(this, pairKey(e.accountId, e.market), e);
     ep.addMarket(e.market).addAccount(e.accountId);
     ep.data.messages = (ep.data.messages ?? 0) + 1;
@@ -242,7 +256,7 @@ class QuoteStuffingDetector implements Detector {
       st.placedLong.advance(t);
       st.cancelLong.advance(t);
       const otr = st.long.count / Math.max(1, st.fills.count);
-      const mOtr = ms.messages.count / Math.max(1, ms.fills.count);
+      const mOtr = this.peerOtr(ms, st);
       ep.feature('order_to_trade_ratio', otr, this.p.minOtr, '>=', 'x');
       ep.feature('market_order_to_trade_ratio', mOtr, otr / this.p.peerOtrMultiple, '<=', 'x');
       ep.feature('cancel_ratio', st.placedLong.count > 0 ? st.cancelLong.count / st.placedLong.count : 0, this.p.minCancelRatio, '>=');
@@ -250,6 +264,11 @@ class QuoteStuffingDetector implements Detector {
       ep.book = ctx.books.snapshot(e.market, this.p.bookLevels);
     }
     ctx.alerts.commit(ep, t);
+  }
+
+  /** The market's order-to-trade ratio over the long window without the account's own messages and fills (its peers'). */
+  private peerOtr(ms: MarketState, st: AcctState): number {
+    return Math.max(0, ms.messages.count - st.long.count) / Math.max(1, ms.fills.count - st.fills.count);
   }
 
   explain(ep: Episode): string {
