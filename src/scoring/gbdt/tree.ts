@@ -154,6 +154,12 @@ export class Tree {
   }
 }
 
+/**
+ * One tree kept alive (exported so it stays reachable): optimised code checks Tree's hidden class, which V8 drops,
+ * and that code with it, once no tree is left.
+ */
+export const TREE_SHAPE_KEEPER = new Tree({ feature: [-1], threshold: [0], decision: [0], left: [-1], right: [-1], value: [0], cover: [0] });
+
 export type Objective = 'binary' | 'regression';
 
 export interface EnsembleJSON {
