@@ -300,6 +300,7 @@ export class EntityGraphBuilder implements Operator {
       const key = `${KINDS[this.nodeKind[i]]}:${this.nodeRaw[i]}`;
       this.nodeKeys.push(key);
       g.addNode(key, this.nodeObjs[i] ?? this.nodeObject(i));
+      dictionaryAdjacency(g, key);
     }
     this.syncedNodes = n;
     const pending = this.pending;
@@ -730,6 +731,39 @@ export function summarizeEntityGraph(graph: EntityGraph): EntityGraphSummary {
     if (a.lastSeen > last) last = a.lastSeen;
   });
   return { nodes, edges, firstSeen: Number.isFinite(first) ? first : null, lastSeen: Number.isFinite(last) ? last : null };
+}
+
+/**
+ * graphology keeps each node's neighbours as plain objects keyed by neighbour key. V8 gives every
+ * object that gains a new, unshared property name a new hidden class, so handing over a large graph
+ * made millions of them (half the hand-off's time, and most of its garbage). Empty objects that are
+ * already in dictionary mode hold the same keys and behave the same, without the hidden classes.
+ * This reaches into graphology's node records (pinned version); if they look different it does nothing.
+ */
+function dictionaryAdjacency(g: EntityGraph, key: string): void {
+  const nodes = (g as unknown as { _nodes?: unknown })._nodes;
+  if (!(nodes instanceof Map)) return;
+  const d = nodes.get(key) as Record<string, unknown> | undefined;
+  if (!d) return;
+  for (const side of ADJACENCY_SIDES) {
+    const adj = d[side];
+    if (adj !== null && typeof adj === 'object' && Object.getPrototypeOf(adj) === Object.prototype && isEmpty(adj)) d[side] = dictionaryObject();
+  }
+}
+
+const ADJACENCY_SIDES = ['out', 'in', 'undirected'] as const;
+
+function isEmpty(o: object): boolean {
+  for (const _k in o) return false;
+  return true;
+}
+
+/** An empty ordinary object in V8's dictionary mode (deleting a property that is not the last added one switches it). */
+function dictionaryObject(): Record<string, unknown> {
+  const o: Record<string, unknown> = { a: 0, b: 0 };
+  delete o.a;
+  delete o.b;
+  return o;
 }
 
 /** One more event seen on a node. */
