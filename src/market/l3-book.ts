@@ -35,8 +35,15 @@ export class PriceLevel {
   tail = -1;
   total = 0;
   count = 0;
-  constructor(readonly price: number) {}
+  /** Fixed while the level exists (a dropped level object may be reused for another price). */
+  price: number;
+  constructor(price: number) {
+    this.price = price;
+  }
 }
+
+/** Emptied levels kept for reuse per side (levels appear and vanish constantly near the touch). */
+const LEVEL_POOL = 256;
 
 // Manual shifts: Array#splice allocates the array of removed items on every call.
 function insertAt(a: number[], i: number, v: number): void {
@@ -56,6 +63,7 @@ export class BookLevels {
   readonly levels = new Map<number, PriceLevel>();
   /** Sorted so that the best price is last. */
   readonly prices: number[] = [];
+  private readonly pool: PriceLevel[] = [];
   constructor(readonly isBid: boolean) {}
 
   private indexOf(price: number): number {
@@ -82,7 +90,10 @@ export class BookLevels {
   level(price: number, create: boolean): PriceLevel | undefined {
     let l = this.levels.get(price);
     if (l === undefined && create) {
-      l = new PriceLevel(price);
+      if (this.pool.length > 0) {
+        l = this.pool.pop()!;
+        l.price = price;
+      } else l = new PriceLevel(price);
       this.levels.set(price, l);
       const n = this.prices.length;
       // New levels usually appear at or near the touch (the end): append without a search then.
@@ -97,6 +108,11 @@ export class BookLevels {
     const n = this.prices.length;
     if (n > 0 && this.prices[n - 1] === level.price) this.prices.pop();
     else removeAt(this.prices, this.indexOf(level.price));
+    if (level.count === 0 && this.pool.length < LEVEL_POOL) {
+      level.head = level.tail = -1;
+      level.total = 0;
+      this.pool.push(level);
+    }
   }
 
   best(): PriceLevel | undefined {
