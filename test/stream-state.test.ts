@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MarketBooks, TradeParties, orderKey } from '../src/stream/books.js';
 import { L3Book } from '../src/market/l3-book.js';
+import { decimalToFloat } from '../src/stream/scaled.js';
 import { OrderFlow, Position } from '../src/stream/order-flow.js';
 import { parseEvent, type EventOf, type ExchangeEvent, type ExchangeEventInput } from '../src/events/index.js';
 
@@ -51,6 +52,68 @@ describe('L3Book (struct of arrays)', () => {
     expect(b.bestBid()!.price).toBe(1000);
     expect(b.bestAsk()!.price).toBe(2001);
     expect(b.get(998)!.accountId).toBe(`acc${998 % 7}`);
+  });
+
+  it('matches a plain model through random adds, amends, partial fills and cancels (levels come and go, emptied ones are reused)', () => {
+    const b = new L3Book();
+    const model = new Map<number, { side: 'buy' | 'sell'; price: number; size: number; ts: number }>();
+    let seed = 11;
+    const r = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const depthOf = (side: 'buy' | 'sell'): { price: number; size: number; orders: number }[] => {
+      const by = new Map<number, { price: number; size: number; orders: number }>();
+      for (const o of model.values()) {
+        if (o.side !== side) continue;
+        const l = by.get(o.price) ?? { price: o.price, size: 0, orders: 0 };
+        l.size += o.size;
+        l.orders++;
+        by.set(o.price, l);
+      }
+      return [...by.values()].sort((x, y) => (side === 'buy' ? y.price - x.price : x.price - y.price));
+    };
+    for (let i = 0; i < 20_000; i++) {
+      const ids = [...model.keys()];
+      const op = r();
+      if (op < 0.45 || ids.length === 0) {
+        const side = r() < 0.5 ? 'buy' : 'sell';
+        const price = side === 'buy' ? 1000 - Math.floor(r() * 12) : 1001 + Math.floor(r() * 12);
+        const size = 1 + Math.floor(r() * 5);
+        b.add(i, side, price, size, i, `a${i % 5}`);
+        model.set(i, { side, price, size, ts: i });
+      } else {
+        const id = ids[Math.floor(r() * ids.length)];
+        const o = model.get(id)!;
+        if (op < 0.75) {
+          b.remove(id);
+          model.delete(id);
+        } else if (op < 0.9) {
+          const q = 1 + Math.floor(r() * 3);
+          b.reduce(id, q);
+          if (q >= o.size) model.delete(id);
+          else o.size -= q;
+        } else {
+          const price = o.side === 'buy' ? 1000 - Math.floor(r() * 12) : 1001 + Math.floor(r() * 12);
+          b.amend(id, price, o.size, i);
+          o.price = price;
+        }
+      }
+      if (i % 97 === 0 || i > 19_900) {
+        expect(b.depth('buy', 100)).toEqual(depthOf('buy'));
+        expect(b.depth('sell', 100)).toEqual(depthOf('sell'));
+        expect(b.orderCount).toBe(model.size);
+      }
+    }
+  });
+
+  it('parses decimal strings to exactly the float `+s` gives', () => {
+    let seed = 5;
+    const r = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const cases = ['0', '-0', '0.0', '-0.000', '61837.63000000', '.5', '5.', '007.50', '1e5', '+1', ' 1', '', '-', '1.2.3', 'abc', 'Infinity', '9007199254740993', '0.1', '0.3', '123456789012.345678', `0.${'0'.repeat(25)}1`, '-12.5'];
+    for (let i = 0; i < 20_000; i++) {
+      const int = String(Math.floor(r() * 10 ** Math.floor(r() * 12)));
+      const frac = r() < 0.8 ? `.${String(Math.floor(r() * 10 ** 9)).padStart(Math.floor(r() * 12), '0')}` : '';
+      cases.push(`${r() < 0.1 ? '-' : ''}${int}${frac}`);
+    }
+    for (const c of cases) expect(Object.is(decimalToFloat(c), +c), c).toBe(true);
   });
 
   it('turns only canonical integer order ids into numbers', () => {

@@ -56,6 +56,16 @@ export function parseDecimal(s: string): boolean {
   return true;
 }
 
+/**
+ * A decimal string as a float, identical to `+s` (a plain decimal's digits over a power of ten is one
+ * correctly rounded IEEE division, as is the conversion) but several times cheaper on the hot path;
+ * anything else (exponents, signs, spaces, > 2^53 digits) goes through `+s`.
+ */
+export function decimalToFloat(s: string): number {
+  if (parseDecimal(s) && parsed.scale < POW10.length) return parsed.mantissa / POW10[parsed.scale];
+  return +s;
+}
+
 /** Number of significant decimals of s ("1.500" -> 1), or -1 if s is not a decimal. */
 export function significantDecimals(s: string): number {
   return parseDecimal(s) ? parsed.scale : -1;

@@ -142,6 +142,10 @@ export interface DetectorContext {
    * read, while this field is read in place.
    */
   readonly ts: number;
+  /** The event's `price` as a float (`+e.price`, parsed once per event for every detector), NaN when it has none. */
+  readonly px: number;
+  /** The event's `size` as a float (`+e.size`), NaN when it has none. */
+  readonly sz: number;
   /**
    * Increments once per processed event: detectors that share state (e.g. spoofing and layering)
    * use it to apply each event to that state once. Optional for contexts built outside the engine.

@@ -1,6 +1,7 @@
 import type { ExchangeEvent } from '../events/schema.js';
 import { MarketBooks, TradeParties } from '../stream/books.js';
 import { OrderFlow } from '../stream/order-flow.js';
+import { decimalToFloat } from '../stream/scaled.js';
 import type { Alert } from './alert.js';
 import { resolveDetectors, type ResolvedDetector, type SurveillanceConfig } from './config.js';
 import type { AccountLinks, Detector, DetectorContext, DetectorDefinition } from './detector.js';
@@ -42,6 +43,32 @@ export class PartitionRuntime implements DetectorContext {
   seq = 0;
   /** Event time of the event being processed. */
   ts = NaN;
+  // The event being processed, and its price and size as floats, parsed on first use (by seq).
+  private cur: ExchangeEvent | undefined = undefined;
+  private pxSeq = -1;
+  private pxVal = NaN;
+  private szSeq = -1;
+  private szVal = NaN;
+
+  /** The event's `price` as a float (NaN when it has none), parsed once for every detector. */
+  get px(): number {
+    if (this.pxSeq !== this.seq) {
+      this.pxSeq = this.seq;
+      const p = (this.cur as { price?: unknown } | undefined)?.price;
+      this.pxVal = typeof p === 'string' ? decimalToFloat(p) : NaN;
+    }
+    return this.pxVal;
+  }
+
+  /** The event's `size` as a float (NaN when it has none), parsed once for every detector. */
+  get sz(): number {
+    if (this.szSeq !== this.seq) {
+      this.szSeq = this.seq;
+      const v = (this.cur as { size?: unknown } | undefined)?.size;
+      this.szVal = typeof v === 'string' ? decimalToFloat(v) : NaN;
+    }
+    return this.szVal;
+  }
   private readonly partitioner: Partitioner;
   private readonly before: Record<string, Detector[]> = Object.create(null);
   private readonly after: Record<string, Detector[]> = Object.create(null);
@@ -121,6 +148,7 @@ export class PartitionRuntime implements DetectorContext {
     if (late) this.stats.lateEvents++;
     this.late = late;
     this.ts = ts;
+    this.cur = e;
     const type = e.type;
     const isTrade = type === 'trade';
     if (isTrade) this.books.resolveTrade(e, this.trade, ts);

@@ -118,7 +118,7 @@ class CollateralAbuseDetector implements Detector {
       }
     }
     if (e.market.includes('-')) return;
-    const notional = +e.price * +e.size;
+    const notional = ctx.px * ctx.sz;
     if (!(notional > 0)) return;
     const side = ctx.trade.takerSide ?? (e.aggressor === 'unknown' ? undefined : e.aggressor);
     const before = this.marketBuy.get(e.market) ?? 0;
@@ -149,7 +149,7 @@ class CollateralAbuseDetector implements Detector {
       r.trades.length = 0;
     }
     r.buyNotional += notional;
-    if (!(+e.price <= r.peak)) r.peak = +e.price;
+    if (!(ctx.px <= r.peak)) r.peak = ctx.px;
     if (r.lastBuyTs !== ctx.ts || r.buys === 0) r.buys++; // fills of one order in one ms count once
     r.lastBuyTs = ctx.ts;
     if (r.trades.length < 50) r.trades.push(e.tradeId);

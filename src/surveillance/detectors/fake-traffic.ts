@@ -192,7 +192,7 @@ class FakeTrafficDetector implements Detector {
     for (const x of r.members) ep.addAccount(x);
     ep.data.cluster = r.size;
     ep.data.churn = n;
-    ep.data.notional = (ep.data.notional ?? 0) + +e.price * +e.size;
+    ep.data.notional = (ep.data.notional ?? 0) + ctx.px * ctx.sz;
     const score = 50 + 5 * Math.log2(r.size / this.p.minCluster) + 10 * Math.log2(n / this.p.minChurnTrades);
     if (ep.offer(Math.min(100, score))) {
       ep.feature('young_accounts_sharing_devices_or_ips', r.size, this.p.minCluster, '>=');

@@ -59,11 +59,11 @@ class SelfTradeDetector implements Detector {
     if (ep.variant === undefined) ep.variant = 'self_trade';
     ep.addMarket(e.market).addAccount(account).addTrade(e.tradeId).addOrder(e.makerOrderId).addOrder(e.takerOrderId);
     const d = ep.data;
-    const notional = +e.price * +e.size;
+    const notional = ctx.px * ctx.sz;
     d.count = (d.count ?? 0) + 1;
     d.flagged = (d.flagged ?? 0) + (e.selfTrade === true ? 1 : 0);
     d.notional = (d.notional ?? 0) + notional;
-    d.volume = (d.volume ?? 0) + +e.size;
+    d.volume = (d.volume ?? 0) + ctx.sz;
     const am = account !== undefined ? ctx.flow.accountMarket(account, e.market) : undefined;
     // Self-traded share of the account's volume here (a self-trade counts on both sides of its flow).
     const share = am !== undefined && am.volume > 0 ? Math.min(1, (2 * d.volume) / am.volume) : NaN;

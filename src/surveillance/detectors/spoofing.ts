@@ -228,8 +228,8 @@ class SpoofingState {
       case 'order.amended': {
         const st = this.state.peek(pairKey(ev.accountId, ev.market), ts);
         const c = st?.live.get(ev.orderId);
-        if (c !== undefined && ev.size !== undefined) c.size = Math.max(c.size, +ev.size);
-        if (c !== undefined && ev.price !== undefined) c.price = +ev.price;
+        if (c !== undefined && ev.size !== undefined) c.size = Math.max(c.size, ctx.sz);
+        if (c !== undefined && ev.price !== undefined) c.price = ctx.px;
         return undefined;
       }
       case 'order.cancelled':
@@ -276,14 +276,14 @@ class SpoofingState {
     const t = ctx.books.touch(e.market);
     const bid = t.bid;
     const ask = t.ask;
-    const px = e.price !== undefined ? +e.price : NaN;
+    const px = ctx.px;
     const marketable = e.orderType === 'market' || !(px > 0) || (side === BUY ? px >= ask : px <= bid) || e.timeInForce === 'IOC' || e.timeInForce === 'FOK';
     const st = this.state.get(pairKey(e.accountId, e.market), ts);
     this.noteIp(st, e, ts);
     // Interest at or through the touch counts as trading on this side.
     const atTouch = marketable || (side === BUY ? px >= bid : px <= ask);
     if (atTouch) record(st, side, ts);
-    const size = +e.size;
+    const size = ctx.sz;
     const own = st.sizes.count >= this.p.minHistory ? st.sizes.value() : NaN;
     st.sizes.add(ts, size);
     if (marketable || e.orderType !== 'limit' || !(bid > 0 && ask > bid)) return;
