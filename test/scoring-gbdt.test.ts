@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Dataset, FeatureSpec } from '../src/scoring/data.js';
+import { argsortValues } from '../src/scoring/gbdt/bins.js';
 import { verifyMonotone } from '../src/scoring/gbdt/monotone.js';
 import { bruteForceShap, TreeExplainer } from '../src/scoring/gbdt/shap.js';
 import { trainGbdt } from '../src/scoring/gbdt/train.js';
@@ -319,5 +320,23 @@ describe('quantised gradients', () => {
       }
     }
     expect(checked).toBeGreaterThan(40);
+  });
+});
+
+describe('training bins', () => {
+  it('argsortValues orders values with their rows, stably, like a comparison sort', () => {
+    const rng = new ScoringRng(5);
+    const parts: number[] = [];
+    for (let i = 0; i < 3000; i++) parts.push((rng.float() - 0.5) * 10 ** Math.floor(rng.float() * 12 - 6));
+    // Values equal in their high 32 bits, in scrambled order: a long run and short ones.
+    for (let i = 0; i < 200; i++) parts.push(1 + Math.floor(rng.float() * 1000) * 2 ** -50);
+    for (let i = 0; i < 30; i++) parts.push(-3 - (i % 7) * 2 ** -45);
+    for (let i = 0; i < 500; i++) parts.push(Math.floor(rng.float() * 5) - 2, NaN);
+    parts.push(Infinity, -Infinity, Number.MAX_VALUE, -Number.MIN_VALUE, Number.MIN_VALUE);
+    const col = Float64Array.from(parts);
+    const { sorted, rows } = argsortValues(col);
+    const ref = [...col.keys()].filter((r) => !Number.isNaN(col[r])).sort((a, b) => col[a] - col[b] || a - b);
+    expect(Array.from(rows)).toEqual(ref);
+    expect(Array.from(sorted)).toEqual(ref.map((r) => col[r]));
   });
 });

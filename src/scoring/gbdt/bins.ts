@@ -61,9 +61,10 @@ export function numericBinsOfSorted(sorted: Float64Array, maxBins: number): Feat
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
- * The non-missing values of a column in ascending order with their rows: an LSD radix sort (six 11-bit
- * digits) of the IEEE-754 bits mapped to unsigned order, skipping digits every value shares. About 4× faster
- * than sorting, and it yields the rows too, so binning needs no binary search per value.
+ * The non-missing values of a column in ascending order with their rows: an LSD radix sort (three 11-bit digits)
+ * of the high 32 bits of the IEEE-754 bits mapped to unsigned order, skipping digits every value shares, then runs
+ * of equal high words put in order of their low words. About 4× faster than sorting, and it yields the rows too, so
+ * binning needs no binary search per value. Stable: equal values keep their row order.
  */
 export function argsortValues(col: Float64Array): { sorted: Float64Array; rows: Int32Array } {
   let m = 0;
@@ -94,21 +95,17 @@ export function argsortValues(col: Float64Array): { sorted: Float64Array; rows: 
       lo[i] = bits[2 * i];
     }
   }
-  const counts = new Int32Array(6 * 2048);
+  const counts = new Int32Array(3 * 2048);
   for (let i = 0; i < m; i++) {
-    const l = lo[i];
     const h = hi[i];
-    counts[l & 2047]++;
-    counts[2048 + ((l >>> 11) & 2047)]++;
-    counts[4096 + ((l >>> 22) | ((h & 1) << 10))]++;
-    counts[6144 + ((h >>> 1) & 2047)]++;
-    counts[8192 + ((h >>> 12) & 2047)]++;
-    counts[10240 + (h >>> 23)]++;
+    counts[h & 2047]++;
+    counts[2048 + ((h >>> 11) & 2047)]++;
+    counts[4096 + (h >>> 22)]++;
   }
   let lo2 = new Uint32Array(m);
   let hi2 = new Uint32Array(m);
   let rows2 = new Int32Array(m);
-  for (let d = 0; d < 6; d++) {
+  for (let d = 0; d < 3; d++) {
     const c = counts.subarray(2048 * d, 2048 * d + 2048);
     let skip = false;
     for (let b = 0; b < 2048; b++) if (c[b] === m) skip = true;
@@ -118,37 +115,54 @@ export function argsortValues(col: Float64Array): { sorted: Float64Array; rows: 
       c[b] = sum;
       sum += t;
     }
-    // Digit d is bits [11d, 11d + 11) of hi:lo; one loop per word it reads.
     const s = 11 * d;
-    if (s + 11 <= 32) {
-      for (let i = 0; i < m; i++) {
-        const at = c[(lo[i] >>> s) & 2047]++;
-        lo2[at] = lo[i];
-        hi2[at] = hi[i];
-        rows2[at] = rows[i];
-      }
-    } else if (s >= 32) {
-      for (let i = 0; i < m; i++) {
-        const at = c[(hi[i] >>> (s - 32)) & 2047]++;
-        lo2[at] = lo[i];
-        hi2[at] = hi[i];
-        rows2[at] = rows[i];
-      }
-    } else {
-      for (let i = 0; i < m; i++) {
-        const at = c[((lo[i] >>> s) | (hi[i] << (32 - s))) & 2047]++;
-        lo2[at] = lo[i];
-        hi2[at] = hi[i];
-        rows2[at] = rows[i];
-      }
+    for (let i = 0; i < m; i++) {
+      const at = c[(hi[i] >>> s) & 2047]++;
+      lo2[at] = lo[i];
+      hi2[at] = hi[i];
+      rows2[at] = rows[i];
     }
     [lo, lo2] = [lo2, lo];
     [hi, hi2] = [hi2, hi];
     [rows, rows2] = [rows2, rows];
   }
+  // Runs of equal high words (values within ~1e-6 relative of each other, or equal): order by the low word, stably.
+  for (let a = 0; a < m; ) {
+    let b = a + 1;
+    while (b < m && hi[b] === hi[a]) b++;
+    if (b - a > 1) sortRunByLow(lo, rows, a, b);
+    a = b;
+  }
   const sorted = new Float64Array(m);
   for (let i = 0; i < m; i++) sorted[i] = col[rows[i]];
   return { sorted, rows };
+}
+
+/** Stable sort of lo[a, b) (with rows) by lo: insertion sort while short or already ordered, else a comparison sort. */
+function sortRunByLow(lo: Uint32Array, rows: Int32Array, a: number, b: number): void {
+  let ordered = true;
+  for (let i = a + 1; i < b && ordered; i++) ordered = lo[i - 1] <= lo[i];
+  if (ordered) return;
+  if (b - a <= 32) {
+    for (let i = a + 1; i < b; i++) {
+      const l = lo[i];
+      const r = rows[i];
+      let j = i - 1;
+      while (j >= a && lo[j] > l) {
+        lo[j + 1] = lo[j];
+        rows[j + 1] = rows[j];
+        j--;
+      }
+      lo[j + 1] = l;
+      rows[j + 1] = r;
+    }
+    return;
+  }
+  const order = Array.from({ length: b - a }, (_, k) => a + k).sort((x, y) => lo[x] - lo[y] || x - y);
+  const l2 = Uint32Array.from(order, (k) => lo[k]);
+  const r2 = Int32Array.from(order, (k) => rows[k]);
+  lo.set(l2, a);
+  rows.set(r2, a);
 }
 
 /** One bin per category present, most frequent first; beyond maxBins − 1 categories the rest share the last bin. */
