@@ -2,7 +2,7 @@ import type { ExchangeEvent, EventOf } from '../events/schema.js';
 import { L3Book, type OrderKey, type RestingOrder } from '../market/l3-book.js';
 import { L2Book } from '../market/l2-book.js';
 import { KeyedState } from './keyed.js';
-import { formatScaled, parseDecimal, parsed, toScaledInt, POW10 } from './scaled.js';
+import { decimalToFloat, formatScaled, parseDecimal, parsed, toScaledInt, POW10 } from './scaled.js';
 
 /**
  * Order books per market, maintained from the event stream:
@@ -403,7 +403,7 @@ export class MarketBooks {
   private onTrade(e: EventOf<'trade'>, ts: number): number {
     const b = this.get(e.market);
     b.lastTradeStr = e.price;
-    b.lastTradePx = +e.price;
+    b.lastTradePx = decimalToFloat(e.price);
     b.lastTradeTs = ts;
     if (e.makerOrderId === undefined && e.takerOrderId === undefined) return 0;
     if (b.l3.orderCount === 0) return 0;
@@ -438,10 +438,10 @@ export class MarketBooks {
     b.l2Active = true;
     const bb = b.l2.bestBid();
     const ba = b.l2.bestAsk();
-    b.l2BidPx = bb === undefined ? NaN : +bb[0];
-    b.l2BidSz = bb === undefined ? NaN : +bb[1];
-    b.l2AskPx = ba === undefined ? NaN : +ba[0];
-    b.l2AskSz = ba === undefined ? NaN : +ba[1];
+    b.l2BidPx = bb === undefined ? NaN : decimalToFloat(bb[0]);
+    b.l2BidSz = bb === undefined ? NaN : decimalToFloat(bb[1]);
+    b.l2AskPx = ba === undefined ? NaN : decimalToFloat(ba[0]);
+    b.l2AskSz = ba === undefined ? NaN : decimalToFloat(ba[1]);
   }
 
   private onBbo(e: EventOf<'bbo'>, ts: number): void {
@@ -457,12 +457,12 @@ export class MarketBooks {
 
   private static parseBbo(b: MarketBook): void {
     b.bboDirty = false;
-    const bid = +b.bboBidStr;
-    const ask = +b.bboAskStr;
+    const bid = decimalToFloat(b.bboBidStr);
+    const ask = decimalToFloat(b.bboAskStr);
     b.bboBid = bid > 0 ? bid : NaN;
     b.bboAsk = ask > 0 ? ask : NaN;
-    b.bboBidSz = +b.bboBidSzStr;
-    b.bboAskSz = +b.bboAskSzStr;
+    b.bboBidSz = decimalToFloat(b.bboBidSzStr);
+    b.bboAskSz = decimalToFloat(b.bboAskSzStr);
   }
 
   /** The touch of a market (reused object, valid until the next call). */

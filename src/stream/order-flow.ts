@@ -2,7 +2,7 @@ import type { ExchangeEvent, EventOf } from '../events/schema.js';
 import { Ewma } from './ewma.js';
 import { KeyedState } from './keyed.js';
 import { RollingWindow } from './rolling.js';
-import { parseDecimal, parsed, POW10, formatScaled } from './scaled.js';
+import { decimalToFloat, parseDecimal, parsed, POW10, formatScaled } from './scaled.js';
 import { MAKER_FILLED, TAKER_FILLED, type TradeParties } from './books.js';
 
 /**
@@ -288,8 +288,8 @@ export class OrderFlow {
 
   private onTrade(e: EventOf<'trade'>, parties: TradeParties | undefined, flags: number, ts: number): void {
     const m = this.market(e.market);
-    const px = +e.price;
-    const sz = +e.size;
+    const px = decimalToFloat(e.price);
+    const sz = decimalToFloat(e.size);
     const notional = px * sz;
     m.countFill(ts, sz, notional, false);
     m.lastPrice = px;
