@@ -273,8 +273,6 @@ export class GbdtTrainer {
    * (minDataInLeaf ≤ 1 and no categorical features), which halves the histogram work.
    */
   private readonly stride: 1 | 2;
-  /** Rows of the missing bin in the node last partitioned. */
-  private lastMissing = 0;
   /** Unpacked per-bin sums of the categorical feature being split. */
   private readonly catG = new Float64Array(257);
   private readonly catH = new Float64Array(257);
@@ -491,9 +489,8 @@ export class GbdtTrainer {
       importance[s.feature] += s.gain;
       const binLeft = this.binLeftTable(s);
       const mid = this.partition(leaf.begin, leaf.end, s.feature, binLeft);
-      // Numeric splits: whether missing values reached the node is known exactly from the partition (a missing
-      // bin can sum to zero once quantised).
-      if (!s.leftBins) s.noMissing = this.lastMissing === 0;
+      // Without row counts, an empty missing bin may still hold rows whose quantised gradients are all 0: check.
+      if (s.noMissing && !s.leftBins && this.stride === 1) s.noMissing = !this.hasMissingRows(leaf.begin, leaf.end, s.feature);
       if (s.noMissing) {
         // No missing values reached this node: at prediction time they follow the larger child.
         s.defaultLeft = mid - leaf.begin >= leaf.end - mid;
@@ -945,24 +942,27 @@ export class GbdtTrainer {
     const rows = this.rows;
     const tmp = this.tmp;
     const col = this.X.cols[f];
-    const missingBin = this.binnings[f].nBins;
     let l = begin;
     let r = 0;
-    let missing = 0;
     // Branch-free: splits are close to coin flips for the branch predictor.
     for (let i = begin; i < end; i++) {
       const row = rows[i];
-      const bin = col[row];
-      const goLeft = binLeft[bin];
+      const goLeft = binLeft[col[row]];
       rows[l] = row;
       tmp[r] = row;
       l += goLeft;
       r += 1 - goLeft;
-      missing += bin === missingBin ? 1 : 0;
     }
     for (let j = 0; j < r; j++) rows[l + j] = tmp[j];
-    this.lastMissing = missing;
     return l;
+  }
+
+  /** Whether any of rows[begin, end) is missing feature f. */
+  private hasMissingRows(begin: number, end: number, f: number): boolean {
+    const col = this.X.cols[f];
+    const missingBin = this.binnings[f].nBins;
+    for (let i = begin; i < end; i++) if (col[this.rows[i]] === missingBin) return true;
+    return false;
   }
 
   /** Adds the tree's outputs to `margin` for every row of a binned matrix. */
