@@ -235,6 +235,32 @@ describe('detector plug-in API', () => {
   });
 });
 
+describe('detector dispatch', () => {
+  it('calls onEvent and afterEvent only for their declared types, with the event time, price and size parsed once', async () => {
+    const calls: string[] = [];
+    const probe: Detector = {
+      name: 'probe',
+      typology: 'quote_stuffing',
+      eventTypes: ['order.placed', 'trade'],
+      onEventTypes: ['order.placed'],
+      afterEventTypes: ['trade'],
+      policy: { gapMs: 1000, minScore: 100 },
+      onEvent: (e, ctx) => calls.push(`on ${e.type} ${ctx.ts} ${ctx.px} ${ctx.sz} ${ctx.seq}`),
+      afterEvent: (e, ctx) => calls.push(`after ${e.type} ${ctx.ts} ${ctx.px} ${ctx.sz} ${ctx.seq}`),
+      explain: () => '',
+    };
+    const def = defineDetector({ name: 'probe', typology: 'quote_stuffing', description: 'test', citation: 'none', params: z.object({ ...baseParams }), enabledByDefault: true, create: () => probe });
+    const events: ExchangeEvent[] = [
+      ev({ type: 'order.placed', id: 'p0', ts: T0, market: 'X', accountId: 'q', orderId: 'o0', side: 'buy', orderType: 'limit', price: '1.50', size: '2' }),
+      ev({ type: 'order.cancelled', id: 'c0', ts: T0 + 1, market: 'X', accountId: 'q', orderId: 'o0' }),
+      ev({ type: 'trade', id: 't0', ts: T0 + 2, market: 'X', tradeId: 't0', price: '0.3', size: '0.1', aggressor: 'buy' }),
+    ];
+    const off = Object.fromEntries(BUILTIN_DETECTORS.map((d) => [d.name, { enabled: false }]));
+    await run(events, { registry: [...BUILTIN_DETECTORS, def as never], config: { detectors: off } });
+    expect(calls).toEqual([`on order.placed ${T0} 1.5 2 1`, `after trade ${T0 + 2} 0.3 0.1 3`]);
+  });
+});
+
 /**
  * Worker threads run the compiled dist/ (tests run the TypeScript sources): a stale build would make
  * workers disagree with the main thread for reasons unrelated to the engine, so say so plainly.

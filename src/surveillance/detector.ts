@@ -47,6 +47,13 @@ export interface Detector {
   readonly typology: Typology;
   /** Event types `onEvent`/`afterEvent` receive. */
   readonly eventTypes: readonly EventType[];
+  /**
+   * The event types `onEvent` is called for, when fewer than `eventTypes` (e.g. `[]` when only
+   * `afterEvent` does work): the engine makes no call for the others. Default: `eventTypes`.
+   */
+  readonly onEventTypes?: readonly EventType[];
+  /** The event types `afterEvent` is called for, when fewer than `eventTypes`. Default: `eventTypes`. */
+  readonly afterEventTypes?: readonly EventType[];
   readonly policy: EpisodePolicy;
   onEvent(e: ExchangeEvent, ctx: DetectorContext): void;
   afterEvent?(e: ExchangeEvent, ctx: DetectorContext): void;

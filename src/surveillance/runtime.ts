@@ -99,10 +99,8 @@ export class PartitionRuntime implements DetectorContext {
     });
     this.detectors = resolveDetectors(cfg, registry);
     for (const { detector: d } of this.detectors) {
-      for (const t of d.eventTypes) {
-        (this.before[t] ??= []).push(d);
-        if (d.afterEvent !== undefined) (this.after[t] ??= []).push(d);
-      }
+      for (const t of d.onEventTypes ?? d.eventTypes) (this.before[t] ??= []).push(d);
+      if (d.afterEvent !== undefined) for (const t of d.afterEventTypes ?? d.eventTypes) (this.after[t] ??= []).push(d);
       if (d.onWatermark !== undefined) this.timers.push(d);
     }
   }

@@ -54,6 +54,8 @@ class FakeTrafficDetector implements Detector {
   readonly name = 'fake_traffic';
   readonly typology = 'fake_traffic' as const;
   readonly eventTypes = ['account.opened', 'login', 'api_key.used', 'bonus.granted', 'withdrawal', 'transfer.internal', 'trade'] as const;
+  readonly onEventTypes = ['account.opened', 'login', 'api_key.used', 'bonus.granted', 'withdrawal', 'transfer.internal'] as const;
+  readonly afterEventTypes = ['trade'] as const;
   readonly policy: EpisodePolicy;
   private readonly young = new Map<string, Young>();
   private readonly byDevice = new Map<string, Young>();

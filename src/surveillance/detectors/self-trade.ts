@@ -39,6 +39,7 @@ class SelfTradeDetector implements Detector {
   readonly name = 'self_trade';
   readonly typology = 'wash_trading' as const;
   readonly eventTypes = ['trade'] as const;
+  readonly onEventTypes = [] as const;
   readonly policy: EpisodePolicy;
   constructor(private readonly p: SelfTradeParams) {
     this.policy = policyFrom(p);

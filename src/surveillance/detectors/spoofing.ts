@@ -344,6 +344,8 @@ class SpoofingDetector implements Detector {
   readonly name: string;
   readonly typology: Kind;
   readonly eventTypes = ['order.placed', 'order.amended', 'order.cancelled', 'trade'] as const;
+  readonly onEventTypes = ['order.placed', 'order.amended', 'order.cancelled'] as const;
+  readonly afterEventTypes = ['trade'] as const;
   readonly policy: EpisodePolicy;
   private readonly stateKey: string;
   private core: SpoofingState | undefined = undefined;
