@@ -10,6 +10,7 @@ import { DecimalGrid } from '../src/market/tick-format.js';
 import { liquidationLtv } from '../src/sim/agents/products.js';
 import type { SimConfigInput } from '../src/sim/config.js';
 import { DEFAULT_ASSETS, DEFAULT_MARKETS } from '../src/sim/markets.js';
+import { Rng } from '../src/sim/rng.js';
 import { writeSimulation } from '../src/sim/output.js';
 import { Simulation, simulate } from '../src/sim/simulator.js';
 import { FUNDING_INTERVAL_MS } from '../src/sim/venue.js';
@@ -78,6 +79,18 @@ describe('simulator', () => {
     expect(d.n).toBe(46_974);
     expect(d.hash).toBe('41fa748e89901a563c4254723e8b1d5b32a7042e452afa89a7201cc0be139bb3');
   }, 120_000);
+
+  it('draws hex ids exactly as zero-padded u32s, one u32 per 8 digits (table lookups, same text)', () => {
+    for (const seed of [1, 7, 42, 2 ** 31 + 5]) {
+      const a = new Rng(seed, 3);
+      const b = new Rng(seed, 3);
+      for (const n of [1, 6, 8, 16, 20, 32, 40, 64, 7, 9]) {
+        let want = '';
+        while (want.length < n) want += b.u32().toString(16).padStart(8, '0');
+        expect(a.hex(n)).toBe(want.slice(0, n));
+      }
+    }
+  });
 
   it('writes byte-identical files for the same seed', async () => {
     const cfg: SimConfigInput = { seed: 9, duration: '4m', population: SMALL, abuse: { intensity: 6, warmupMs: 30_000, guardMs: 10_000 } };

@@ -4,6 +4,8 @@
  * Never Math.random: a seed must reproduce a run byte for byte.
  */
 const TWO32 = 4294967296;
+/** HEX2[k] is the byte k as two lowercase hex digits. */
+const HEX2 = Array.from({ length: 256 }, (_, k) => k.toString(16).padStart(2, '0'));
 
 /** splitmix32: spreads a small seed over the state words. */
 function splitmix32(state: number): [number, number] {
@@ -164,11 +166,14 @@ export class Rng {
     return items;
   }
 
-  /** n lowercase hex digits. */
+  /** n lowercase hex digits (each 8 from one u32, zero-padded, high digits first). */
   hex(n: number): string {
     let s = '';
-    while (s.length < n) s += this.u32().toString(16).padStart(8, '0');
-    return s.slice(0, n);
+    while (s.length < n) {
+      const x = this.u32();
+      s += HEX2[x >>> 24] + HEX2[(x >>> 16) & 255] + HEX2[(x >>> 8) & 255] + HEX2[x & 255];
+    }
+    return s.length === n ? s : s.slice(0, n);
   }
 }
 
