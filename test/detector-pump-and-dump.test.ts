@@ -66,6 +66,31 @@ describe('pump_and_dump', () => {
     evs.push(trade(T0 + 1_500_000, 2.0, 20, 'ra'), trade(T0 + 1_500_000, 2.0, 25, 'rb'));
     expect(await run(evs)).toHaveLength(0);
   });
+
+  it('does not count stops triggered by a buyer’s sweep as coordinated takers', async () => {
+    const evs = quiet(T0, T0 + 1_800_000);
+    const placed = (ts: number, acct: string, orderId: string, orderType: 'market' | 'stop'): ExchangeEvent => {
+      const r = parseEvent({ type: 'order.placed', id: `p${n++}`, ts, market: 'THINUSDT', accountId: acct, orderId, side: 'buy', orderType, timeInForce: 'IOC', size: '500', ...(orderType === 'stop' ? { stopPrice: '2.01' } : {}) } as ExchangeEventInput);
+      if (!r.ok) throw new Error(r.reason);
+      return r.event;
+    };
+    const stopTakers = ['s1', 's2', 's3', 's4', 's5', 's6', 's7', 's8'];
+    stopTakers.forEach((a, i) => evs.push(placed(T0 + 600_000 + i * 1_000, a, `stop-${a}`, 'stop')));
+    let px = 2.0;
+    // four sweeps, seconds apart: each buyer submits a market order, its move triggers two resting stops in that millisecond
+    for (let r = 0; r < 4; r++) {
+      const t = T0 + 1_200_000 + r * 2_500;
+      evs.push(placed(t, `b${r}`, `mk${r}`, 'market'));
+      const take = (who: string, oid: string) => {
+        const e = trade(t, (px *= 1.01), 400, who) as ExchangeEvent & { takerOrderId: string };
+        e.takerOrderId = oid;
+        evs.push(e);
+      };
+      take(`b${r}`, `mk${r}`);
+      for (const a of stopTakers.slice(r * 2, r * 2 + 2)) take(a, `stop-${a}`);
+    }
+    expect(await run(evs)).toHaveLength(0);
+  });
 });
 
 describe('pump and dump end to end on the simulator', () => {

@@ -10,7 +10,8 @@ import { num, pct, plural, time } from './format.js';
  *
  * Rush orders (La Morgia et al.): the trades one taker's order fills in the same millisecond are
  * one market order. A coordinated rush is one millisecond in which at least `minRushTakers`
- * distinct accounts buy aggressively. Each market keeps an exponentially decaying baseline
+ * distinct accounts buy aggressively with orders submitted in that millisecond (with order events:
+ * stop orders triggered by the move, placed earlier, are the market's reaction, not coordination). Each market keeps an exponentially decaying baseline
  * (`baselineHalfLifeMs`) of its aggressive buy notional per unit time, of its rush-order rate and of
  * its trade price. The pump is flagged, within the burst, when in the last `burstWindowMs`
  *  - at least `minRushes` coordinated rushes occurred (distinct milliseconds),
@@ -80,10 +81,28 @@ interface MState {
 class PumpAndDumpDetector implements Detector {
   readonly name = 'pump_and_dump';
   readonly typology = 'pump_and_dump' as const;
-  readonly eventTypes = ['trade'] as const;
+  readonly eventTypes = ['trade', 'order.placed'] as const;
   readonly policy: EpisodePolicy;
   private readonly m = new Map<string, MState>();
   private readonly tau: number;
+
+  /** markets with order events; per market the millisecond of the latest buy placements and their order ids */
+  private readonly ordersSeen = new Set<string>();
+  private readonly placedMs = new Map<string, number>();
+  private readonly placedIds = new Map<string, string[]>();
+
+  private placedBuy(e: EventOf<'order.placed'>): void {
+    let ids = this.placedIds.get(e.market);
+    if (ids === undefined) {
+      this.ordersSeen.add(e.market);
+      this.placedIds.set(e.market, (ids = []));
+    }
+    if (this.placedMs.get(e.market) !== e.ts) {
+      this.placedMs.set(e.market, e.ts);
+      ids.length = 0;
+    }
+    if (ids.length < 1_024) ids.push(e.orderId);
+  }
 
   constructor(private readonly p: PumpAndDumpParams) {
     this.policy = policyFrom(p);
@@ -93,6 +112,10 @@ class PumpAndDumpDetector implements Detector {
   onEvent(): void {}
 
   afterEvent(ev: ExchangeEvent, ctx: DetectorContext): void {
+    if (ev.type === 'order.placed') {
+      if (ev.side === 'buy') this.placedBuy(ev);
+      return;
+    }
     const e = ev as EventOf<'trade'>;
     const price = +e.price;
     const size = +e.size;
@@ -130,7 +153,11 @@ class PumpAndDumpDetector implements Detector {
       s.msNotional = 0;
     }
     let rush = false;
-    if (buy && taker !== undefined) {
+    // A rush order is submitted in that millisecond: a stop triggered by the move itself (placed
+    // earlier) is the market's reaction, not a decision taken together. Without order events
+    // (public feeds) every taker counts.
+    const fresh = e.takerOrderId === undefined || !this.ordersSeen.has(e.market) || (this.placedMs.get(e.market) === e.ts && this.placedIds.get(e.market)!.includes(e.takerOrderId));
+    if (buy && taker !== undefined && fresh) {
       if (!s.msTakers.includes(taker)) s.msTakers.push(taker);
       s.msNotional += notional;
       if (s.msTakers.length >= this.p.minRushTakers) {
