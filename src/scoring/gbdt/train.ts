@@ -273,13 +273,16 @@ export class GbdtTrainer {
    * (minDataInLeaf ≤ 1 and no categorical features), which halves the histogram work.
    */
   private readonly stride: 1 | 2;
+  /** Each row's leaf in the last tree, and the leaves' outputs and their e^−output. */
+  private readonly leafOf: Uint16Array | Uint32Array;
+  private readonly leafVal: Float64Array;
+  private readonly leafExp: Float64Array;
   /** Unpacked per-bin sums of the categorical feature being split. */
   private readonly catG = new Float64Array(257);
   private readonly catH = new Float64Array(257);
   private readonly catC = new Float64Array(257);
   /** Row-major global bin indices (offset of the feature + its bin), for histogram building. */
   private readonly rowIdx: Uint16Array | Uint32Array;
-  private lastLeaves: Leaf[] = [];
   /** rows[i] = i for the root (no row sampling), until the first partition. */
   private rowsIdentity = false;
 
@@ -311,6 +314,9 @@ export class GbdtTrainer {
     this.rng = new ScoringRng(p.seed);
     this.gh = new Float64Array(2 * ds.nRows);
     this.ghq = new Float64Array(ds.nRows);
+    this.leafOf = p.maxLeaves <= 0xffff ? new Uint16Array(ds.nRows) : new Uint32Array(ds.nRows);
+    this.leafVal = new Float64Array(p.maxLeaves);
+    this.leafExp = new Float64Array(p.maxLeaves);
     // Half of the range, at least, is resolution; the rest absorbs up to one rounding step per row.
     if (ds.nRows > MAX_ROWS) throw new Error(`GBDT training takes at most ${MAX_ROWS} rows, got ${ds.nRows}`);
     this.qBudget = Q_SUM - 2 * ds.nRows - 16;
@@ -359,12 +365,14 @@ export class GbdtTrainer {
     }
     let best = Infinity;
     let bestIter = 0;
+    // With every row in every tree, the last tree's leaf outputs are added to the margins in the next gradient pass
+    // (by each row's leaf, in row order), not by a pass over each leaf's scattered rows.
+    let pending = false;
     for (let t = 0; t < p.nTrees; t++) {
-      this.gradients(margin, expNeg, y);
+      this.gradients(margin, expNeg, y, pending);
       const nodes = this.growTree(importance);
-      // Update training margins: leaves own their rows when every row was in the tree.
       if (p.subsample < 1) this.applyTree(nodes, this.X, margin, expNeg);
-      else this.applyLeaves(nodes, margin, expNeg);
+      else pending = true;
       trees.push(this.toTree(nodes));
       if (valid && vX && vMargin) {
         this.applyTree(nodes, vX, vMargin);
@@ -395,10 +403,23 @@ export class GbdtTrainer {
     return s / y.length;
   }
 
-  private gradients(margin: Float64Array, expNeg: Float64Array | null, y: Float64Array): void {
+  /** Gradients and hessians at the margins, after adding the last tree's leaf outputs when `pending`. */
+  private gradients(margin: Float64Array, expNeg: Float64Array | null, y: Float64Array, pending: boolean): void {
     const gh = this.gh;
+    const leafOf = this.leafOf;
+    const leafVal = this.leafVal;
+    const leafExp = this.leafExp;
     let gSum = 0;
     let hSum = 0;
+    if (pending) {
+      if (expNeg) {
+        for (let i = 0; i < margin.length; i++) {
+          const j = leafOf[i];
+          margin[i] += leafVal[j];
+          expNeg[i] *= leafExp[j];
+        }
+      } else for (let i = 0; i < margin.length; i++) margin[i] += leafVal[leafOf[i]];
+    }
     if (expNeg) {
       for (let i = 0; i < margin.length; i++) {
         const q = 1 / (1 + expNeg[i]);
@@ -549,7 +570,6 @@ export class GbdtTrainer {
       if (splitL) left.split = this.findSplit(left);
       if (splitR) right.split = this.findSplit(right);
     }
-    this.lastLeaves = leaves;
     this.setOutputs(nodes, leaves);
     return nodes;
   }
@@ -560,20 +580,26 @@ export class GbdtTrainer {
     return (p.maxDepth <= 0 || l.depth < p.maxDepth) && l.end - l.begin >= 2 * p.minDataInLeaf && l.h >= 2 * p.minChildWeight;
   }
 
-  /** Node outputs and covers from the exact gradients of each leaf's rows (children come after their parent). */
+  /**
+   * Node outputs and covers from the exact gradients of each leaf's rows (children come after their parent); each
+   * row's leaf and each leaf's output (and its e^−output) for the next margin update.
+   */
   private setOutputs(nodes: NodeBuild[], leaves: Leaf[]): void {
     const p = this.p;
     const G = new Float64Array(nodes.length);
     const H = new Float64Array(nodes.length);
     const rows = this.rows;
     const gh = this.gh;
-    for (const l of leaves) {
+    const leafOf = this.leafOf;
+    for (let j = 0; j < leaves.length; j++) {
+      const l = leaves[j];
       let g = 0;
       let h = 0;
       for (let i = l.begin; i < l.end; i++) {
         const r = rows[i];
         g += gh[2 * r];
         h += gh[2 * r + 1];
+        leafOf[r] = j;
       }
       G[l.node] = g;
       H[l.node] = h;
@@ -586,6 +612,11 @@ export class GbdtTrainer {
       }
       nd.value = p.learningRate * clamp(-G[i] / (H[i] + p.lambda), nd.lower, nd.upper);
       nd.cover = H[i];
+    }
+    for (let j = 0; j < leaves.length; j++) {
+      const v = nodes[leaves[j].node].value;
+      this.leafVal[j] = v;
+      this.leafExp[j] = Math.exp(-v);
     }
   }
 
@@ -987,22 +1018,6 @@ export class GbdtTrainer {
       while (feat[i] >= 0) i = table[i * 256 + cols[feat[i]][r]] ? left[i] : right[i];
       margin[r] += value[i];
       if (expNeg) expNeg[r] *= ev![i];
-    }
-  }
-
-  /** Adds leaf outputs to the training margins through the row partition (every row was in the tree). */
-  private applyLeaves(nodes: NodeBuild[], margin: Float64Array, expNeg: Float64Array | null): void {
-    const rows = this.rows;
-    for (const l of this.lastLeaves) {
-      const v = nodes[l.node].value;
-      if (expNeg) {
-        const ev = Math.exp(-v);
-        for (let i = l.begin; i < l.end; i++) {
-          const r = rows[i];
-          margin[r] += v;
-          expNeg[r] *= ev;
-        }
-      } else for (let i = l.begin; i < l.end; i++) margin[rows[i]] += v;
     }
   }
 
