@@ -260,6 +260,8 @@ export class GbdtTrainer {
   private readonly qBudget: number;
   /** xorshift32 state for stochastic rounding (seeded: training stays deterministic). */
   private qState: number;
+  /** Sum of every row's packed quantised gradient: the root's, when every row is in the tree. */
+  private qTotal = NaN;
   private readonly rows: Int32Array;
   private readonly tmp: Int32Array;
   private readonly hists: Float64Array[];
@@ -456,15 +458,19 @@ export class GbdtTrainer {
     const hi = 1 / this.hScale;
     const U = 1 / 65536;
     let s = this.qState | 0;
+    let total = 0;
     for (let i = 0; i < q.length; i++) {
       s ^= s << 13;
       s ^= s >>> 17;
       s ^= s << 5;
       const gq = Math.floor(gh[2 * i] * gi + (s & 0xffff) * U);
       const hq = Math.floor(gh[2 * i + 1] * hi + (s >>> 16) * U);
-      q[i] = gq * Q_SUM + hq;
+      const v = gq * Q_SUM + hq;
+      q[i] = v;
+      total += v;
     }
     this.qState = s;
+    this.qTotal = total;
   }
 
   private growTree(importance: Float64Array): NodeBuild[] {
@@ -481,8 +487,11 @@ export class GbdtTrainer {
     this.rowsIdentity = p.subsample >= 1;
     this.usedFeatures = p.colsample < 1 ? this.rng.sampleIndices(nf, Math.max(1, Math.round(p.colsample * nf))) : this.allFeatures;
     // Root sums in quantised units, as the histograms will have them.
-    let acc = 0;
-    for (let i = 0; i < nRoot; i++) acc += this.ghq[this.rows[i]];
+    let acc = this.qTotal;
+    if (p.subsample < 1) {
+      acc = 0;
+      for (let i = 0; i < nRoot; i++) acc += this.ghq[this.rows[i]];
+    }
     const gq = Math.floor(acc * Q_INV);
     const g = gq * this.gScale;
     const h = (acc - gq * Q_SUM) * this.hScale;
