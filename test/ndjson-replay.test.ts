@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { RecentIds } from '../src/pipeline/dedupe.js';
 import { describe, expect, it } from 'vitest';
 import { replay } from '../src/pipeline/replay.js';
 import { SummaryCounter } from '../src/pipeline/summary.js';
@@ -141,5 +142,18 @@ describe('decoding in a worker thread', () => {
     expect(worker.summary).toEqual(main.summary);
     expect(worker.dead).toEqual(main.dead);
     expect(worker.events).toEqual(main.events);
+  });
+});
+
+describe('RecentIds (replay dedupe)', () => {
+  it('recognises an id for at least `window` and at most 2×`window` later ids', () => {
+    const r = new RecentIds(3);
+    expect(['a', 'b', 'a', 'c'].map((x) => r.seen(x))).toEqual([false, false, true, false]);
+    // a, b, c filled the first generation; d starts the next; a is still known (previous generation)
+    expect(r.seen('d')).toBe(false);
+    expect(r.seen('a')).toBe(true);
+    expect(r.seen('d')).toBe(true);
+    expect([r.seen('e'), r.seen('f')]).toEqual([false, false]); // d, e, f: a, b, c age out
+    expect([r.seen('a'), r.seen('b'), r.seen('e')]).toEqual([false, false, true]);
   });
 });

@@ -9,8 +9,11 @@ export class RecentIds {
 
   /** true if the id was seen recently; records it otherwise. */
   seen(id: string): boolean {
-    if (this.current.has(id) || this.previous.has(id)) return true;
+    if (this.previous.size > 0 && this.previous.has(id)) return true;
+    // add-or-find in one lookup of the large set: the size tells whether the id was there
+    const n = this.current.size;
     this.current.add(id);
+    if (this.current.size === n) return true;
     if (this.current.size >= this.window) {
       this.previous = this.current;
       this.current = new Set();
