@@ -221,3 +221,28 @@ describe('collusive_wash fast path (candidate pairs only)', () => {
     expect(found).toBeGreaterThan(0);
   });
 });
+
+describe('fake_volume_stats', () => {
+  /** A public feed (no accounts) with one trade a second from `from` for `ms`: bot-like sizes (never round, first digits 5–9, a thin tail). */
+  function fabricated(from: number, ms: number): ExchangeEvent[] {
+    const out: ExchangeEvent[] = [];
+    for (let t = from, i = 0; t < from + ms; t += 1_000, i++) {
+      n++;
+      const tenths = 51 + ((i * 37) % 49); // 5.1 … 9.9
+      const size = tenths % 10 === 0 ? `${tenths / 10 + 0.1}` : (tenths / 10).toFixed(1);
+      out.push(ev({ type: 'trade', id: `f${n}`, ts: t, market: 'FAKEUSDT', tradeId: `fv${n}`, price: '1.0000', size, aggressor: i % 2 ? 'buy' : 'sell' }));
+    }
+    return out;
+  }
+  const H = 3_600_000;
+  const start = Math.ceil(T0 / H) * H;
+
+  it('does not alert on one failing hour, and alerts on two consecutive ones from the first', async () => {
+    expect((await run(fabricated(start, H + 60_000))).filter((a) => a.typology === 'wash_trading')).toEqual([]);
+    const alerts = (await run(fabricated(start, 2 * H + 60_000))).filter((a) => a.typology === 'wash_trading');
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0].startTime).toBe(start);
+    expect(alerts[0].evidence.features.find((f) => f.name === 'consecutive_failing_windows')!.value).toBe(2);
+    expect(alerts[0].explanation).toMatch(/2 window\(s\)/);
+  });
+});

@@ -21,8 +21,11 @@ import { num, time } from './format.js';
  *     sizes; genuine markets fall in the Pareto–Lévy range; fails outside
  *     [`minTailAlpha`, `maxTailAlpha`].
  * The volume-to-depth ratio (window volume / mean touch depth) is reported as context (Aloosh & Li
- * 2024 find it the least robust of the tests, so it never decides). The window alerts when at least
- * `minFailedTests` tests fail. One episode per market grows over consecutive failing windows.
+ * 2024 find it the least robust of the tests, so it never decides). A window fails when at least
+ * `minFailedTests` tests fail; the market alerts after `minWindows` consecutive failing windows
+ * (Cong et al. judge exchanges over long samples: fabricated volume is a standing practice, and
+ * one hour's sizes can be odd by chance). One episode per market grows over consecutive failing
+ * windows, from the first of them.
  *
  * Score: 45 + 15 per failed test beyond the minimum + 10·min(1, Benford MAD / (2·maxBenfordMad)).
  */
@@ -36,7 +39,8 @@ export const fakeVolumeParams = z.object({
   tailShare: z.number().positive().max(0.5).default(0.05).describe('top share of sizes used by the Hill tail estimator'),
   minTailAlpha: z.number().positive().default(0.7).describe('tail exponent below this fails the tail test'),
   maxTailAlpha: z.number().positive().default(4).describe('tail exponent above this fails the tail test'),
-  minFailedTests: z.number().int().min(1).max(3).default(3).describe('failed tests needed for an alert'),
+  minFailedTests: z.number().int().min(1).max(3).default(3).describe('failed tests needed for a window to fail'),
+  minWindows: z.number().int().positive().default(2).describe('consecutive failing windows before the market alerts: fabricated volume is a standing practice, one odd hour is not evidence of it'),
 });
 export type FakeVolumeParams = z.output<typeof fakeVolumeParams>;
 
@@ -116,6 +120,8 @@ class FakeVolumeDetector implements Detector {
   readonly eventTypes = ['trade'] as const;
   readonly policy: EpisodePolicy;
   private readonly wins = new Map<string, Win>();
+  /** market -> consecutive failing windows so far, and the first one's start and first trade id */
+  private readonly streak = new Map<string, { n: number; start: number; firstId: string; trades: number }>();
 
   constructor(private readonly p: FakeVolumeParams) {
     this.policy = policyFrom(p);
@@ -167,14 +173,24 @@ class FakeVolumeDetector implements Detector {
     const failRound = s.roundRatio < this.p.minRoundRatio;
     const failTail = !(s.tailAlpha >= this.p.minTailAlpha && s.tailAlpha <= this.p.maxTailAlpha);
     const failed = +failBenford + +failRound + +failTail;
+    let st = this.streak.get(market);
+    // a passing, untested or non-adjacent window breaks the streak
+    if (failed < this.p.minFailedTests || st === undefined || st.start + st.n * this.p.windowMs !== w.start) {
+      if (st !== undefined) this.streak.delete(market);
+      st = undefined;
+    }
     if (failed < this.p.minFailedTests) return;
+    if (st === undefined) this.streak.set(market, (st = { n: 0, start: w.start, firstId: w.firstId, trades: 0 }));
+    st.n++;
+    st.trades += s.trades;
+    if (st.n < this.p.minWindows) return;
     const end = w.start + this.p.windowMs;
-    const ep = ctx.alerts.episode(this, market, { id: w.firstId, ts: w.start });
+    const ep = ctx.alerts.episode(this, market, { id: st.firstId, ts: st.start });
     if (end - 1 > ep.endTime) ep.endTime = end - 1;
     ep.variant ??= 'fake_volume_stats';
     ep.addMarket(market);
-    ep.data.windows = (ep.data.windows ?? 0) + 1;
-    ep.data.trades = (ep.data.trades ?? 0) + s.trades;
+    ep.data.windows = st.n;
+    ep.data.trades = st.trades;
     ep.data.failed = failed;
     const score = 45 + 15 * (failed - this.p.minFailedTests) + 10 * Math.min(1, s.benfordMad / (2 * this.p.maxBenfordMad)) + (failed >= 3 ? 10 : 0);
     if (ep.offer(Math.min(100, score))) {
@@ -183,6 +199,7 @@ class FakeVolumeDetector implements Detector {
       ep.feature('trade_size_tail_alpha', s.tailAlpha, this.p.minTailAlpha, '>=');
       ep.feature('trade_size_tail_alpha_max', s.tailAlpha, this.p.maxTailAlpha, '<=');
       ep.feature('failed_tests', failed, this.p.minFailedTests, '>=');
+      ep.feature('consecutive_failing_windows', st.n, this.p.minWindows, '>=');
       if (Number.isFinite(s.volumeToDepth)) ep.feature('volume_to_touch_depth', s.volumeToDepth, 0, '>');
     }
     ctx.alerts.commit(ep, end);
