@@ -163,6 +163,7 @@ interface Split {
 
 interface Leaf {
   node: number;
+  /** The leaf's rows in `rows`: its own, or its parent's when the parent's split was not partitioned (`pair`). */
   begin: number;
   end: number;
   g: number;
@@ -172,6 +173,22 @@ interface Leaf {
   upper: number;
   slot: number;
   split: Split | null;
+  pair: TerminalPair | null;
+}
+
+/**
+ * A split whose children can never split (depth or leaf budget): its rows are not partitioned; the final pass over
+ * each leaf's rows routes them instead.
+ */
+interface TerminalPair {
+  left: Leaf;
+  right: Leaf;
+  feature: number;
+  binLeft: Uint8Array;
+  /** The split node, and whether it saw no missing values (the default side then goes to the larger child). */
+  node: number;
+  noMissing: boolean;
+  done: boolean;
 }
 
 interface NodeBuild {
@@ -501,7 +518,7 @@ export class GbdtTrainer {
       nodes.push({ feature: -1, thresholdBin: 0, leftBins: null, defaultLeft: false, left: -1, right: -1, value: 0, cover: 0, binLeft: null, lower, upper });
       return nodes.length - 1;
     };
-    const root: Leaf = { node: newNode(-Infinity, Infinity), begin: 0, end: nRoot, g, h, depth: 0, lower: -Infinity, upper: Infinity, slot: 0, split: null };
+    const root: Leaf = { node: newNode(-Infinity, Infinity), begin: 0, end: nRoot, g, h, depth: 0, lower: -Infinity, upper: Infinity, slot: 0, split: null, pair: null };
     this.buildHist(root.slot, 0, nRoot);
     this.rowsIdentity = false;
     root.split = this.findSplit(root);
@@ -518,13 +535,18 @@ export class GbdtTrainer {
       const s = leaf.split!;
       importance[s.feature] += s.gain;
       const binLeft = this.binLeftTable(s);
-      const mid = this.partition(leaf.begin, leaf.end, s.feature, binLeft);
-      // Without row counts, an empty missing bin may still hold rows whose quantised gradients are all 0: check.
-      if (s.noMissing && !s.leftBins && this.stride === 1) s.noMissing = !this.hasMissingRows(leaf.begin, leaf.end, s.feature);
-      if (s.noMissing) {
-        // No missing values reached this node: at prediction time they follow the larger child.
-        s.defaultLeft = mid - leaf.begin >= leaf.end - mid;
-        binLeft[binLeft.length - 1] = s.defaultLeft ? 1 : 0;
+      // Children that can never split (depth, leaf budget) need no partition: setOutputs routes their rows.
+      const terminal = (p.maxDepth > 0 && leaf.depth + 1 >= p.maxDepth) || leaves.length + 1 >= p.maxLeaves;
+      let mid = leaf.end;
+      if (!terminal) {
+        mid = this.partition(leaf.begin, leaf.end, s.feature, binLeft);
+        // Without row counts, an empty missing bin may still hold rows whose quantised gradients are all 0: check.
+        if (s.noMissing && !s.leftBins && this.stride === 1) s.noMissing = !this.hasMissingRows(leaf.begin, leaf.end, s.feature);
+        if (s.noMissing) {
+          // No missing values reached this node: at prediction time they follow the larger child.
+          s.defaultLeft = mid - leaf.begin >= leaf.end - mid;
+          binLeft[binLeft.length - 1] = s.defaultLeft ? 1 : 0;
+        }
       }
       const nd = nodes[leaf.node];
       nd.feature = s.feature;
@@ -549,10 +571,14 @@ export class GbdtTrainer {
       }
       nd.left = newNode(lLo, lHi);
       nd.right = newNode(rLo, rHi);
-      const left: Leaf = { node: nd.left, begin: leaf.begin, end: mid, g: s.gl, h: s.hl, depth: leaf.depth + 1, lower: lLo, upper: lHi, slot: -1, split: null };
-      const right: Leaf = { node: nd.right, begin: mid, end: leaf.end, g: gr, h: hr, depth: leaf.depth + 1, lower: rLo, upper: rHi, slot: -1, split: null };
+      const left: Leaf = { node: nd.left, begin: leaf.begin, end: mid, g: s.gl, h: s.hl, depth: leaf.depth + 1, lower: lLo, upper: lHi, slot: -1, split: null, pair: null };
+      const right: Leaf = { node: nd.right, begin: terminal ? leaf.begin : mid, end: leaf.end, g: gr, h: hr, depth: leaf.depth + 1, lower: rLo, upper: rHi, slot: -1, split: null, pair: null };
       leaves[bi] = left;
       leaves.push(right);
+      if (terminal) {
+        left.pair = right.pair = { left, right, feature: s.feature, binLeft, node: leaf.node, noMissing: s.noMissing && !s.leftBins, done: false };
+        continue;
+      }
       const full = leaves.length >= p.maxLeaves;
       const splitL = !full && this.canSplit(left);
       const splitR = !full && this.canSplit(right);
@@ -602,6 +628,10 @@ export class GbdtTrainer {
     const leafOf = this.leafOf;
     for (let j = 0; j < leaves.length; j++) {
       const l = leaves[j];
+      if (l.pair) {
+        if (!l.pair.done) this.routePair(l.pair, leaves, nodes, G, H);
+        continue;
+      }
       let g = 0;
       let h = 0;
       for (let i = l.begin; i < l.end; i++) {
@@ -995,6 +1025,47 @@ export class GbdtTrainer {
     }
     for (let j = 0; j < r; j++) rows[l + j] = tmp[j];
     return l;
+  }
+
+  /**
+   * Exact sums and row leaves of an unpartitioned terminal split, routing its rows by the split (branch-free); a
+   * node that saw no missing values sends them, at prediction time, to the larger child.
+   */
+  private routePair(pair: TerminalPair, leaves: Leaf[], nodes: NodeBuild[], G: Float64Array, H: Float64Array): void {
+    const jl = leaves.indexOf(pair.left);
+    const jr = leaves.indexOf(pair.right);
+    const rows = this.rows;
+    const gh = this.gh;
+    const leafOf = this.leafOf;
+    const col = this.X.cols[pair.feature];
+    const bl = pair.binLeft;
+    const missingBin = bl.length - 1;
+    let gl = 0, hl = 0, gr = 0, hr = 0, cl = 0, missing = 0;
+    for (let i = pair.left.begin; i < pair.left.end; i++) {
+      const r = rows[i];
+      const bin = col[r];
+      const goLeft = bl[bin];
+      const g = gh[2 * r];
+      const h = gh[2 * r + 1];
+      // Adding 0·g leaves a sum unchanged: each side sums its own rows in row order, as a partition would.
+      gl += goLeft * g;
+      hl += goLeft * h;
+      gr += (1 - goLeft) * g;
+      hr += (1 - goLeft) * h;
+      cl += goLeft;
+      missing += bin === missingBin ? 1 : 0;
+      leafOf[r] = jr + goLeft * (jl - jr);
+    }
+    G[pair.left.node] = gl;
+    H[pair.left.node] = hl;
+    G[pair.right.node] = gr;
+    H[pair.right.node] = hr;
+    if (pair.noMissing && missing === 0) {
+      const nd = nodes[pair.node];
+      nd.defaultLeft = cl >= pair.left.end - pair.left.begin - cl;
+      bl[missingBin] = nd.defaultLeft ? 1 : 0;
+    }
+    pair.done = true;
   }
 
   /** Whether any of rows[begin, end) is missing feature f. */
