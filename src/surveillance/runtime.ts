@@ -50,24 +50,27 @@ export class PartitionRuntime implements DetectorContext {
   private szSeq = -1;
   private szVal = NaN;
 
+  // The getters stay tiny so they inline into detectors (a double returned from a call is boxed).
   /** The event's `price` as a float (NaN when it has none), parsed once for every detector. */
   get px(): number {
-    if (this.pxSeq !== this.seq) {
-      this.pxSeq = this.seq;
-      const p = (this.cur as { price?: unknown } | undefined)?.price;
-      this.pxVal = typeof p === 'string' ? decimalToFloat(p) : NaN;
-    }
-    return this.pxVal;
+    return this.pxSeq === this.seq ? this.pxVal : this.parsePx();
   }
 
   /** The event's `size` as a float (NaN when it has none), parsed once for every detector. */
   get sz(): number {
-    if (this.szSeq !== this.seq) {
-      this.szSeq = this.seq;
-      const v = (this.cur as { size?: unknown } | undefined)?.size;
-      this.szVal = typeof v === 'string' ? decimalToFloat(v) : NaN;
-    }
-    return this.szVal;
+    return this.szSeq === this.seq ? this.szVal : this.parseSz();
+  }
+
+  private parsePx(): number {
+    this.pxSeq = this.seq;
+    const p = (this.cur as { price?: unknown } | undefined)?.price;
+    return (this.pxVal = typeof p === 'string' ? decimalToFloat(p) : NaN);
+  }
+
+  private parseSz(): number {
+    this.szSeq = this.seq;
+    const v = (this.cur as { size?: unknown } | undefined)?.size;
+    return (this.szVal = typeof v === 'string' ? decimalToFloat(v) : NaN);
   }
   private readonly partitioner: Partitioner;
   private readonly before: Record<string, Detector[]> = Object.create(null);

@@ -220,20 +220,20 @@ class SpoofingState {
     if (seq !== -1 && seq === this.onSeq) return this.cancelled;
     this.onSeq = seq;
     this.cancelled = undefined;
-    const ts = ctx.ts;
+    // Callees read ctx.ts themselves: a float passed to a call that is not inlined is boxed.
     switch (ev.type) {
       case 'order.placed':
-        this.onPlaced(ev, ctx, ts);
+        this.onPlaced(ev, ctx);
         return undefined;
       case 'order.amended': {
-        const st = this.state.peek(pairKey(ev.accountId, ev.market), ts);
+        const st = this.state.peek(pairKey(ev.accountId, ev.market), ctx.ts);
         const c = st?.live.get(ev.orderId);
         if (c !== undefined && ev.size !== undefined) c.size = Math.max(c.size, ctx.sz);
         if (c !== undefined && ev.price !== undefined) c.price = ctx.px;
         return undefined;
       }
       case 'order.cancelled':
-        return (this.cancelled = this.onCancelled(ev, ctx, ts));
+        return (this.cancelled = this.onCancelled(ev, ctx));
       default:
         return undefined;
     }
@@ -269,7 +269,8 @@ class SpoofingState {
     return list.filter((a) => a !== account);
   }
 
-  private onPlaced(e: EventOf<'order.placed'>, ctx: DetectorContext, ts: number): void {
+  private onPlaced(e: EventOf<'order.placed'>, ctx: DetectorContext): void {
+    const ts = ctx.ts;
     const side = e.side === 'buy' ? BUY : SELL;
     let first = this.firstSeen.get(e.market);
     if (first === undefined) this.firstSeen.set(e.market, (first = ts));
@@ -313,7 +314,8 @@ class SpoofingState {
     return b.szFloat(sum / n);
   }
 
-  private onCancelled(e: EventOf<'order.cancelled'>, ctx: DetectorContext, ts: number): { st: AcctState; side: number; rec: Fleeting[] } | undefined {
+  private onCancelled(e: EventOf<'order.cancelled'>, ctx: DetectorContext): { st: AcctState; side: number; rec: Fleeting[] } | undefined {
+    const ts = ctx.ts;
     const key = pairKey(e.accountId, e.market);
     const st = this.state.peek(key, ts);
     if (st === undefined) return undefined;
