@@ -879,18 +879,20 @@ export class GbdtTrainer {
     // One sweep scores both sides for missing values: right (the sum so far), left (plus the missing bin).
     // With missing values on the right, splitting after the last non-empty bin is still a split.
     const stop = Math.min(hasMissing ? last + 1 : last, nb - 1);
+    const mgq = Math.floor(mv * Q_INV);
+    const mhq = mv - mgq * Q_SUM;
     let acc = 0;
     for (let t = 0; t < stop; t++) {
       const v = hist[o + t];
       if (v === 0) continue;
       acc += v;
-      for (let side = 0; side < 2; side++) {
-        if (side === 1 && !(hasMissing && t < last)) break;
-        const a = side ? acc + mv : acc;
-        const gq = Math.floor(a * Q_INV);
-        const hl = (a - gq * Q_SUM) * sh;
+      const gq = Math.floor(acc * Q_INV);
+      const hq = acc - gq * Q_SUM;
+      const sides = hasMissing && t < last ? 2 : 1;
+      for (let side = 0; side < sides; side++) {
+        const hl = (side ? hq + mhq : hq) * sh;
         if (hl < mcw) continue;
-        const gl = gq * sg;
+        const gl = (side ? gq + mgq : gq) * sg;
         const gr = G - gl;
         const hr = H - hl;
         if (hr < mcw) continue;
