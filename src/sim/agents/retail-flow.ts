@@ -66,13 +66,18 @@ export class RetailFlow extends Agent {
     // the flow stays balanced however holdings are spread.
     let a: Account | null = null;
     let notional = 0;
+    // Nothing below moves the reference price before the order is placed: read it once (up to ten
+    // candidates are tried, most of them for spot sells, and each read is an exp()).
+    const refPx = m.refPrice();
     for (let tries = 0; tries < 10 && a === null; tries++) {
       const c = this.newcomers.size > 0 && rng.chance(0.06) ? this.newcomers.draw(rng) : this.pool.draw(rng);
       notional = m.spec.retailMedianNotional * c.sizeScale * rng.lognormal(1, 0.9);
-      if (m.isPerp || this.affordable(c, side, notional)) a = c;
+      if (m.isPerp || this.affordable(c, side, notional, refPx)) a = c;
     }
     if (a === null) return;
-    let lots = m.lotsFor(notional);
+    // SimMarket.lotsFor at the reference price read above.
+    let lots = Math.round(notional / (refPx * m.lotValue));
+    if (lots < 1) lots = 1;
     let reduce = false;
     if (m.isPerp) {
       const p = a.positions[m.index];
@@ -84,7 +89,8 @@ export class RetailFlow extends Agent {
     }
     const api = a.usesApi && rng.chance(0.7);
     const eng = m.engine;
-    const bps = m.refTicks() * 1e-4;
+    const ref = refPx / m.tickValue;
+    const bps = ref * 1e-4;
     const r = rng.float();
     if (reduce || r < 0.3) {
       this.ctx.place(m, a, side, 'market', 'IOC', 0, lots, now, { reduceOnly: reduce, api });
@@ -92,7 +98,6 @@ export class RetailFlow extends Agent {
     }
     const bestSame = side === 'buy' ? eng.bestBid() : eng.bestAsk();
     const bestOpp = side === 'buy' ? eng.bestAsk() : eng.bestBid();
-    const ref = m.refTicks();
     const dir = side === 'buy' ? 1 : -1;
     if (api && rng.chance(0.01)) return this.badPrecision(a, side, bestSame > 0 ? bestSame : Math.round(ref), lots, now);
     if (r < 0.37) {
@@ -140,10 +145,9 @@ export class RetailFlow extends Agent {
     eng.submitDecimal({ accountId: a.id, side, type: 'limit', tif: 'GTC', price, size, apiKeyId: a.apiKeyId, ip: a.apiIp, owner: a }, ts);
   }
 
-  /** Spot accounts trade only what they hold. */
-  private affordable(a: Account, side: OrderSide, notional: number): boolean {
-    const m = this.market;
-    return side === 'buy' ? a.balances[0] >= notional : a.balances[m.asset.index] * m.refPrice() >= notional;
+  /** Spot accounts trade only what they hold (valued at the reference price `refPx`). */
+  private affordable(a: Account, side: OrderSide, notional: number, refPx: number): boolean {
+    return side === 'buy' ? a.balances[0] >= notional : a.balances[this.market.asset.index] * refPx >= notional;
   }
 }
 
