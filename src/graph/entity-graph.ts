@@ -296,8 +296,14 @@ export class EntityGraphBuilder implements Operator {
   sync(): void {
     const g = this.g;
     const n = this.nodeCount;
+    // Keys by join: one flat string each, where a template makes a chain of cons strings that graphology's
+    // Maps flatten (a second copy) and then keep alive (about 55 bytes more per edge).
+    const parts = ['', '', ''];
     for (let i = this.syncedNodes; i < n; i++) {
-      const key = `${KINDS[this.nodeKind[i]]}:${this.nodeRaw[i]}`;
+      parts.length = 2;
+      parts[0] = KINDS[this.nodeKind[i]];
+      parts[1] = this.nodeRaw[i];
+      const key = parts.join(':');
       this.nodeKeys.push(key);
       g.addNode(key, this.nodeObjs[i] ?? this.nodeObject(i));
       dictionaryAdjacency(g, key);
@@ -310,7 +316,11 @@ export class EntityGraphBuilder implements Operator {
       const map = this.edgeIndex[type];
       const from = this.nodeKeys[map.from[e]];
       const to = this.nodeKeys[map.to[e]];
-      g.addDirectedEdgeWithKey(`${type}|${from}|${to}`, from, to, map.values[e] ?? this.materialize(type, e));
+      parts.length = 3;
+      parts[0] = type;
+      parts[1] = from;
+      parts[2] = to;
+      g.addDirectedEdgeWithKey(parts.join('|'), from, to, map.values[e] ?? this.materialize(type, e));
     }
     pending.length = 0;
     g.setAttribute('watermark', this.watermark);
