@@ -294,6 +294,20 @@ describe('quantised gradients', () => {
     }
   });
 
+  it('send missing values to the larger child where training saw none, partitioned or not', () => {
+    // x3 has no missing values here; depth 1 splits are routed without a partition, the depth 2 root is partitioned.
+    const full: Dataset = { ...ds, columns: [cols[0], cols[0], cols[0], cols[0]] };
+    for (const maxDepth of [1, 2]) {
+      const { model } = trainGbdt(full, { nTrees: 3, maxLeaves: 4, maxDepth, learningRate: 0.3, lambda, minChildWeight: 1e-3, minDataInLeaf: 1, subsample: 1, colsample: 1 });
+      for (const tree of model.trees) {
+        const f = tree.feature[0];
+        const nLeft = cols[0].filter((v) => tree.goesLeft(0, v)).length;
+        expect(tree.goesLeft(0, NaN)).toBe(nLeft >= n - nLeft);
+        expect(f).toBeGreaterThanOrEqual(0);
+      }
+    }
+  });
+
   it('give the model exact gradients would give, within rounding, on deeper trees', () => {
     const params = { nTrees: 30, maxLeaves: 8, maxDepth: 3, learningRate: 0.2, lambda, minChildWeight: 1, minDataInLeaf: 1, subsample: 1, colsample: 1 };
     const { model } = trainGbdt(ds, params);
