@@ -69,10 +69,12 @@ describe('marking_the_close detector', () => {
     expect(await run([...background(T0 - shift, FUNDING - shift + 600_000, path), ...events])).toEqual([]);
   });
 
-  it('stays silent when the price does not move the trader’s way', async () => {
-    const m = marking('D', 180_000, 25, '0.6', -0.25);
-    const flip = m.events.map((e) => e) as ExchangeEvent[];
-    expect(await run([...background(T0, FUNDING + 120_000, m.path), ...flip])).toEqual([]);
+  it('stays silent when the price does not move the trader’s way, unless the trader dominated the flow (an attempt, MAR Art. 15)', async () => {
+    const few = marking('D', 180_000, 10, '0.6', -0.25);
+    expect(await run([...background(T0, FUNDING + 120_000, few.path), ...few.events])).toEqual([]);
+    const many = marking('E', 180_000, 25, '0.6', -0.25);
+    const alerts = await run([...background(T0, FUNDING + 120_000, many.path), ...many.events]);
+    expect(alerts.map((a) => a.accounts)).toEqual([['E']]);
   });
 });
 

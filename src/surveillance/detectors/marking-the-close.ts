@@ -26,7 +26,10 @@ import { pairKey } from '../../stream/keyed.js';
  *    trade) as a share of the market's traded notional from its first trade to the close ≥
  *    `minShare` (a manipulator also leaves bids or offers that the market hits);
  *  - price impact: the price at the close moved in the account's direction from before its first
- *    trade by ≥ `minImpactPct` and ≥ `k` × the market's rolling relative volatility;
+ *    trade by ≥ `minImpactPct` and ≥ `k` × the market's rolling relative volatility — or the
+ *    account dominated the flow (≥ `dominantShare` of it with ≥ `dominantOrders` orders), which is
+ *    abnormal trading into the close in itself whatever the price did (an attempt is abuse too:
+ *    MAR Art. 15);
  *  - abnormal against the account's own activity outside close windows: its window notional is
  *    ≥ `minAbnormal` × its average notional per window-length outside windows (accounts without
  *    history pass).
@@ -48,8 +51,8 @@ export const markingTheCloseParams = z.object({
   minShare: z.number().min(0).max(1).default(0.2).describe('participation: its fills (aggressive and passive) as a share of the market’s traded notional from its first trade to the close'),
   minImpactPct: z.number().default(0.03).describe('price move (%) into the close in the account’s direction'),
   k: z.number().nonnegative().default(0.5).describe('…and at least k × the market’s rolling relative volatility'),
-  dominantShare: z.number().min(0).max(1).default(0.5).describe('an account with at least this participation…'),
-  dominantOrders: z.number().int().positive().default(15).describe('…and this many aggressive orders alerts even when the price did not visibly move (deep markets absorb the push), unless it moved against it by more than the impact threshold'),
+  dominantShare: z.number().min(0).max(1).default(0.4).describe('an account with at least this participation…'),
+  dominantOrders: z.number().int().positive().default(15).describe('…and this many aggressive orders, one way, alerts whatever the price did (deep markets absorb the push; other flow may carry the price the other way)'),
   minAbnormal: z.number().nonnegative().default(3).describe('window notional vs the account’s average per window-length outside close windows'),
   baselineHalfLifeMs: z.number().int().positive().default(3_600_000).describe('half-life of the account’s outside-window activity rate'),
   fundingHours: z.array(z.number().min(0).max(23)).default([0, 8, 16]).describe('UTC funding hours when the feed gives no nextFundingTime'),
@@ -302,7 +305,9 @@ class MarkingTheCloseDetector implements Detector {
       if (!(r.startPrice > 0 && closePx > 0)) continue;
       const impact = ((closePx - r.startPrice) / r.startPrice) * 100 * dir;
       const thr = Number.isFinite(vol) ? Math.max(this.p.minImpactPct, this.p.k * vol) : this.p.minImpactPct;
-      const dominant = share >= this.p.dominantShare && r.orders >= this.p.dominantOrders && impact > -thr;
+      // Dominating the flow into the close one way is abnormal trading in itself, whatever the price did
+      // (deep markets absorb the push; other flow may even carry the price the other way).
+      const dominant = share >= this.p.dominantShare && r.orders >= this.p.dominantOrders;
       if (!(impact >= thr) && !dominant) continue;
       const b = this.baselines.get(pairKey(a, s.market));
       const expected = b !== undefined ? b.rate * Math.pow(0.5, Math.max(0, r.firstTs - b.lastTs) / this.p.baselineHalfLifeMs) * this.p.windowMs : 0;
