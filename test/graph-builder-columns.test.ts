@@ -1,7 +1,8 @@
+import { MultiDirectedGraph } from 'graphology';
 import { describe, expect, it } from 'vitest';
 import type { ExchangeEvent } from '../src/events/schema.js';
 import { ActivityLog } from '../src/graph/activity-log.js';
-import { EntityGraphBuilder } from '../src/graph/entity-graph.js';
+import { EntityGraphBuilder, type EntityGraph } from '../src/graph/entity-graph.js';
 import { mulberry32 } from '../src/graph/rng.js';
 import { StringIntMap } from '../src/graph/string-ids.js';
 
@@ -80,6 +81,31 @@ describe('EntityGraphBuilder edge columns', () => {
       expect(act.length).toBeGreaterThan(activityCap === 3 ? 2 : 50);
       expect(eager.graph.filterNodes((_k, a) => (a.chains?.length ?? 0) > 1).length).toBeGreaterThan(3);
     }
+  });
+
+  it('hands over a graph whose adjacency queries and edits behave like a graph graphology built itself', () => {
+    const b = new EntityGraphBuilder();
+    for (const e of events(3000, 23)) b.onEvent(e);
+    const g = b.graph;
+    const ref: EntityGraph = new MultiDirectedGraph({ allowSelfLoops: false });
+    ref.import(g.export());
+    const view = (x: EntityGraph) => x.mapNodes((n) => [n, x.outNeighbors(n), x.inNeighbors(n), x.outEdges(n), x.inEdges(n), x.degree(n)]);
+    expect(view(g)).toStrictEqual(view(ref));
+    const nodes = g.nodes();
+    for (let i = 0; i < nodes.length; i += 7) {
+      for (let j = 1; j < nodes.length; j += 11) {
+        expect(g.areNeighbors(nodes[i], nodes[j])).toBe(ref.areNeighbors(nodes[i], nodes[j]));
+        expect(g.hasDirectedEdge(nodes[i], nodes[j])).toBe(ref.hasDirectedEdge(nodes[i], nodes[j]));
+      }
+    }
+    // Edits go through the same adjacency objects.
+    for (const x of [g, ref]) {
+      x.dropNode(nodes[3]);
+      x.dropEdge(x.edges()[10]);
+      x.addDirectedEdgeWithKey('extra', nodes[5], nodes[9], { type: 'uses_ip', weight: 0, count: 1, firstSeen: 0, lastSeen: 0 });
+    }
+    expect(view(g)).toStrictEqual(view(ref));
+    expect(g.export()).toStrictEqual(ref.export());
   });
 
   it('ActivityLog holds what an array trimmed at 2·cap to cap would, through compactions', () => {
