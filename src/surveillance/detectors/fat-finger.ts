@@ -31,7 +31,15 @@ import { num, pct, plural, time } from './format.js';
  * P² estimate of the `sizeQuantile` quantile of its past order sizes — and the order is abnormal
  * when its size exceeds `sizeMultiple` × that quantile, after at least `minHistory` orders, and also
  * exceeds `sizeMultiple` × its usual notional across the markets of the underlying (an account that
- * trades the perpetual in size is not fat-fingering the spot market with the same size).
+ * trades the perpetual in size is not fat-fingering the spot market with the same size). With
+ * fewer orders in the market, the underlying's notionals decide once there are `minAccountHistory`;
+ * with fewer still, the peers: each account's first `peerOrders` orders in the market (a typical
+ * account's order, not a typical order — market makers place most orders).
+ *
+ * An oversized order paired with another account's oversized order on the other side (a linked
+ * account's within `noticeMs`, any account's within `pairMs`), or whose account or a linked one
+ * trades the other side while it rests, is a coordinated strategy (spoofing through a second
+ * account, a prearranged cross), not a slip: it is no size suspect.
  *
  * An account with too little quoting history in the market (< `minDevHistory` orders) is compared
  * with its peers: the price threshold is at least `devMultiple` × the market's `devQuantile`
