@@ -403,6 +403,20 @@ describe('decimal grid formatting', () => {
     expect(new DecimalGrid('10').format(-3)).toBe('-30');
   });
 
+  it('formats the same through a small cache (sizes) as through the default one, and rejects a slot count that is not a power of two', () => {
+    const big = new DecimalGrid('0.0001');
+    const small = new DecimalGrid('0.0001', 1 << 4);
+    let x = 12345;
+    for (let i = 0; i < 5000; i++) {
+      x = (x * 1103515245 + 12345) % 2147483648;
+      const n = i % 3 === 0 ? x % 64 : x % 10_000_000; // recurring small values and one-off large ones
+      expect(small.format(n)).toBe(big.format(n));
+      expect(small.format(n)).toBe(big.formatUncached(n));
+    }
+    expect(() => new DecimalGrid('0.01', 1000)).toThrow(/power of two/);
+    expect(() => new DecimalGrid('0.01', 0)).toThrow(/power of two/);
+  });
+
   it('writes counter ids exactly as prefix + decimal, across the cached high part and its rollovers', () => {
     const t = new CounterText('e');
     const plain = new CounterText();

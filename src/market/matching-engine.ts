@@ -131,6 +131,12 @@ export class EngineOrder implements BookNode {
 }
 
 const NO_PRICE = 0;
+/**
+ * Sizes are mostly one-off (drawn per order), so their format cache is small: it still serves the
+ * reuse that comes soon (a trade of a whole order, the same level total in consecutive bbo events)
+ * without keeping thousands of dead texts alive for the scavenger to copy and promote.
+ */
+const SIZE_CACHE_SLOTS = 1 << 10;
 
 function isTriggered(type: OrderKind): boolean {
   return type === 'stop' || type === 'stop_limit' || type === 'take_profit' || type === 'take_profit_limit';
@@ -205,7 +211,7 @@ export class MatchingEngine {
     this.symbol = rules.symbol;
     this.kind = rules.kind ?? 'spot';
     this.prices = new DecimalGrid(rules.tickSize);
-    this.sizes = new DecimalGrid(rules.lotSize);
+    this.sizes = new DecimalGrid(rules.lotSize, SIZE_CACHE_SLOTS);
     this.minLots = rules.minLots ?? 1;
     this.maxLots = rules.maxLots ?? Number.MAX_SAFE_INTEGER;
     this.band = rules.priceBand ?? 0;

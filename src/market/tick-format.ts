@@ -3,15 +3,15 @@ import { DECIMAL_RE, scaleOf } from '../events/decimal.js';
 /** ZEROS[k] is k zeros (fraction padding). */
 const ZEROS = Array.from({ length: 20 }, (_, k) => '0'.repeat(k));
 
-/** Slots of the format cache (a power of two). */
+/** Default slots of the format cache (a power of two). */
 const SLOTS = 1 << 14;
-const MASK = SLOTS - 1;
 
 /**
  * A decimal grid such as a tick size (0.01) or a lot size (0.00001): converts between integer
  * multiples of the step and exact decimal strings. Formatting is integer arithmetic behind a
- * direct-mapped cache (slot = value mod 2^14): prices cluster, so nearby levels land in distinct
- * slots and stay cached, while one-off sizes just replace a slot. No allocation on a hit.
+ * direct-mapped cache (slot = value mod the slot count, 2^14 by default): prices cluster, so nearby
+ * levels land in distinct slots and stay cached, while one-off sizes just replace a slot. No
+ * allocation on a hit.
  */
 export class DecimalGrid {
   /** Digits after the point in the step. */
@@ -24,10 +24,23 @@ export class DecimalGrid {
    * int32 keys in a typed array (a hit compares raw integers and reads one text), texts alongside.
    * Keys start at -1 (no count is negative), so a text slot is read only after it was written.
    */
-  private readonly keys = new Int32Array(SLOTS).fill(-1);
-  private readonly texts: string[] = new Array<string>(SLOTS).fill('');
+  private readonly keys: Int32Array;
+  private readonly texts: string[];
+  private readonly mask: number;
 
-  constructor(readonly step: string) {
+  /**
+   * `slots` (a power of two) sizes the cache: values that recur soon (prices near the touch) want
+   * many; values that are mostly one-off (order sizes) want few, since every cached text stays
+   * alive, and is copied by the scavenger, until its slot is reused.
+   */
+  constructor(
+    readonly step: string,
+    slots = SLOTS,
+  ) {
+    if (!(slots > 0 && (slots & (slots - 1)) === 0)) throw new Error(`cache slots must be a power of two: ${slots}`);
+    this.keys = new Int32Array(slots).fill(-1);
+    this.texts = new Array<string>(slots).fill('');
+    this.mask = slots - 1;
     if (!DECIMAL_RE.test(step) || step.startsWith('-')) throw new Error(`invalid step ${JSON.stringify(step)}`);
     this.scale = scaleOf(step);
     this.pow = 10 ** this.scale;
@@ -38,7 +51,7 @@ export class DecimalGrid {
   /** n steps as a canonical decimal string (no trailing zeros). */
   format(n: number): string {
     if ((n | 0) !== n || n < 0) return this.formatUncached(n);
-    const at = n & MASK;
+    const at = n & this.mask;
     if (this.keys[at] === n) return this.texts[at];
     const s = this.formatUncached(n);
     this.keys[at] = n;
