@@ -284,6 +284,8 @@ describe('partitioning across worker threads', () => {
     expect(partitionKey('BTCUSDT-PERP')).toBe('BTCUSDT');
     expect(partitionKey('BTC-USDT-SWAP')).toBe('BTCUSDT');
     expect(partitionKey('BTCUSDT_240927')).toBe('BTCUSDT');
+    // the index a perpetual's mark and a spot's fat-finger reference use lives with them
+    expect(partitionKey('ETHUSDT-INDEX')).toBe('ETHUSDT');
     const p = new Partitioner(3);
     expect(p.ofMarket('BTCUSDT')).toBe(p.ofMarket('BTCUSDT-PERP'));
   });

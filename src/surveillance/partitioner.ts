@@ -2,7 +2,7 @@
  * Which partition (worker) owns a market or an account.
  *
  * Markets are grouped by a partition key, by default their underlying symbol: the market with a
- * derivatives suffix removed (BTCUSDT-PERP, BTCUSDT_PERP, BTC-USDT-SWAP, BTCUSDT-240927 -> the same
+ * derivatives or index suffix removed (BTCUSDT-PERP, BTCUSDT_PERP, BTC-USDT-SWAP, BTCUSDT-240927, BTCUSDT-INDEX -> the same
  * key as the spot market), so cross-market detectors find spot and perpetual in one partition.
  * `groups` overrides the key per market. The key is hashed with FNV-1a (stable across runs,
  * platforms and Node versions) modulo the partition count.
@@ -16,7 +16,7 @@ export function fnv1a(s: string): number {
   return h >>> 0;
 }
 
-const DERIVATIVE_SUFFIX = /(?:[-_](?:PERP|SWAP|PERPETUAL|UMCBL|DMCBL|CMCBL)|[-_]\d{6,8}|\.P)$/i;
+const DERIVATIVE_SUFFIX = /(?:[-_](?:PERP|SWAP|PERPETUAL|UMCBL|DMCBL|CMCBL|INDEX|IDX)|[-_]\d{6,8}|\.P)$/i;
 
 /** The partition key of a market: its group if configured, else the symbol without a derivatives suffix. */
 export function partitionKey(market: string, groups?: Readonly<Record<string, string>>): string {
