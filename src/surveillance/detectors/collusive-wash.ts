@@ -193,6 +193,7 @@ class CollusiveWashDetector implements Detector {
   readonly name = 'collusive_wash';
   readonly typology = 'wash_trading' as const;
   readonly eventTypes = ['trade'] as const;
+  readonly onEventTypes = [] as const;
   readonly policy: EpisodePolicy;
   private readonly markets = new Map<string, MarketState>();
   private readonly dirty: string[] = [];
@@ -214,15 +215,15 @@ class CollusiveWashDetector implements Detector {
     if (maker === undefined || taker === undefined || maker === taker || side === undefined) return;
     let m = this.markets.get(e.market);
     if (m === undefined) this.markets.set(e.market, (m = { trades: [], head: 0, dirty: false, nextEval: NaN, agg: new WindowTotals(this.p.minEdgeTrades), aggLo: 0, aggHi: 0 }));
-    const size = +e.size;
+    const size = ctx.sz;
     const seller = side === 'buy' ? maker : taker;
     const buyer = side === 'buy' ? taker : maker;
-    m.trades.push({ ts: e.ts, seller, buyer, qty: size, value: size * +e.price, tradeId: e.tradeId });
+    m.trades.push({ ts: ctx.ts, seller, buyer, qty: size, value: size * ctx.px, tradeId: e.tradeId });
     if (m.trades.length - m.head > this.p.maxTradesPerMarket) m.head++;
     if (!m.dirty) {
       m.dirty = true;
       // evaluation times are multiples of evalEveryMs: independent of how often watermarks arrive
-      m.nextEval = (Math.floor(e.ts / this.p.evalEveryMs) + 1) * this.p.evalEveryMs;
+      m.nextEval = (Math.floor(ctx.ts / this.p.evalEveryMs) + 1) * this.p.evalEveryMs;
       this.dirty.push(e.market);
     }
   }

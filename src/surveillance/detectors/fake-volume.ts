@@ -64,7 +64,8 @@ function newWin(start: number): Win {
 }
 
 /** First significant digit and number of significant digits of a decimal string. */
-function sig(s: string): [number, number] {
+/** Leading significant digit and count of significant digits, packed as `count * 16 + digit` (no array per trade). */
+function sig(s: string): number {
   let first = 0;
   let start = -1;
   let end = -1;
@@ -78,10 +79,10 @@ function sig(s: string): [number, number] {
     }
     if (c !== 48) end = i;
   }
-  if (start < 0) return [0, 0];
+  if (start < 0) return 0;
   let n = 0;
   for (let i = start; i <= end; i++) if (s.charCodeAt(i) !== 46) n++;
-  return [first, n];
+  return n * 16 + first;
 }
 
 export interface FakeVolumeStats {
@@ -118,6 +119,7 @@ class FakeVolumeDetector implements Detector {
   readonly name = 'fake_volume_stats';
   readonly typology = 'wash_trading' as const;
   readonly eventTypes = ['trade'] as const;
+  readonly onEventTypes = [] as const;
   readonly policy: EpisodePolicy;
   private readonly wins = new Map<string, Win>();
   /** market -> consecutive failing windows so far, and the first one's start and first trade id */
@@ -131,22 +133,24 @@ class FakeVolumeDetector implements Detector {
 
   afterEvent(ev: ExchangeEvent, ctx: DetectorContext): void {
     const e = ev as EventOf<'trade'>;
-    const start = Math.floor(e.ts / this.p.windowMs) * this.p.windowMs;
+    const start = Math.floor(ctx.ts / this.p.windowMs) * this.p.windowMs;
     let w = this.wins.get(e.market);
     if (w === undefined || start > w.start) {
       if (w !== undefined) this.close(e.market, w, ctx);
       this.wins.set(e.market, (w = newWin(start)));
     }
-    const size = +e.size;
+    const size = ctx.sz;
     if (!(size > 0)) return;
-    const [d, n] = sig(e.size);
+    const dn = sig(e.size);
+    const d = dn & 15;
+    const n = dn >> 4;
     if (w.firstId === '') w.firstId = e.id;
     w.sizes.push(size);
     w.digits[d]++;
     if (n === 1) w.sig1++;
     else if (n === 2) w.sig2++;
     w.volume += size;
-    w.notional += size * +e.price;
+    w.notional += size * ctx.px;
     if ((w.sizes.length & 63) === 1) {
       const t = ctx.books.touch(e.market);
       const dep = t.bidSize + t.askSize;

@@ -133,10 +133,10 @@ class MarkingTheCloseDetector implements Detector {
     return s;
   }
 
-  /** The next close at or after ts for the market (NaN if none known). */
-  private nextClose(s: MarketState, ts: number): { t: number; kind: 'funding' | 'settlement' } | undefined {
+  /** The next close at or after ts for the market (NaN if none known): a funding on a perpetual, else a settlement. */
+  private nextClose(s: MarketState, ts: number): number {
     if (s.kind === 'perp') {
-      if (s.nextFunding >= ts) return { t: s.nextFunding, kind: 'funding' };
+      if (s.nextFunding >= ts) return s.nextFunding;
       const day = Math.floor(ts / (24 * HOUR)) * 24 * HOUR;
       let best = Infinity;
       for (const h of this.p.fundingHours) {
@@ -144,11 +144,11 @@ class MarkingTheCloseDetector implements Detector {
         if (c < ts) c += 24 * HOUR;
         if (c < best) best = c;
       }
-      return Number.isFinite(best) ? { t: best, kind: 'funding' } : undefined;
+      return Number.isFinite(best) ? best : NaN;
     }
     const idx = this.indexOf.get(s.market);
     const ms = (idx !== undefined ? this.settlementMsOf.get(idx)?.ms : undefined) || this.p.settlementMinutes * 60_000;
-    return { t: Math.ceil(ts / ms) * ms, kind: 'settlement' };
+    return Math.ceil(ts / ms) * ms;
   }
 
   private price(market: string, ctx: DetectorContext): number {
@@ -180,46 +180,47 @@ class MarkingTheCloseDetector implements Detector {
       case 'mark_price': {
         const s = this.state(e.market);
         if (s !== undefined && e.nextFundingTime !== undefined) s.nextFunding = e.nextFundingTime;
-        this.capture(e, ctx);
+        this.capture(e.market, ctx);
         return;
       }
       case 'funding': {
         const s = this.state(e.market);
-        if (s !== undefined && e.fundingTime > e.ts && !(s.nextFunding >= e.ts)) s.nextFunding = e.fundingTime;
+        if (s !== undefined && e.fundingTime > ctx.ts && !(s.nextFunding >= ctx.ts)) s.nextFunding = e.fundingTime;
         return;
       }
       case 'trade':
-        this.capture(e, ctx);
+        this.capture(e.market, ctx);
         return this.onTrade(e, ctx);
       default:
-        if ('market' in e) this.capture(e as { market: string; ts: number }, ctx);
+        if ('market' in e) this.capture((e as { market: string }).market, ctx);
         return;
     }
   }
 
   /** Records the price at the close: the market just before the first event at or after it. */
-  private capture(e: { market: string; ts: number }, ctx: DetectorContext): void {
-    const s = this.markets.get(e.market);
+  private capture(market: string, ctx: DetectorContext): void {
+    const s = this.markets.get(market);
     if (s === undefined || s.closes.size === 0) return;
-    for (const c of s.closes.values()) if (e.ts >= c.close && !(c.priceAtClose > 0)) c.priceAtClose = this.price(e.market, ctx);
+    for (const c of s.closes.values()) if (ctx.ts >= c.close && !(c.priceAtClose > 0)) c.priceAtClose = this.price(market, ctx);
   }
 
   private onTrade(e: EventOf<'trade'>, ctx: DetectorContext): void {
     const s = this.state(e.market);
     if (s === undefined) return;
-    const notional = +e.price * +e.size;
+    const notional = ctx.px * ctx.sz;
     if (!(notional > 0)) return;
+    const ts = ctx.ts;
     const taker = ctx.trade.taker;
     const side = ctx.trade.takerSide ?? (e.aggressor === 'unknown' ? undefined : e.aggressor);
-    const nc = this.nextClose(s, e.ts);
-    const inWindow = nc !== undefined && nc.t - e.ts <= this.p.windowMs && nc.t > e.ts;
+    const nc = this.nextClose(s, ts);
+    const inWindow = nc - ts <= this.p.windowMs && nc > ts;
     if (!inWindow) {
-      if (taker !== undefined) this.baseline(taker, e.market, e.ts, notional);
+      if (taker !== undefined) this.baseline(taker, e.market, ts, notional);
       return;
     }
-    let c = s.closes.get(nc.t);
+    let c = s.closes.get(nc);
     if (c === undefined) {
-      s.closes.set(nc.t, (c = new CloseState(nc.t, nc.kind)));
+      s.closes.set(nc, (c = new CloseState(nc, s.kind === 'perp' ? 'funding' : 'settlement')));
       this.pending.add(s);
     }
     const before = c.marketNotional;
@@ -238,19 +239,19 @@ class MarkingTheCloseDetector implements Detector {
     if (r === undefined) {
       if (c.recs.size >= this.p.maxAccountsPerClose) return;
       c.recs.set(taker, (r = new Rec()));
-      r.firstTs = e.ts;
+      r.firstTs = ts;
       r.firstId = e.id;
       r.startPrice = this.price(e.market, ctx);
       r.marketAtStart = before;
     }
     if (side === 'buy') r.bought += notional;
     else r.sold += notional;
-    const oid = e.takerOrderId ?? String(e.ts);
+    const oid = e.takerOrderId ?? String(ts);
     if (oid !== r.lastOrder) {
       r.orders++;
       r.lastOrder = oid;
     }
-    r.lastTs = e.ts;
+    r.lastTs = ts;
     r.lastId = e.id;
     if (r.trades.length < 100) r.trades.push(e.tradeId);
   }

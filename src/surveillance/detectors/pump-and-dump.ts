@@ -82,6 +82,7 @@ class PumpAndDumpDetector implements Detector {
   readonly name = 'pump_and_dump';
   readonly typology = 'pump_and_dump' as const;
   readonly eventTypes = ['trade', 'order.placed'] as const;
+  readonly onEventTypes = [] as const;
   readonly policy: EpisodePolicy;
   private readonly m = new Map<string, MState>();
   private readonly tau: number;
@@ -91,14 +92,14 @@ class PumpAndDumpDetector implements Detector {
   private readonly placedMs = new Map<string, number>();
   private readonly placedIds = new Map<string, string[]>();
 
-  private placedBuy(e: EventOf<'order.placed'>): void {
+  private placedBuy(e: EventOf<'order.placed'>, ts: number): void {
     let ids = this.placedIds.get(e.market);
     if (ids === undefined) {
       this.ordersSeen.add(e.market);
       this.placedIds.set(e.market, (ids = []));
     }
-    if (this.placedMs.get(e.market) !== e.ts) {
-      this.placedMs.set(e.market, e.ts);
+    if (this.placedMs.get(e.market) !== ts) {
+      this.placedMs.set(e.market, ts);
       ids.length = 0;
     }
     if (ids.length < 1_024) ids.push(e.orderId);
@@ -113,42 +114,43 @@ class PumpAndDumpDetector implements Detector {
 
   afterEvent(ev: ExchangeEvent, ctx: DetectorContext): void {
     if (ev.type === 'order.placed') {
-      if (ev.side === 'buy') this.placedBuy(ev);
+      if (ev.side === 'buy') this.placedBuy(ev, ctx.ts);
       return;
     }
     const e = ev as EventOf<'trade'>;
-    const price = +e.price;
-    const size = +e.size;
+    const price = ctx.px;
+    const size = ctx.sz;
+    const ts = ctx.ts;
     if (!(price > 0) || !(size > 0)) return;
     let s = this.m.get(e.market);
     if (s === undefined) {
-      s = { first: e.ts, volSum: 0, volTs: e.ts, pMean: price, pVar: 0, pTs: e.ts, r2: 0, r2Dt: 0, lastPx: price, msTs: NaN, msTakers: [], msNotional: 0, recent: [], recentHead: 0, recentSum: 0, lastRush: -Infinity, rushTakersPending: [], rushTimes: [] };
+      s = { first: ts, volSum: 0, volTs: ts, pMean: price, pVar: 0, pTs: ts, r2: 0, r2Dt: 0, lastPx: price, msTs: NaN, msTakers: [], msNotional: 0, recent: [], recentHead: 0, recentSum: 0, lastRush: -Infinity, rushTakersPending: [], rushTimes: [] };
       this.m.set(e.market, s);
     }
     const notional = price * size;
     const buy = ctx.trade.takerSide === 'buy' || (ctx.trade.takerSide === undefined && e.aggressor === 'buy');
     // baseline values before this trade
-    const dt = Math.max(0, e.ts - s.volTs);
+    const dt = Math.max(0, ts - s.volTs);
     const decay = Math.exp(-dt / this.tau);
     const baseRate = s.volSum / this.tau; // notional per ms
     const baseMean = s.pMean;
     // the market's typical move over the burst window (%), from its variance rate before this trade
     const baseStd = s.r2Dt > 0 ? Math.sqrt((s.r2 / s.r2Dt) * this.p.burstWindowMs) : 0;
     // burst window
-    const from = e.ts - this.p.burstWindowMs;
+    const from = ts - this.p.burstWindowMs;
     while (s.recentHead < s.recent.length && s.recent[s.recentHead].ts <= from) s.recentSum -= s.recent[s.recentHead++].notional;
     if (s.recentHead > 256 && s.recentHead * 2 > s.recent.length) {
       s.recent = s.recent.slice(s.recentHead);
       s.recentHead = 0;
     }
     if (buy) {
-      s.recent.push({ ts: e.ts, notional, px: price });
+      s.recent.push({ ts, notional, px: price });
       s.recentSum += notional;
     }
     // same-millisecond takers
     const taker = ctx.trade.taker;
-    if (e.ts !== s.msTs) {
-      s.msTs = e.ts;
+    if (ts !== s.msTs) {
+      s.msTs = ts;
       s.msTakers.length = 0;
       s.msNotional = 0;
     }
@@ -156,22 +158,22 @@ class PumpAndDumpDetector implements Detector {
     // A rush order is submitted in that millisecond: a stop triggered by the move itself (placed
     // earlier) is the market's reaction, not a decision taken together. Without order events
     // (public feeds) every taker counts.
-    const fresh = e.takerOrderId === undefined || !this.ordersSeen.has(e.market) || (this.placedMs.get(e.market) === e.ts && this.placedIds.get(e.market)!.includes(e.takerOrderId));
+    const fresh = e.takerOrderId === undefined || !this.ordersSeen.has(e.market) || (this.placedMs.get(e.market) === ts && this.placedIds.get(e.market)!.includes(e.takerOrderId));
     if (buy && taker !== undefined && fresh) {
       if (!s.msTakers.includes(taker)) s.msTakers.push(taker);
       s.msNotional += notional;
       if (s.msTakers.length >= this.p.minRushTakers) {
         rush = true;
-        if (s.lastRush !== e.ts) s.rushTimes.push(e.ts);
-        s.lastRush = e.ts;
-        while (s.rushTimes.length > 0 && s.rushTimes[0] <= e.ts - this.p.burstWindowMs) s.rushTimes.shift();
+        if (s.lastRush !== ts) s.rushTimes.push(ts);
+        s.lastRush = ts;
+        while (s.rushTimes.length > 0 && s.rushTimes[0] <= ts - this.p.burstWindowMs) s.rushTimes.shift();
       }
     }
     if (rush) this.check(e, s, ctx, baseRate, baseMean, baseStd);
     // update baselines after the test
     s.volSum = s.volSum * decay + (buy ? notional : 0);
-    s.volTs = e.ts;
-    const a = 1 - Math.exp(-Math.max(0, e.ts - s.pTs) / this.tau);
+    s.volTs = ts;
+    const a = 1 - Math.exp(-Math.max(0, ts - s.pTs) / this.tau);
     const w = Math.max(a, 0.002);
     const d = price - s.pMean;
     s.pMean += w * d;
@@ -180,14 +182,14 @@ class PumpAndDumpDetector implements Detector {
     s.r2 = s.r2 * decay + r * r;
     s.r2Dt = s.r2Dt * decay + dt;
     s.lastPx = price;
-    s.pTs = e.ts;
+    s.pTs = ts;
   }
 
   private check(e: EventOf<'trade'>, s: MState, ctx: DetectorContext, baseRate: number, baseMean: number, baseStd: number): void {
-    const price = +e.price;
+    const price = ctx.px;
     const open = ctx.alerts.find(this, e.market);
     if (open === undefined) {
-      if (e.ts - s.first < this.p.minHistoryMs) return;
+      if (ctx.ts - s.first < this.p.minHistoryMs) return;
       const expected = baseRate * this.p.burstWindowMs;
       const ratio = s.recentSum / Math.max(expected, 1e-12);
       // from the lower of the baseline price and the first buy of the window: a market still above
@@ -222,7 +224,7 @@ class PumpAndDumpDetector implements Detector {
       }
       ep.notes.basePrice = num(Math.min(baseMean, s.recent.length > s.recentHead ? s.recent[s.recentHead].px : baseMean), 8);
       ep.notes.pumpPrice = e.price;
-      ctx.alerts.commit(ep, e.ts);
+      ctx.alerts.commit(ep, ctx.ts);
       return;
     }
     // a running pump: later coordinated rushes add their takers
@@ -233,7 +235,7 @@ class PumpAndDumpDetector implements Detector {
     if (ep.accounts.length > before || s.msTakers.length === this.p.minRushTakers) ep.data.rushes = (ep.data.rushes ?? 0) + 1;
     ep.data.maxTakers = Math.max(ep.data.maxTakers ?? 0, s.msTakers.length);
     ep.notes.pumpPrice = e.price;
-    ctx.alerts.commit(ep, e.ts);
+    ctx.alerts.commit(ep, ctx.ts);
   }
 
   explain(ep: Episode): string {

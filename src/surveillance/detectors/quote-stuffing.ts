@@ -129,6 +129,7 @@ class QuoteStuffingDetector implements Detector {
   readonly name = 'quote_stuffing';
   readonly typology = 'quote_stuffing' as const;
   readonly eventTypes = ['order.placed', 'order.amended', 'order.cancelled', 'trade'] as const;
+  readonly onEventTypes = [] as const;
   readonly policy: EpisodePolicy;
   private readonly state: KeyedState<string, AcctState>;
   private readonly markets = new Map<string, MarketState>();
@@ -148,10 +149,11 @@ class QuoteStuffingDetector implements Detector {
 
   afterEvent(ev: ExchangeEvent, ctx: DetectorContext): void {
     if (ev.type === 'trade') {
-      const ms = this.market(ev.market, ev.ts);
-      ms.fills.add(ev.ts);
-      if (ctx.trade.maker !== undefined) this.state.get(pairKey(ctx.trade.maker, ev.market), ev.ts).fills.add(ev.ts);
-      if (ctx.trade.taker !== undefined && ctx.trade.taker !== ctx.trade.maker) this.state.get(pairKey(ctx.trade.taker, ev.market), ev.ts).fills.add(ev.ts);
+      const t = ctx.ts;
+      const ms = this.market(ev.market, t);
+      ms.fills.add(t);
+      if (ctx.trade.maker !== undefined) this.state.get(pairKey(ctx.trade.maker, ev.market), t).fills.add(t);
+      if (ctx.trade.taker !== undefined && ctx.trade.taker !== ctx.trade.maker) this.state.get(pairKey(ctx.trade.taker, ev.market), t).fills.add(t);
       return;
     }
     if (ev.type !== 'order.placed' && ev.type !== 'order.amended' && ev.type !== 'order.cancelled') return;
@@ -159,7 +161,7 @@ class QuoteStuffingDetector implements Detector {
   }
 
   private onOrder(e: EventOf<'order.placed' | 'order.amended' | 'order.cancelled'>, ctx: DetectorContext): void {
-    const t = e.ts;
+    const t = ctx.ts;
     const ms = this.market(e.market, t);
     ms.messages.add(t);
     ms.touch(e.accountId, t, this.p.sustainWindowMs);

@@ -217,24 +217,27 @@ class RampingDetector implements Detector {
     const e = ev as EventOf<'trade'>;
     const side = ctx.trade.takerSide;
     if (side === undefined) return;
-    const sz = +e.size;
-    const px = +e.price;
     const mf = ctx.flow.peekMarket(e.market);
-    const mktVol = mf?.volume ?? 0;
+    this.mktVol = mf?.volume ?? 0;
     const taker = ctx.trade.taker;
     const maker = ctx.trade.maker;
     // The variance rate as it was before this trade (a run starting now is judged against it).
     const mv = this.midVar.get(e.market);
     this.varRate = mv !== undefined && mv.n >= this.p.minVolSamples ? mv.rate() : NaN;
-    if (taker !== undefined) this.onFill(taker, side, true, e, sz, px, mktVol, ctx);
-    if (maker !== undefined && maker !== taker) this.onFill(maker, side === 'buy' ? 'sell' : 'buy', false, e, sz, px, mktVol, ctx);
-    this.updateMidVar(e.market, e.ts, ctx);
+    if (taker !== undefined) this.onFill(taker, side, true, e, ctx);
+    if (maker !== undefined && maker !== taker) this.onFill(maker, side === 'buy' ? 'sell' : 'buy', false, e, ctx);
+    this.updateMidVar(e.market, ctx.ts, ctx);
   }
 
   private varRate = NaN;
+  /** The market's traded volume after the current trade (a field: a float argument would be boxed per call). */
+  private mktVol = 0;
 
-  private onFill(account: string, side: 'buy' | 'sell', aggressive: boolean, e: EventOf<'trade'>, sz: number, px: number, mktVol: number, ctx: DetectorContext): void {
-    const t = e.ts;
+  private onFill(account: string, side: 'buy' | 'sell', aggressive: boolean, e: EventOf<'trade'>, ctx: DetectorContext): void {
+    const t = ctx.ts;
+    const sz = ctx.sz;
+    const px = ctx.px;
+    const mktVol = this.mktVol;
     const st = this.state.get(pairKey(account, e.market), t);
     // Reversal of an earlier ignition.
     const ign = st.ign;
@@ -324,7 +327,7 @@ class RampingDetector implements Detector {
     ep.addMarket(e.market).addAccount(account);
     for (const id of g.tradeIds) ep.addTrade(id);
     ep.addTrade(e.tradeId);
-    if (e.ts > ep.endTime) ep.endTime = e.ts;
+    if (ctx.ts > ep.endTime) ep.endTime = ctx.ts;
     ep.variant ??= g.side === 'buy' ? 'ramp_up' : 'ramp_down';
     if (ep.offer(score)) {
       ep.feature('ignition_orders', g.orders, this.p.minOrders, '>=');
@@ -339,10 +342,10 @@ class RampingDetector implements Detector {
       ep.notes.end = String(g.end);
       ep.notes.volume = num(g.volume, 8);
       ep.notes.rev = num(g.revVolume, 8);
-      ep.notes.ts = String(e.ts);
+      ep.notes.ts = String(ctx.ts);
       ep.book = ctx.books.snapshot(e.market, this.p.bookLevels);
     }
-    ctx.alerts.commit(ep, e.ts);
+    ctx.alerts.commit(ep, ctx.ts);
   }
 
   explain(ep: Episode): string {
