@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { EventOf, ExchangeEvent } from '../../events/schema.js';
 import { KeyedState, pairKey } from '../../stream/keyed.js';
 import { RollingWindow } from '../../stream/rolling.js';
-import type { BookSnapshot } from '../../stream/books.js';
+import type { BookSnapshot, BookSource } from '../../stream/books.js';
 import { P2Quantile } from '../../stream/rolling-quantile.js';
 import { baseParams, defineDetector, policyFrom, type Detector, type DetectorContext, type EpisodePolicy } from '../detector.js';
 import type { Episode } from '../emitter.js';
@@ -222,26 +222,27 @@ class FatFingerDetector implements Detector {
   }
 
   onEvent(ev: ExchangeEvent, ctx: DetectorContext): void {
+    const ts = ctx.ts;
     if (ev.type === 'trade') {
       let r = this.ranges.get(ev.market);
       if (r === undefined) this.ranges.set(ev.market, (r = new RollingWindow(this.p.rangeMs)));
       this.onTrade(ev, ctx);
-      r.add(ev.ts, +ev.price);
+      r.add(ts, ctx.px);
       return;
     }
     if (ev.type === 'order.cancelled') {
-      if (this.suspects.size > 0 && ev.reason === 'user') this.noticed(ev.market, ev.orderId, ev.ts, ctx);
+      if (this.suspects.size > 0 && ev.reason === 'user') this.noticed(ev.market, ev.orderId, ts, ctx);
       return;
     }
     if (ev.type === 'mark_price') {
-      setRef(this.marks, ev.market, +ev.markPrice, ev.ts);
-      if (ev.indexPrice !== undefined) setRef(this.indexes, ev.market, +ev.indexPrice, ev.ts);
+      setRef(this.marks, ev.market, +ev.markPrice, ts);
+      if (ev.indexPrice !== undefined) setRef(this.indexes, ev.market, +ev.indexPrice, ts);
       return;
     }
     if (ev.type === 'index_price') {
-      const px = +ev.price;
-      if (ev.components !== undefined && ev.components.length > 0) for (const c of ev.components) setRef(this.indexes, c.market, px, ev.ts);
-      else if (ev.market.endsWith('-INDEX')) setRef(this.indexes, ev.market.slice(0, -6), px, ev.ts);
+      const px = ctx.px;
+      if (ev.components !== undefined && ev.components.length > 0) for (const c of ev.components) setRef(this.indexes, c.market, px, ts);
+      else if (ev.market.endsWith('-INDEX')) setRef(this.indexes, ev.market.slice(0, -6), px, ts);
       return;
     }
     if (ev.type !== 'order.placed' && ev.type !== 'order.amended') return;
@@ -252,18 +253,20 @@ class FatFingerDetector implements Detector {
     let vol = NaN;
     let side: 'buy' | 'sell' | undefined;
     if (e.type === 'order.placed') side = e.side;
-    else side = ctx.books.order(e.market, e.orderId)?.side;
+    else side = ctx.books.orderSide(e.market, e.orderId);
     const isLimit = e.type === 'order.amended' || e.orderType === 'limit';
-    const byMarket = this.history.get(e.accountId, e.ts);
+    const byMarket = this.history.get(e.accountId, ts);
     let h = byMarket.get(e.market);
     if (h === undefined) byMarket.set(e.market, (h = { size: new P2Quantile(this.p.sizeQuantile), dev: new P2Quantile(this.p.devQuantile) }));
     let devQ = NaN;
     let peerQ = NaN;
     let devN = 0;
-    if (isLimit && e.price !== undefined && this.reference(e.market, e.ts, ctx, side)) {
-      const px = +e.price;
-      dev = this.nearestDeviation(px, e.market, e.ts, ctx);
-      vol = this.volatilityPct(e.market, ctx);
+    if (isLimit && e.price !== undefined && this.reference(e.market, ts, ctx, side)) {
+      const px = ctx.px;
+      this.nearestDeviation(px, e.market, ts, ctx);
+      dev = this.best * 100;
+      this.volatilityPct(e.market, ctx);
+      vol = this.volPct;
       this.lastTested.set(e.market, e.orderId);
       if (side !== undefined) {
         const t = ctx.books.touch(e.market);
@@ -271,7 +274,7 @@ class FatFingerDetector implements Detector {
         // A passive order: off-market only beyond the recent traded range on its side.
         const r = this.marketable ? undefined : this.ranges.get(e.market);
         if (r !== undefined) {
-          r.advance(e.ts);
+          r.advance(ts);
           const edge = r.count > 0 ? (side === 'buy' ? r.min() : r.max()) : NaN;
           if (edge > 0 && (side === 'buy' ? px >= edge : px <= edge)) dev = 0;
           else if (edge > 0) {
@@ -285,8 +288,8 @@ class FatFingerDetector implements Detector {
         }
       }
       thr = Number.isFinite(vol) ? Math.max(this.p.minDeviationPct, this.p.k * vol) : this.p.coldStartDeviationPct;
-      const width = this.rangeWidthPct(e.market, e.ts);
-      if (width > thr) thr = width;
+      this.rangeWidthPct(e.market, ts);
+      if (this.widthPct > thr) thr = this.widthPct;
       devN = h.dev.count;
       let peers = this.marketDevs.get(e.market);
       if (peers === undefined) this.marketDevs.set(e.market, (peers = new P2Quantile(this.p.devQuantile)));
@@ -302,10 +305,10 @@ class FatFingerDetector implements Detector {
       }
       if (dev > thr) priceScore = score(dev / thr) + (this.marketable ? 10 : 0);
       if (Number.isFinite(dev)) {
-        h.dev.add(e.ts, dev);
+        h.dev.add(ts, dev);
         // The market's habit is learnt from orders that did not alert: a burst of fat fingers must
         // not raise the bar for the next one (an account's own habit still absorbs its repeats).
-        if (priceScore === 0) peers.add(e.ts, dev);
+        if (priceScore === 0) peers.add(ts, dev);
       }
     }
     // Size against the account's own history in this market (placements, and amendments that grow).
@@ -316,11 +319,11 @@ class FatFingerDetector implements Detector {
     let sizeBasis: SizeBasis = 'own';
     let peerLim = NaN;
     const touch = ctx.books.touch(e.market);
-    const lp = e.price !== undefined ? +e.price : NaN;
+    const lp = ctx.px;
     // At or through the touch: marketable, a market order, or joining/improving the best level.
     const atTouch = !isLimit || !(lp > 0) || side === undefined || (side === 'buy' ? !(lp < touch.bid) : !(lp > touch.ask));
     if (e.size !== undefined) {
-      size = +e.size;
+      size = ctx.sz;
       const q = h.size;
       histN = q.count;
       // Across the markets of one underlying only (ctx.partitionKey): an "all markets" history would
@@ -328,7 +331,7 @@ class FatFingerDetector implements Detector {
       const groupKey = pairKey('', ctx.partitionKey(e.market));
       let all = byMarket.get(groupKey);
       if (all === undefined) byMarket.set(groupKey, (all = { size: new P2Quantile(this.p.sizeQuantile), dev: new P2Quantile(this.p.devQuantile) }));
-      const px = e.price !== undefined ? +e.price : ctx.books.touch(e.market).mid;
+      const px = e.price !== undefined ? ctx.px : ctx.books.touch(e.market).mid;
       const notional = px > 0 ? size * px : NaN;
       peerLim = notional > 0 ? this.peerLimit(e.market) : NaN;
       if (histN >= this.p.minHistory) {
@@ -364,42 +367,42 @@ class FatFingerDetector implements Detector {
           if (mq === undefined) this.marketSizes.set(e.market, (mq = new P2Quantile(this.p.sizeQuantile)));
           let md = this.marketMedians.get(e.market);
           if (md === undefined) this.marketMedians.set(e.market, (md = new P2Quantile(0.5)));
-          md.add(e.ts, notional);
-          mq.add(e.ts, notional);
+          md.add(ts, notional);
+          mq.add(ts, notional);
         }
-        q.add(e.ts, size);
-        if (notional > 0) all.size.add(e.ts, notional);
+        q.add(ts, size);
+        if (notional > 0) all.size.add(ts, notional);
       }
     }
     // (a low-history account's order beyond the peers' limit counts as oversized even when its own few orders were as large)
-    if ((sizeScore > 0 || (h.size.count <= this.p.minHistory && size * (lp > 0 ? lp : touch.mid) > peerLim)) && e.type === 'order.placed' && this.pairedWithLinked(e.market, e.accountId, side, e.ts, ctx)) sizeScore = 0;
+    if ((sizeScore > 0 || (h.size.count <= this.p.minHistory && size * (lp > 0 ? lp : touch.mid) > peerLim)) && e.type === 'order.placed' && this.pairedWithLinked(e.market, e.accountId, side, ts, ctx)) sizeScore = 0;
     if (!atTouch) sizeScore = 0;
     const marketable = this.marketable || !isLimit;
     if (priceScore === 0 && sizeScore > 0) {
       // size alone: wait for the trader to notice (cancel or amend down)
       if (e.type === 'order.placed' && this.suspects.size < 10_000) {
         this.suspects.set(pairKey(e.market, e.orderId), {
-          eventId: e.id, ts: e.ts, account: e.accountId, market: e.market, orderId: e.orderId, side: side ?? '?', price: e.price ?? '', size: e.size ?? '', sizeQ, histN, basis: sizeBasis,
+          eventId: e.id, ts, account: e.accountId, market: e.market, orderId: e.orderId, side: side ?? '?', price: e.price ?? '', size: e.size ?? '', sizeQ, histN, basis: sizeBasis,
           score: sizeScore, marketable, book: ctx.books.snapshot(e.market, this.p.bookLevels),
         });
-      } else if (e.type === 'order.amended') this.noticed(e.market, e.orderId, e.ts, ctx);
+      } else if (e.type === 'order.amended') this.noticed(e.market, e.orderId, ts, ctx);
       return;
     }
-    if (e.type === 'order.amended' && this.suspects.size > 0) this.noticed(e.market, e.orderId, e.ts, ctx);
+    if (e.type === 'order.amended' && this.suspects.size > 0) this.noticed(e.market, e.orderId, ts, ctx);
     // A passive off-market quote that repeats an earlier one of the account on this side (within
     // confirmMs) is a deliberate repricing — a quoting algorithm widening in a fast market, a ladder
     // shifted in one go — not a slip: the earlier one is withdrawn and this one is not reported.
     const pk = priceScore > 0 || (Number.isFinite(dev) && dev > thr * this.p.repeatShare) ? pairKey(e.accountId, e.market) : '';
     if (pk !== '' && this.pending.size > 0) {
       const prev = this.pending.get(pk);
-      if (prev !== undefined && prev.side === (side ?? '?') && e.ts - prev.ts <= this.p.confirmMs) {
+      if (prev !== undefined && prev.side === (side ?? '?') && ts - prev.ts <= this.p.confirmMs) {
         prev.repeated = true;
         if (priceScore > 0 && sizeScore === 0 && !this.marketable) return;
       }
     }
     if (priceScore === 0 && sizeScore === 0) return;
     const f: Finding = {
-      eventId: e.id, ts: e.ts, type: e.type, account: e.accountId, market: e.market, orderId: e.orderId, side: side ?? '?', price: e.price ?? '', size: e.size ?? '',
+      eventId: e.id, ts, type: e.type, account: e.accountId, market: e.market, orderId: e.orderId, side: side ?? '?', price: e.price ?? '', size: e.size ?? '',
       priceScore, sizeScore, dev, thr, vol, devQ, peerQ, sizeQ, sizeNum: size, histN, sizeBasis, marketable, refKind: this.refKind, refPrice: this.refPrice,
       book: undefined, repeated: false,
     };
@@ -409,7 +412,7 @@ class FatFingerDetector implements Detector {
       this.pending.set(pk, f);
       return;
     }
-    this.emit(f, ctx, e.ts);
+    this.emit(f, ctx, ts);
   }
 
   private emit(f: Finding, ctx: DetectorContext, now: number): void {
@@ -547,11 +550,15 @@ class FatFingerDetector implements Detector {
     // market order): a print off the mid is then the depth it met (a sweep of a thin book, a pump's
     // rush), not a second error. Prints of unknown takers (public feeds) are tested.
     if (ctx.trade.taker !== undefined && e.takerOrderId !== undefined) return;
-    if (!this.reference(e.market, e.ts, ctx, undefined)) return;
-    const px = +e.price;
-    const dev = this.nearestDeviation(px, e.market, e.ts, ctx);
-    const vol = this.volatilityPct(e.market, ctx);
-    const thr = Math.max(Number.isFinite(vol) ? Math.max(this.p.minDeviationPct, this.p.k * vol) : this.p.coldStartDeviationPct, this.rangeWidthPct(e.market, e.ts));
+    const ts = ctx.ts;
+    if (!this.reference(e.market, ts, ctx, undefined)) return;
+    const px = ctx.px;
+    this.nearestDeviation(px, e.market, ts, ctx);
+    const dev = this.best * 100;
+    this.volatilityPct(e.market, ctx);
+    const vol = this.volPct;
+    this.rangeWidthPct(e.market, ts);
+    const thr = Math.max(Number.isFinite(vol) ? Math.max(this.p.minDeviationPct, this.p.k * vol) : this.p.coldStartDeviationPct, this.widthPct);
     if (!(dev > thr)) return;
     const taker = ctx.trade.taker;
     const ep = ctx.alerts.episode(this, taker === undefined ? e.market : `${taker}\u0000${e.market}\u0000trade`, e);
@@ -566,11 +573,11 @@ class FatFingerDetector implements Detector {
       ep.notes.side = e.aggressor;
       ep.notes.refKind = this.refKind;
       ep.notes.ref = String(this.refPrice);
-      ep.notes.ts = String(e.ts);
+      ep.notes.ts = String(ctx.ts);
       this.priceFeatures(ep, dev, thr, vol, px);
       ep.book = ctx.books.snapshot(e.market, this.p.bookLevels);
     }
-    ctx.alerts.commit(ep, e.ts);
+    ctx.alerts.commit(ep, ctx.ts);
   }
 
   private minHistoryFor(b: SizeBasis): number {
@@ -586,10 +593,11 @@ class FatFingerDetector implements Detector {
   }
 
   /**
-   * Deviation (%) of `px` from the nearest fresh reference: the one set by reference() plus the
-   * last trade, the mark and the index. Sets refPrice/refKind to that reference.
+   * Relative deviation of `px` from the nearest fresh reference (into `best`; ×100 for %): the one
+   * set by reference() plus the last trade, the mark and the index. Sets refPrice/refKind to that
+   * reference. Results go to fields: a float returned from a call that is not inlined is boxed.
    */
-  private nearestDeviation(px: number, market: string, ts: number, ctx: DetectorContext): number {
+  private nearestDeviation(px: number, market: string, ts: number, ctx: DetectorContext): void {
     this.best = Math.abs(px - this.refPrice) / this.refPrice;
     const mf = ctx.flow.peekMarket(market);
     if (mf !== undefined) this.consider(px, mf.lastPrice, mf.lastTradeTs, ts, 'last trade');
@@ -597,7 +605,6 @@ class FatFingerDetector implements Detector {
     if (m !== undefined) this.consider(px, m.px, m.ts, ts, 'mark price');
     const i = this.indexes.get(market);
     if (i !== undefined) this.consider(px, i.px, i.ts, ts, 'index price');
-    return this.best * 100;
   }
 
   private best = NaN;
@@ -617,7 +624,7 @@ class FatFingerDetector implements Detector {
     this.marketable = false;
     if (t.mid > 0 && t.spread / t.mid <= this.p.maxSpreadPct / 100 && ts - t.ts <= this.p.maxReferenceAgeMs) {
       this.refPrice = t.mid;
-      this.refKind = `mid (${t.source})`;
+      this.refKind = MID_KIND[t.source];
       return true;
     }
     const mf = ctx.flow.peekMarket(market);
@@ -629,20 +636,24 @@ class FatFingerDetector implements Detector {
     return false;
   }
 
-  /** Width of the market's traded range over rangeMs, in % of its low (0 without trades). */
-  private rangeWidthPct(market: string, ts: number): number {
+  /** Width of the market's traded range over rangeMs, in % of its low (0 without trades), into `widthPct`. */
+  private widthPct = 0;
+  private rangeWidthPct(market: string, ts: number): void {
     const r = this.ranges.get(market);
-    if (r === undefined) return 0;
+    if (r === undefined) {
+      this.widthPct = 0;
+      return;
+    }
     r.advance(ts);
-    return r.count > 1 ? (r.max() / r.min() - 1) * 100 : 0;
+    this.widthPct = r.count > 1 ? (r.max() / r.min() - 1) * 100 : 0;
   }
 
-  /** Rolling relative volatility of the market in %, NaN until minSamples trades. */
-  private volatilityPct(market: string, ctx: DetectorContext): number {
+  /** Rolling relative volatility of the market in %, NaN until minSamples trades, into `volPct`. */
+  private volPct = NaN;
+  private volatilityPct(market: string, ctx: DetectorContext): void {
     const mf = ctx.flow.peekMarket(market);
     this.samples = mf?.price.count ?? 0;
-    if (mf === undefined || mf.price.count < this.p.minSamples) return NaN;
-    return mf.relativeVolatility() * 100;
+    this.volPct = mf === undefined || mf.price.count < this.p.minSamples ? NaN : mf.relativeVolatility() * 100;
   }
 
   explain(ep: Episode): string {
@@ -677,6 +688,9 @@ class FatFingerDetector implements Detector {
     return `${who} ${what}: ${parts.join('; and ')}${marketable}${more}.`;
   }
 }
+
+/** The reference kind of a mid by its book source (a constant string: no template per order). */
+const MID_KIND: Record<BookSource, string> = { l3: 'mid (l3)', l2: 'mid (l2)', bbo: 'mid (bbo)', none: 'mid (none)' };
 
 function setRef(map: Map<string, Ref>, market: string, px: number, ts: number): void {
   if (!(px > 0)) return;
