@@ -48,12 +48,26 @@ function push(who: string, start: number, dir: 1 | -1, orders = 7, size = '1.5')
 describe('cross_market detector', () => {
   it('alerts when an account pushes spot in the direction of its perp position', async () => {
     const start = T0 + 600_000;
-    const alerts = await run([...background(T0, T0 + 1_200_000), snapshot(start - 60_000, 'A', '4'), ...push('A', start, 1)]);
+    // snapshots show the position growing from 0.5 to 4 in the minute before the push
+    const alerts = await run([...background(T0, T0 + 1_200_000), snapshot(start - 300_000, 'A', '0.5'), snapshot(start - 60_000, 'A', '4'), ...push('A', start, 1)]);
     expect(alerts.length).toBe(1);
     expect(alerts[0].accounts).toEqual(['A']);
     expect(alerts[0].markets).toEqual([SPOT, PERP]);
     expect(alerts[0].startTime).toBe(start);
-    expect(alerts[0].explanation).toMatch(/long BTCUSDT-PERP/);
+    expect(alerts[0].explanation).toMatch(/long BTCUSDT-PERP position of 4 \(added to 60 s before the push\)/);
+    const lead = alerts[0].evidence.features.find((f) => f.name === 'perp_added_before_push_s');
+    expect(lead).toMatchObject({ value: 60, threshold: 600, passed: true });
+  });
+
+  it('needs the position opened or added to shortly before the push (openedWithinMs), not a long-held one or one added during it', async () => {
+    const start = T0 + 1_500_000;
+    const held = [snapshot(T0 + 10_000, 'L', '4'), snapshot(start - 60_000, 'L', '4')]; // long since the start, unchanged
+    const opens = [0, 1, 2].map((i) => trade(start - 900_000 + i * 10_000, PERP, 'O', 'buy', 60_000, '1.5')); // opened 15 min before
+    const during = [trade(start + 404_000, PERP, 'D', 'buy', 60_000, '4')]; // bought perp only once the push was under way
+    const events = [...background(T0, T0 + 2_400_000), ...held, ...opens, ...during, ...push('L', start, 1), ...push('O', start + 200_000, 1), ...push('D', start + 400_000, 1)];
+    expect(await run(events)).toEqual([]);
+    // with the test off, the long-held and the older position alert (D's fill came after its run began either way)
+    expect((await run(events, { openedWithinMs: 0 })).map((a) => a.accounts[0]).sort()).toEqual(['D', 'L', 'O']);
   });
 
   it('uses perp fills when there is no position snapshot (short perp, spot sell-off)', async () => {

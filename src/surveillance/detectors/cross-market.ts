@@ -51,6 +51,7 @@ export const crossMarketParams = z.object({
   k: z.number().nonnegative().default(0).describe('…and at least k × the spot market’s rolling relative volatility'),
   minPerpToSpot: z.number().nonnegative().default(0.3).describe('perp position notional ≥ this × the spot run’s notional'),
   minPerpNotional: z.number().nonnegative().default(0).describe('minimum perp position notional'),
+  openedWithinMs: z.number().int().nonnegative().default(600_000).describe('the perp position must have been opened or added to in the push direction within this long (ms) before the push began (0: any position counts)'),
   runIdleMs: z.number().int().positive().default(90_000).describe('a spot run ends after this long without an aggressive trade in its direction'),
   perpSuffixes: z.array(z.string()).default(['-PERP', '-SWAP', '_PERP']).describe('suffixes that turn a spot symbol into its perpetual'),
   basis: z.boolean().default(true).describe('also watch the spot/perp basis (variant basis_blowout)'),
@@ -82,8 +83,18 @@ class Pos {
   snap = 0;
   snapTs = -Infinity;
   delta = 0;
+  /** Last time the position grew long / short (a fill or snapshot that increased it that way). */
+  grewLong = -Infinity;
+  grewShort = -Infinity;
   get size(): number {
     return this.snap + this.delta;
+  }
+  /** Record a change from `before` at `ts`: growth away from zero marks when the position was opened or added to. */
+  moved(before: number, ts: number): void {
+    const after = this.size;
+    const eps = 1e-9 * Math.max(1, Math.abs(after)); // a snapshot restating summed fills is not growth
+    if (after > 0 && after - before > eps) this.grewLong = ts;
+    else if (after < 0 && before - after > eps) this.grewShort = ts;
   }
 }
 
@@ -147,9 +158,13 @@ class CrossMarketDetector implements Detector {
       case 'position.snapshot': {
         this.spotFor(e.market);
         const ps = this.pos.get(pairKey(e.accountId, e.market), e.ts);
+        const known = ps.snapTs > -Infinity || ps.delta !== 0;
+        const before = ps.size;
         ps.snap = +e.size;
         ps.snapTs = e.ts;
         ps.delta = 0;
+        // A first snapshot says nothing about when the position was opened.
+        if (known) ps.moved(before, e.ts);
         return;
       }
       case 'trade':
@@ -221,8 +236,8 @@ class CrossMarketDetector implements Detector {
       const sz = +e.size;
       const taker = ctx.trade.taker;
       const maker = ctx.trade.maker;
-      if (taker !== undefined) this.pos.get(pairKey(taker, e.market), e.ts).delta += side === 'buy' ? sz : -sz;
-      if (maker !== undefined) this.pos.get(pairKey(maker, e.market), e.ts).delta += side === 'buy' ? -sz : sz;
+      if (taker !== undefined) this.fill(pairKey(taker, e.market), side === 'buy' ? sz : -sz, e.ts);
+      if (maker !== undefined) this.fill(pairKey(maker, e.market), side === 'buy' ? -sz : sz, e.ts);
       return;
     }
     const perp = this.perpFor(e.market);
@@ -261,6 +276,13 @@ class CrossMarketDetector implements Detector {
     this.test(e, taker, perp, r, ctx);
   }
 
+  private fill(key: string, signed: number, ts: number): void {
+    const ps = this.pos.get(key, ts);
+    const before = ps.size;
+    ps.delta += signed;
+    ps.moved(before, ts);
+  }
+
   private test(e: EventOf<'trade'>, account: string, perp: string, r: Run, ctx: DetectorContext): void {
     if (r.orders < this.p.minOrders || r.notional < this.p.minRunNotional) return;
     const mf0 = ctx.flow.peekMarket(e.market);
@@ -272,6 +294,10 @@ class CrossMarketDetector implements Detector {
     if (Math.abs(posSize) < 1e-9) posSize = ctx.flow.accountMarket(account, perp)?.position.size ?? 0; // fills seen by the shared order flow
     if (Math.abs(posSize) < 1e-9) return;
     if (Math.sign(posSize) !== r.dir) return;
+    // The position was opened or added to in the push's direction shortly before the push began.
+    const grew = ps === undefined ? -Infinity : r.dir > 0 ? ps.grewLong : ps.grewShort;
+    const lead = r.startTs - grew;
+    if (this.p.openedWithinMs > 0 && !(lead >= 0 && lead <= this.p.openedWithinMs)) return;
     const perpPx = this.price(perp, ctx);
     const perpNotional = Math.abs(posSize) * (perpPx > 0 ? perpPx : +e.price);
     if (!(perpNotional >= this.p.minPerpNotional) || !(perpNotional >= this.p.minPerpToSpot * r.notional)) return;
@@ -302,6 +328,10 @@ class CrossMarketDetector implements Detector {
       ep.notes.perp = perp;
       ep.notes.position = String(posSize);
       ep.feature('perp_position', posSize, 0, r.dir > 0 ? '>' : '<');
+      if (Number.isFinite(lead)) {
+        ep.notes.leadMs = String(lead);
+        ep.feature('perp_added_before_push_s', lead / 1000, this.p.openedWithinMs / 1000, '<=', 's');
+      }
       ep.feature('perp_to_spot_notional', perpNotional / r.notional, this.p.minPerpToSpot, '>=', 'x');
       ep.feature('share_of_spot_taker_notional', share, this.p.minShare, '>=');
       ep.feature('aggressive_orders', r.orders, this.p.minOrders, '>=');
@@ -324,7 +354,8 @@ class CrossMarketDetector implements Detector {
     const move = ep.get('spot_move_pct');
     const spot = ep.markets.find((m) => m !== n.perp) ?? '';
     return (
-      `Account ${ep.accounts.join(', ')}, holding a ${Number(n.position) > 0 ? 'long' : 'short'} ${n.perp} position of ${num(Math.abs(Number(n.position)), 6)}, ` +
+      `Account ${ep.accounts.join(', ')}, holding a ${Number(n.position) > 0 ? 'long' : 'short'} ${n.perp} position of ${num(Math.abs(Number(n.position)), 6)}` +
+      `${n.leadMs !== undefined ? ` (added to ${num(Number(n.leadMs) / 1000, 0)} s before the push)` : ''}, ` +
       `${n.dir === 'buy' ? 'bought' : 'sold'} ${spot} aggressively from ${time(Number(n.runStart))} (${num(ep.get('aggressive_orders')?.value ?? 0, 0)} orders, ${num((share?.value ?? 0) * 100, 0)}% of the market’s taker notional), ` +
       `moving the spot price — which feeds the perpetual’s index — ${pct(move?.value ?? 0)} in the position’s favour (${n.startPrice} → ${n.price}).`
     );
