@@ -20,7 +20,9 @@ import { num, pct, time } from './format.js';
  * `runIdleMs` without an aggressive trade by the account in that direction (a trade the other way
  * restarts it). On each aggressive spot trade the run is tested:
  *  - the account holds a perp position on the same underlying in the direction of the push, of
- *    notional ≥ `minPerpToSpot` × the run's notional and ≥ `minPerpNotional`;
+ *    notional ≥ `minPerpToSpot` × the run's notional and ≥ `minPerpNotional`, opened or added to
+ *    in that direction within `openedWithinMs` before the run began (the derivative position is
+ *    built for the push; a long-held position beside a large spot order is routine trading);
  *  - the run's share of the spot market's taker notional IN ITS DIRECTION since it began ≥
  *    `minShare` (a push dominates the aggressive flow its way; flow the other way — followers
  *    taking profit, liquidity seekers — does not dilute it);
