@@ -131,7 +131,6 @@ interface Agg {
   qty: number;
   value: number;
   trades: number;
-  ids: string[];
 }
 
 interface Resolved {
@@ -289,11 +288,10 @@ function pairsOf(list: readonly RingTrade[], lo: number, hi: number, o: Resolved
     const t = list[i];
     const key = sellerOf[i - lo] * stride + buyerOf[i - lo];
     let a = map.get(key);
-    if (!a) map.set(key, (a = { qty: 0, value: 0, trades: 0, ids: [] }));
+    if (!a) map.set(key, (a = { qty: 0, value: 0, trades: 0 }));
     a.qty += t.qty;
     a.value += t.value ?? t.qty;
     a.trades += t.count ?? 1;
-    if (t.tradeId && a.ids.length < o.maxIds) a.ids.push(t.tradeId);
   }
   return { names, total, sellerOf, buyerOf, map, stride };
 }
@@ -501,7 +499,8 @@ function makeRing(members: number[], f: Flow, list: readonly RingTrade[], lo: nu
     trades += a.trades;
     volume += a.qty;
     value += a.value;
-    for (const id of a.ids) if (ids.length < o.maxIds) ids.push(id);
+    // The pair's trade ids in trade order, collected here (a found ring is rare) rather than per pair for every window.
+    for (let i = lo; i < hi && ids.length < o.maxIds; i++) if (f.sellerOf[i - lo] === s && f.buyerOf[i - lo] === d && list[i].tradeId) ids.push(list[i].tradeId!);
   }
   edges.sort((x, y) => (x.from < y.from ? -1 : x.from > y.from ? 1 : x.to < y.to ? -1 : 1));
   // Trade-by-trade volume matching and the ring's first/last trade: every trade between members.
