@@ -54,19 +54,19 @@ describe('cross_market detector', () => {
     expect(alerts[0].accounts).toEqual(['A']);
     expect(alerts[0].markets).toEqual([SPOT, PERP]);
     expect(alerts[0].startTime).toBe(start);
-    expect(alerts[0].explanation).toMatch(/long BTCUSDT-PERP position of 4 \(added to 60 s before the push\)/);
-    const lead = alerts[0].evidence.features.find((f) => f.name === 'perp_added_before_push_s');
-    expect(lead).toMatchObject({ value: 60, threshold: 600, passed: true });
+    expect(alerts[0].explanation).toMatch(/long BTCUSDT-PERP position of 4 \(88% of it built in the 10 min before, last at /);
+    const built = alerts[0].evidence.features.find((f) => f.name === 'perp_position_built_recently');
+    expect(built).toMatchObject({ value: 0.875, threshold: 0.5, passed: true });
   });
 
-  it('needs the position opened or added to shortly before the push (openedWithinMs), not a long-held one or one added during it', async () => {
+  it('needs most of the position built in the last openedWithinMs, not a long-held one', async () => {
     const start = T0 + 1_500_000;
     const held = [snapshot(T0 + 10_000, 'L', '4'), snapshot(start - 60_000, 'L', '4')]; // long since the start, unchanged
     const opens = [0, 1, 2].map((i) => trade(start - 900_000 + i * 10_000, PERP, 'O', 'buy', 60_000, '1.5')); // opened 15 min before
-    const during = [trade(start + 404_000, PERP, 'D', 'buy', 60_000, '4')]; // bought perp only once the push was under way
+    const during = [snapshot(T0 + 10_000, 'D', '4'), trade(start + 404_000, PERP, 'D', 'buy', 60_000, '1')]; // long-held 4, adds 1 during the push
     const events = [...background(T0, T0 + 2_400_000), ...held, ...opens, ...during, ...push('L', start, 1), ...push('O', start + 200_000, 1), ...push('D', start + 400_000, 1)];
     expect(await run(events)).toEqual([]);
-    // with the test off, the long-held and the older position alert (D's fill came after its run began either way)
+    // with the test off, all three alert
     expect((await run(events, { openedWithinMs: 0 })).map((a) => a.accounts[0]).sort()).toEqual(['D', 'L', 'O']);
   });
 

@@ -20,9 +20,10 @@ import { num, pct, time } from './format.js';
  * `runIdleMs` without an aggressive trade by the account in that direction (a trade the other way
  * restarts it). On each aggressive spot trade the run is tested:
  *  - the account holds a perp position on the same underlying in the direction of the push, of
- *    notional ≥ `minPerpToSpot` × the run's notional and ≥ `minPerpNotional`, opened or added to
- *    in that direction within `openedWithinMs` before the run began (the derivative position is
- *    built for the push; a long-held position beside a large spot order is routine trading);
+ *    notional ≥ `minPerpToSpot` × the run's notional and ≥ `minPerpNotional`, of which ≥
+ *    `minBuiltShare` was opened or added to in that direction in the last `openedWithinMs` (the
+ *    derivative position is built for the push; a long-held position beside a large spot order is
+ *    routine trading);
  *  - the run's share of the spot market's taker notional IN ITS DIRECTION since it began ≥
  *    `minShare` (a push dominates the aggressive flow its way; flow the other way — followers
  *    taking profit, liquidity seekers — does not dilute it);
@@ -53,7 +54,8 @@ export const crossMarketParams = z.object({
   k: z.number().nonnegative().default(0).describe('…and at least k × the spot market’s rolling relative volatility'),
   minPerpToSpot: z.number().nonnegative().default(0.3).describe('perp position notional ≥ this × the spot run’s notional'),
   minPerpNotional: z.number().nonnegative().default(0).describe('minimum perp position notional'),
-  openedWithinMs: z.number().int().nonnegative().default(600_000).describe('the perp position must have been opened or added to in the push direction within this long (ms) before the push began (0: any position counts)'),
+  openedWithinMs: z.number().int().nonnegative().default(600_000).describe('window (ms, back from each test) in which the perp position must have been built (0: any position counts)'),
+  minBuiltShare: z.number().min(0).max(1).default(0.5).describe('share of the perp position opened or added to in the push direction within `openedWithinMs`'),
   runIdleMs: z.number().int().positive().default(90_000).describe('a spot run ends after this long without an aggressive trade in its direction'),
   perpSuffixes: z.array(z.string()).default(['-PERP', '-SWAP', '_PERP']).describe('suffixes that turn a spot symbol into its perpetual'),
   basis: z.boolean().default(true).describe('also watch the spot/perp basis (variant basis_blowout)'),
@@ -81,22 +83,39 @@ class Run {
   readonly trades: string[] = [];
 }
 
+const MAX_ADDS = 64;
+
 class Pos {
   snap = 0;
   snapTs = -Infinity;
   delta = 0;
-  /** Last time the position grew long / short (a fill or snapshot that increased it that way). */
-  grewLong = -Infinity;
-  grewShort = -Infinity;
+  /** Recent growth away from zero, flat (ts, signed amount) pairs, newest last, at most MAX_ADDS. */
+  readonly adds: number[] = [];
   get size(): number {
     return this.snap + this.delta;
   }
-  /** Record a change from `before` at `ts`: growth away from zero marks when the position was opened or added to. */
+  /** Record a change from `before` at `ts`: growth away from zero is when the position was opened or added to. */
   moved(before: number, ts: number): void {
     const after = this.size;
     const eps = 1e-9 * Math.max(1, Math.abs(after)); // a snapshot restating summed fills is not growth
-    if (after > 0 && after - before > eps) this.grewLong = ts;
-    else if (after < 0 && before - after > eps) this.grewShort = ts;
+    let grown = 0;
+    if (after > 0 && after - before > eps) grown = after - Math.max(0, before);
+    else if (after < 0 && before - after > eps) grown = after - Math.min(0, before);
+    if (grown === 0) return;
+    if (this.adds.length >= 2 * MAX_ADDS) this.adds.splice(0, 2);
+    this.adds.push(ts, grown);
+  }
+  /** Growth in direction `dir` since `from`, and the time of the latest such growth. */
+  addedSince(dir: number, from: number): [number, number] {
+    let sum = 0;
+    let last = -Infinity;
+    for (let i = this.adds.length - 2; i >= 0 && this.adds[i] >= from; i -= 2) {
+      const a = this.adds[i + 1];
+      if (Math.sign(a) !== dir) continue;
+      sum += Math.abs(a);
+      if (last === -Infinity) last = this.adds[i];
+    }
+    return [sum, last];
   }
 }
 
@@ -296,10 +315,10 @@ class CrossMarketDetector implements Detector {
     if (Math.abs(posSize) < 1e-9) posSize = ctx.flow.accountMarket(account, perp)?.position.size ?? 0; // fills seen by the shared order flow
     if (Math.abs(posSize) < 1e-9) return;
     if (Math.sign(posSize) !== r.dir) return;
-    // The position was opened or added to in the push's direction shortly before the push began.
-    const grew = ps === undefined ? -Infinity : r.dir > 0 ? ps.grewLong : ps.grewShort;
-    const lead = r.startTs - grew;
-    if (this.p.openedWithinMs > 0 && !(lead >= 0 && lead <= this.p.openedWithinMs)) return;
+    // Most of the position was built (opened or added to, the push's way) in the last openedWithinMs.
+    const [added, lastAdd] = ps === undefined ? [0, -Infinity] : ps.addedSince(r.dir, e.ts - this.p.openedWithinMs);
+    const built = Math.min(1, added / Math.abs(posSize));
+    if (this.p.openedWithinMs > 0 && !(built >= this.p.minBuiltShare)) return;
     const perpPx = this.price(perp, ctx);
     const perpNotional = Math.abs(posSize) * (perpPx > 0 ? perpPx : +e.price);
     if (!(perpNotional >= this.p.minPerpNotional) || !(perpNotional >= this.p.minPerpToSpot * r.notional)) return;
@@ -330,9 +349,10 @@ class CrossMarketDetector implements Detector {
       ep.notes.perp = perp;
       ep.notes.position = String(posSize);
       ep.feature('perp_position', posSize, 0, r.dir > 0 ? '>' : '<');
-      if (Number.isFinite(lead)) {
-        ep.notes.leadMs = String(lead);
-        ep.feature('perp_added_before_push_s', lead / 1000, this.p.openedWithinMs / 1000, '<=', 's');
+      if (this.p.openedWithinMs > 0) {
+        ep.notes.built = String(built);
+        ep.notes.lastAdd = String(lastAdd);
+        ep.feature('perp_position_built_recently', built, this.p.minBuiltShare, '>=');
       }
       ep.feature('perp_to_spot_notional', perpNotional / r.notional, this.p.minPerpToSpot, '>=', 'x');
       ep.feature('share_of_spot_taker_notional', share, this.p.minShare, '>=');
@@ -357,7 +377,7 @@ class CrossMarketDetector implements Detector {
     const spot = ep.markets.find((m) => m !== n.perp) ?? '';
     return (
       `Account ${ep.accounts.join(', ')}, holding a ${Number(n.position) > 0 ? 'long' : 'short'} ${n.perp} position of ${num(Math.abs(Number(n.position)), 6)}` +
-      `${n.leadMs !== undefined ? ` (added to ${num(Number(n.leadMs) / 1000, 0)} s before the push)` : ''}, ` +
+      `${n.built !== undefined ? ` (${num(Number(n.built) * 100, 0)}% of it built in the ${num(this.p.openedWithinMs / 60_000, 0)} min before, last at ${time(Number(n.lastAdd))})` : ''}, ` +
       `${n.dir === 'buy' ? 'bought' : 'sold'} ${spot} aggressively from ${time(Number(n.runStart))} (${num(ep.get('aggressive_orders')?.value ?? 0, 0)} orders, ${num((share?.value ?? 0) * 100, 0)}% of the market’s taker notional), ` +
       `moving the spot price — which feeds the perpetual’s index — ${pct(move?.value ?? 0)} in the position’s favour (${n.startPrice} → ${n.price}).`
     );
