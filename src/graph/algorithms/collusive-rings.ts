@@ -504,7 +504,22 @@ function makeRing(members: number[], f: Flow, list: readonly RingTrade[], lo: nu
   }
   edges.sort((x, y) => (x.from < y.from ? -1 : x.from > y.from ? 1 : x.to < y.to ? -1 : 1));
   // Trade-by-trade volume matching and the ring's first/last trade: every trade between members.
-  const bySize = new Map<string, number>();
+  // Net count per (member, size), in first-seen order (the sum below adds in that order); sizes get
+  // dense ids so the key is an integer, not a string built per trade.
+  const sizeId = new Map<number, number>();
+  const slotOf = new Map<number, number>();
+  const net: number[] = [];
+  const netQty: number[] = [];
+  const bump = (u: number, q: number, qid: number, by: number): void => {
+    const key = qid * names.length + u;
+    let i = slotOf.get(key);
+    if (i === undefined) {
+      slotOf.set(key, (i = net.length));
+      net.push(0);
+      netQty.push(q);
+    }
+    net[i] += by;
+  };
   let firstTrade = Infinity;
   let lastTrade = -Infinity;
   for (let i = lo; i < hi; i++) {
@@ -514,13 +529,13 @@ function makeRing(members: number[], f: Flow, list: readonly RingTrade[], lo: nu
     const t = list[i];
     if (t.ts < firstTrade) firstTrade = t.ts;
     if (t.ts > lastTrade) lastTrade = t.ts;
-    const kb = `${d}\u0000${t.qty}`;
-    const ks = `${s}\u0000${t.qty}`;
-    bySize.set(kb, (bySize.get(kb) ?? 0) + 1);
-    bySize.set(ks, (bySize.get(ks) ?? 0) - 1);
+    let qid = sizeId.get(t.qty);
+    if (qid === undefined) sizeId.set(t.qty, (qid = sizeId.size));
+    bump(d, t.qty, qid, 1);
+    bump(s, t.qty, qid, -1);
   }
   let unmatched = 0;
-  for (const [k, c] of bySize) if (c !== 0) unmatched += Math.abs(c) * Number(k.slice(k.indexOf('\u0000') + 1));
+  for (let i = 0; i < net.length; i++) if (net[i] !== 0) unmatched += Math.abs(net[i]) * netQty[i];
   let concentration = 1;
   let minDir = Infinity;
   for (const [u, v] of acc) {
