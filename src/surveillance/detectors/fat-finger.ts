@@ -247,6 +247,8 @@ class FatFingerDetector implements Detector {
     }
     if (ev.type !== 'order.placed' && ev.type !== 'order.amended') return;
     const e = ev;
+    // the limit price, read once: this function is too large for the ctx getter to inline, and each call returns a boxed float
+    const lp = ctx.px;
     let priceScore = 0;
     let dev = NaN;
     let thr = NaN;
@@ -262,7 +264,7 @@ class FatFingerDetector implements Detector {
     let peerQ = NaN;
     let devN = 0;
     if (isLimit && e.price !== undefined && this.reference(e.market, ts, ctx, side)) {
-      const px = ctx.px;
+      const px = lp;
       this.nearestDeviation(px, e.market, ts, ctx);
       dev = this.best * 100;
       this.volatilityPct(e.market, ctx);
@@ -319,7 +321,6 @@ class FatFingerDetector implements Detector {
     let sizeBasis: SizeBasis = 'own';
     let peerLim = NaN;
     const touch = ctx.books.touch(e.market);
-    const lp = ctx.px;
     // At or through the touch: marketable, a market order, or joining/improving the best level.
     const atTouch = !isLimit || !(lp > 0) || side === undefined || (side === 'buy' ? !(lp < touch.bid) : !(lp > touch.ask));
     if (e.size !== undefined) {
@@ -331,7 +332,7 @@ class FatFingerDetector implements Detector {
       const groupKey = pairKey('', ctx.partitionKey(e.market));
       let all = byMarket.get(groupKey);
       if (all === undefined) byMarket.set(groupKey, (all = { size: new P2Quantile(this.p.sizeQuantile), dev: new P2Quantile(this.p.devQuantile) }));
-      const px = e.price !== undefined ? ctx.px : ctx.books.touch(e.market).mid;
+      const px = e.price !== undefined ? lp : ctx.books.touch(e.market).mid;
       const notional = px > 0 ? size * px : NaN;
       peerLim = notional > 0 ? this.peerLimit(e.market) : NaN;
       if (histN >= this.p.minHistory) {
