@@ -117,8 +117,8 @@ export type FatFingerParams = z.output<typeof fatFingerParams>;
 
 const ORDER_TYPES = ['order.placed', 'order.amended', 'order.cancelled', 'trade', 'mark_price', 'index_price'] as const;
 
-/** A size-only suspect waiting for the trader to notice it. */
-interface Suspect {
+/** The order an observation is about, as the alert reports it. */
+interface OrderSeen {
   eventId: string;
   ts: number;
   account: string;
@@ -127,6 +127,10 @@ interface Suspect {
   side: string;
   price: string;
   size: string;
+}
+
+/** A size-only suspect waiting for the trader to notice it. */
+interface Suspect extends OrderSeen {
   sizeQ: number;
   histN: number;
   basis: SizeBasis;
@@ -136,16 +140,8 @@ interface Suspect {
 }
 
 /** An order found off-market or oversized, with what the alert reports. */
-interface Finding {
-  eventId: string;
-  ts: number;
+interface Finding extends OrderSeen {
   type: 'order.placed' | 'order.amended';
-  account: string;
-  market: string;
-  orderId: string;
-  side: string;
-  price: string;
-  size: string;
   priceScore: number;
   sizeScore: number;
   dev: number;
