@@ -66,6 +66,15 @@ describe('eval', () => {
     expect(formatEvalTable(r)).toMatch(/wash_trading\s+5\s+3\s+3\s+2\s+0\.600\s+0\.667\s+0\.632\s+405\.0 s/);
   });
 
+  it('measures the delay from a label\'s onset (when the abuse first shows) when it has one', () => {
+    // L1 with an onset at 2.5 min: A1 (detected at 3 min) is 0.5 min after it; an alert before the onset counts as 0
+    const withOnset = labels.map((l) => (l.id === 'L1' ? { ...l, onsetTime: 2.5 * M } : l));
+    const r = evaluate(alerts, withOnset, { toleranceMs: M });
+    expect(r.rows.find((x) => x.typology === 'wash_trading')).toMatchObject({ detectedLabels: 2, medianDelayMs: (0.5 * M + 10.5 * M) / 2 });
+    const early = evaluate(alerts, labels.map((l) => (l.id === 'L1' ? { ...l, onsetTime: 4 * M } : l)), { toleranceMs: M });
+    expect(early.rows.find((x) => x.typology === 'wash_trading')).toMatchObject({ medianDelayMs: (0 + 10.5 * M) / 2 });
+  });
+
   it('without tolerance A3 no longer matches', () => {
     const r = evaluate(alerts, labels, { toleranceMs: 0 });
     expect(r.rows.find((x) => x.typology === 'wash_trading')).toMatchObject({ matchedAlerts: 2, detectedLabels: 1 });

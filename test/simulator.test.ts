@@ -141,10 +141,13 @@ describe('simulator', () => {
       else if (e.type === 'account.opened') opened.add(e.accountId);
     }
     for (const t of TYPOLOGIES) expect(labels.filter((l) => l.typology === t).length, t).toBeGreaterThan(0);
+    // A pump's quiet preparation (funding, logins, passive bids) precedes its onset, the first rush.
+    expect(labels.some((l) => l.typology === 'pump_and_dump' && l.onsetTime !== undefined)).toBe(true);
     expect(Object.values(manifest.episodesByTypology).reduce((a, b) => a + b, 0)).toBe(labels.length);
     for (const l of labels) {
       expect(l.accounts.length, l.id).toBeGreaterThan(0);
       expect(l.endTime).toBeGreaterThanOrEqual(l.startTime);
+      if (l.onsetTime !== undefined) expect(l.onsetTime > l.startTime && l.onsetTime <= l.endTime, `${l.id} onset inside the episode`).toBe(true);
       const accounts = new Set(l.accounts);
       const orders = new Set(l.orderIds);
       for (const id of l.orderIds) {

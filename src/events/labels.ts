@@ -30,6 +30,11 @@ export const LabelEpisode = z.object({
   markets: z.array(z.string()),
   startTime: z.number().int().nonnegative(),
   endTime: z.number().int().nonnegative(),
+  /**
+   * When the abuse first shows in the market, if later than startTime (a pump's first rush after
+   * quiet funding and accumulation). Detection delay is measured from it.
+   */
+  onsetTime: z.number().int().nonnegative().optional(),
   orderIds: z.array(z.string()),
   tradeIds: z.array(z.string()),
   /** Free-form parameters the injector used (intensity, sizes, offsets), for analysis. */

@@ -18,8 +18,9 @@ import { Alert, finalAlerts } from './alert.js';
  * Matching is many-to-many: an alert is a true positive if it matches any label (precision =
  * matched alerts / alerts); a label is detected if any alert matches it (recall = detected labels /
  * labels). The detection delay of a detected label is the earliest `detectedAt` of its matching
- * alerts minus the label's `startTime`, floored at 0 (an alert may fire within the tolerance before
- * the labelled start). Per typology and in total (micro-averaged: the totals row pools all alerts
+ * alerts minus the label's `onsetTime` (when the abuse first shows in the market, e.g. a pump's first
+ * rush after quiet accumulation) or, without one, its `startTime`; floored at 0 (an alert may fire
+ * within the tolerance before the labelled start). Per typology and in total (micro-averaged: the totals row pools all alerts
  * and labels).
  */
 export interface EvalOptions {
@@ -101,7 +102,7 @@ export function evaluate(alertsIn: readonly Alert[], labels: readonly LabelEpiso
     for (const l of candidates) {
       if (!alertMatchesLabel(a, l, tol)) continue;
       matched = true;
-      const d = Math.max(0, a.detectedAt - l.startTime);
+      const d = Math.max(0, a.detectedAt - (l.onsetTime ?? l.startTime));
       const prev = firstDetection.get(l);
       if (prev === undefined || d < prev) firstDetection.set(l, d);
     }

@@ -14,6 +14,8 @@ export class Episode {
   readonly tradeIds: string[] = [];
   start = Infinity;
   end = -Infinity;
+  /** When the abuse first shows in the market (set by scenarios with a quiet preparation phase). */
+  onset: number | undefined = undefined;
 
   constructor(
     /** Assigned when the run ends, in start-time order. */
@@ -63,6 +65,7 @@ export class Episode {
       markets: [...this.markets],
       startTime: this.start,
       endTime: this.end,
+      ...(this.onset !== undefined && this.onset > this.start ? { onsetTime: this.onset } : {}),
       orderIds: this.orderIds,
       tradeIds: this.tradeIds,
       params: this.params,

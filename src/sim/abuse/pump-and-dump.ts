@@ -79,7 +79,10 @@ export class PumpScenario extends Scenario<Plan> {
         return;
       }
       case PUMP: {
-        if (this.round === 0) this.cancelAll(now); // unfilled accumulation bids are withdrawn before the burst
+        if (this.round === 0) {
+          this.cancelAll(now); // unfilled accumulation bids are withdrawn before the burst
+          this.ep.onset = Math.floor(now); // the pump starts here: funding, logins and passive accumulation precede it
+        }
         // A rush: several members fire market buys in the same millisecond.
         const n = Math.max(2, Math.round(group.length * rng.uniform(0.4, 1)));
         for (const a of rng.sample(group, n)) {
