@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Alert } from '../src/surveillance/alert.js';
 import type { LabelEpisode } from '../src/events/labels.js';
-import { evaluate, formatEvalTable, readAlertsFile, readLabelsFile } from '../src/surveillance/eval.js';
+import { evaluate, evaluateRuns, formatEvalTable, readAlertsFile, readLabelsFile } from '../src/surveillance/eval.js';
 import { buildProgram } from '../src/cli/main.js';
 
 const M = 60_000;
@@ -75,6 +75,16 @@ describe('eval', () => {
     expect(early.rows.find((x) => x.typology === 'wash_trading')).toMatchObject({ medianDelayMs: (0 + 10.5 * M) / 2 });
   });
 
+  it('pools runs: each run\'s alerts match only its own labels, counts and delays add up', () => {
+    const one = evaluate(alerts, labels, { toleranceMs: M });
+    // the same set twice, plus a run whose alert would match run 1's L1 (same account and time) but has no labels
+    const stray = [alert('Z1', 'wash_trading', ['a'], ['BTC'], 2 * M, 4 * M, 3 * M)];
+    const r = evaluateRuns([{ alerts, labels }, { alerts, labels }, { alerts: stray, labels: [] }], { toleranceMs: M });
+    const wash = r.rows.find((x) => x.typology === 'wash_trading')!;
+    expect(wash).toMatchObject({ alerts: 11, labels: 6, matchedAlerts: 6, detectedLabels: 4, medianDelayMs: 6.75 * M });
+    expect(r.total).toMatchObject({ alerts: 2 * one.total.alerts + 1, labels: 2 * one.total.labels, matchedAlerts: 2 * one.total.matchedAlerts, detectedLabels: 2 * one.total.detectedLabels });
+  });
+
   it('without tolerance A3 no longer matches', () => {
     const r = evaluate(alerts, labels, { toleranceMs: 0 });
     expect(r.rows.find((x) => x.typology === 'wash_trading')).toMatchObject({ matchedAlerts: 2, detectedLabels: 1 });
@@ -105,6 +115,20 @@ describe('eval', () => {
     }
     expect(out[0]).toMatch(/^typology\s+alerts\s+labels/);
     expect(out[0]).toMatch(/total\s+7\s+5\s+4\s+3/);
+    // two runs pooled: every count doubles
+    const pooled: string[] = [];
+    process.stdout.write = ((s: string) => (pooled.push(s), true)) as typeof process.stdout.write;
+    try {
+      const a = join(dir, 'alerts.ndjson.gz');
+      const l = join(dir, 'labels.ndjson');
+      await buildProgram().parseAsync(['node', 'riskloop', 'eval', '--alerts', a, '--labels', l, '--alerts', a, '--labels', l, '--tolerance', String(M)]);
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(pooled[0]).toMatch(/total\s+14\s+10\s+8\s+6/);
+    await expect(
+      buildProgram().exitOverride().parseAsync(['node', 'riskloop', 'eval', '--alerts', join(dir, 'alerts.ndjson.gz'), '--alerts', join(dir, 'alerts.ndjson.gz'), '--labels', join(dir, 'labels.ndjson')]),
+    ).rejects.toThrow(/pair up run by run: got 2 --alerts and 1 --labels/);
     expect(JSON.parse(out[1]).total.precision).toBeCloseTo(4 / 7, 12);
   });
 });

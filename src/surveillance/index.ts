@@ -8,5 +8,5 @@ export { SurveillanceEngine, type SurveillanceOptions, type EngineStats } from '
 export { PartitionRuntime, type RuntimeStats } from './runtime.js';
 export { Partitioner, partitionKey, fnv1a } from './partitioner.js';
 export { BUILTIN_DETECTORS, selfTrade, fatFinger } from './detectors/index.js';
-export { evaluate, alertMatchesLabel, formatEvalTable, readAlertsFile, readLabelsFile, type EvalReport, type EvalOptions, type TypologyMetrics } from './eval.js';
+export { evaluate, evaluateRuns, alertMatchesLabel, formatEvalTable, readAlertsFile, readLabelsFile, type EvalReport, type EvalOptions, type EvalRun, type TypologyMetrics } from './eval.js';
 export { createSurveillance, AlertFileSink, AlertCollector, AlertCounter, formatSurveillanceSummary, surveillanceSummary, type AlertCounts, type SurveillanceSummary } from './run.js';
