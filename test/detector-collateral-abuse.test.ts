@@ -54,7 +54,29 @@ function pump(who: string, start: number, buys: number, top: number): ExchangeEv
   return out;
 }
 
+function login(ts: number, acct: string, device: string): ExchangeEvent {
+  return ev({ type: 'login', id: `g${n++}`, ts, accountId: acct, sessionId: `s${n}`, deviceId: device, ip: `10.0.${n % 250}.${(n * 7) % 250}` });
+}
+
 describe('collateral_abuse detector', () => {
+  it('merges the runs of helpers (linked accounts) into the borrower\'s', async () => {
+    const start = T0 + 600_000;
+    // D buys once; its device-linked helpers H1 and H2 do most of the pushing; D borrows
+    const helpers = [...pump('H1', start, 4, 1.04), ...pump('H2', start + 45_000, 3, 1.07)];
+    const base = [...background(T0, T0 + 1_800_000), trade(start + 5_000, 'D', 'buy', 1.01), ...helpers, borrow(start + 100_000, 'D', 'ZNTH')];
+    const linked = [login(T0 + 1_000, 'D', 'dev-1'), login(T0 + 2_000, 'H1', 'dev-1'), login(T0 + 3_000, 'H2', 'dev-1')];
+    const alerts = (await run([...base, ...linked])).filter((a) => a.typology === 'collateral_abuse');
+    expect(alerts.length).toBe(1);
+    expect(alerts[0].accounts).toEqual(['D', 'H1', 'H2']);
+    expect(alerts[0].startTime).toBe(start);
+    expect(alerts[0].evidence.features.find((f) => f.name === 'linked_buyers')?.value).toBe(2);
+    expect(alerts[0].evidence.features.find((f) => f.name === 'aggressive_buys')?.value).toBe(8);
+    expect(alerts[0].explanation).toMatch(/^Accounts D, H1, H2 \(linked to borrower D\) bought aggressively/);
+    // the same flow without the links: D alone bought once, no alert
+    const unlinked = [login(T0 + 1_000, 'D', 'dev-1'), login(T0 + 2_000, 'H1', 'dev-2'), login(T0 + 3_000, 'H2', 'dev-3')];
+    expect((await run([...base.map((e) => ({ ...e })), ...unlinked])).filter((a) => a.typology === 'collateral_abuse')).toEqual([]);
+  });
+
   it('alerts on a pump of the collateral followed by a borrow against it', async () => {
     const start = T0 + 600_000;
     const alerts = await run([...background(T0, T0 + 1_800_000), ...pump('A', start, 8, 1.08), borrow(start + 8 * 10_000 + 20_000, 'A', 'ZNTH')]);

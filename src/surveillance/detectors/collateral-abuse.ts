@@ -24,8 +24,12 @@ import { num, pct, time } from './format.js';
  *  - the account is a net buyer: buys / (buys + sells) ≥ `minNetBuyRatio`;
  *  - at least `minBuys` aggressive buys;
  *  - the borrow comes within `maxBorrowDelayMs` of the last aggressive buy.
- * The inflated part of the collateral value, collateralAmount × (price now − price before), is
- * reported. A legitimate borrower against an altcoin has no buying run that moved the price, and a
+ * The run is the borrower's merged with its helpers' runs in the market that also ended within
+ * `maxBorrowDelayMs` (helpers may push part or all of the price), summed, from the earliest start.
+ * Helpers are linked accounts (ctx.links) and, among the last 32 accounts to start buying runs in the
+ * market, any with a weaker tie to the borrower (e.g. a shared IP, which alone does not link
+ * accounts): a weak tie plus pushing the very asset borrowed against minutes later is coordination. The inflated part of the collateral value, collateralAmount × (price now − price
+ * before), is reported. A legitimate borrower against an altcoin has no buying run that moved the price, and a
  * buyer who never borrows against the asset is not this typology.
  *
  * Score: 50 + 25·log2 of the weakest ratio of rise and share to their thresholds, +10 when the
@@ -69,7 +73,43 @@ class Run {
   readonly trades: string[] = [];
 }
 
+function copyRun(r: Run): Run {
+  const c = new Run();
+  c.startTs = r.startTs;
+  c.lastBuyTs = r.lastBuyTs;
+  c.startPrice = r.startPrice;
+  c.buyNotional = r.buyNotional;
+  c.sellNotional = r.sellNotional;
+  c.buys = r.buys;
+  c.marketBuyAtStart = r.marketBuyAtStart;
+  c.peak = r.peak;
+  c.touchNotional = r.touchNotional;
+  c.volAtStart = r.volAtStart;
+  c.firstEventId = r.firstEventId;
+  c.trades.push(...r.trades);
+  return c;
+}
+
+/** Adds run r into the group run g: sums, the earlier start (with its reference price and market state), the later last buy. */
+function mergeRun(g: Run, r: Run): void {
+  if (r.startTs < g.startTs) {
+    g.startTs = r.startTs;
+    g.startPrice = r.startPrice;
+    g.marketBuyAtStart = r.marketBuyAtStart;
+    g.touchNotional = r.touchNotional;
+    g.volAtStart = r.volAtStart;
+    g.firstEventId = r.firstEventId;
+  }
+  if (r.lastBuyTs > g.lastBuyTs) g.lastBuyTs = r.lastBuyTs;
+  g.buyNotional += r.buyNotional;
+  g.sellNotional += r.sellNotional;
+  g.buys += r.buys;
+  if (!(r.peak <= g.peak)) g.peak = r.peak;
+  for (const t of r.trades) if (g.trades.length < 50) g.trades.push(t);
+}
+
 const EVENT_TYPES = ['trade', 'loan.borrow'] as const;
+const RECENT_BUYERS = 32;
 
 class CollateralAbuseDetector implements Detector {
   readonly name = 'collateral_abuse';
@@ -83,6 +123,8 @@ class CollateralAbuseDetector implements Detector {
   /** base asset -> spot markets seen in this partition */
   private readonly marketsOfAsset = new Map<string, string[]>();
   private readonly seenMarkets = new Set<string>();
+  /** market -> accounts that most recently started a buying run there (at most RECENT_BUYERS) */
+  private readonly recentBuyers = new Map<string, string[]>();
 
   constructor(private readonly p: CollateralAbuseParams) {
     this.policy = policyFrom(p);
@@ -147,6 +189,12 @@ class CollateralAbuseDetector implements Detector {
       r.volAtStart = mf0 !== undefined && mf0.price.count >= 20 ? mf0.relativeVolatility() * 100 : NaN;
       r.firstEventId = e.id;
       r.trades.length = 0;
+      let recent = this.recentBuyers.get(e.market);
+      if (recent === undefined) this.recentBuyers.set(e.market, (recent = []));
+      const at = recent.indexOf(taker);
+      if (at >= 0) recent.splice(at, 1);
+      else if (recent.length >= RECENT_BUYERS) recent.shift();
+      recent.push(taker);
     }
     r.buyNotional += notional;
     if (!(ctx.px <= r.peak)) r.peak = ctx.px;
@@ -163,11 +211,38 @@ class CollateralAbuseDetector implements Detector {
     for (const m of markets) this.test(e, m, ctx);
   }
 
+  /**
+   * The buying run behind a borrow: the borrower's own, merged with those of its linked accounts in
+   * the same market that also ended within maxBorrowDelayMs (helpers may do part or all of the
+   * pushing). Undefined when none qualifies; the borrower's own Run object when it is the only one.
+   */
+  private groupRun(account: string, market: string, ctx: DetectorContext, members: string[]): Run | undefined {
+    let first: Run | undefined;
+    let merged: Run | undefined;
+    const cands = [account, ...ctx.links.linked(account)];
+    // A weaker tie (a shared IP) is enough for an account that was itself buying this market lately.
+    for (const b of this.recentBuyers.get(market) ?? []) if (!cands.includes(b) && (ctx.links.evidence?.(account, b)?.weight ?? 0) > 0) cands.push(b);
+    for (const a of cands) {
+      const r = this.runs.peek(pairKey(a, market), ctx.ts);
+      if (r === undefined || r.buys === 0) continue;
+      const sinceBuy = ctx.ts - r.lastBuyTs;
+      if (sinceBuy < 0 || sinceBuy > this.p.maxBorrowDelayMs) continue;
+      members.push(a);
+      if (first === undefined) {
+        first = r;
+        continue;
+      }
+      if (merged === undefined) merged = copyRun(first);
+      mergeRun(merged, r);
+    }
+    return merged ?? first;
+  }
+
   private test(e: EventOf<'loan.borrow'>, market: string, ctx: DetectorContext): void {
-    const r = this.runs.peek(pairKey(e.accountId, market), ctx.ts);
-    if (r === undefined || r.buys === 0) return;
+    const members: string[] = [];
+    const r = this.groupRun(e.accountId, market, ctx, members);
+    if (r === undefined) return;
     const sinceBuy = ctx.ts - r.lastBuyTs;
-    if (sinceBuy < 0 || sinceBuy > this.p.maxBorrowDelayMs) return;
     if (r.buys < this.p.minBuys) return;
     const depthMult = r.touchNotional > 0 ? r.buyNotional / r.touchNotional : Infinity;
     if (!(depthMult >= this.p.minTouchMultiple)) return;
@@ -191,6 +266,7 @@ class CollateralAbuseDetector implements Detector {
     ctx.alerts.episode(this, pairKey(e.accountId, market), e);
     ep.variant ??= 'pump_then_borrow';
     ep.addMarket(market).addAccount(e.accountId);
+    for (const a of members) ep.addAccount(a);
     for (const t of r.trades) ep.addTrade(t);
     if (ep.offer(Math.max(50, score))) {
       ep.notes.loanId = e.loanId;
@@ -199,12 +275,15 @@ class CollateralAbuseDetector implements Detector {
       ep.notes.collateral = e.collateralAmount ?? '?';
       ep.notes.runStart = String(r.startTs);
       ep.notes.ts = String(ctx.ts);
+      ep.notes.borrower = e.accountId;
+      ep.notes.buyers = members.join(', ');
       ep.notes.pricePre = String(r.startPrice);
       ep.notes.priceNow = String(now);
       ep.feature('price_rise_pct', rise, riseThr, '>=', '%');
       ep.feature('account_share_of_taker_buys', share, this.p.minBuyShare, '>=');
       ep.feature('net_buy_ratio', net, this.p.minNetBuyRatio, '>=');
       ep.feature('aggressive_buys', r.buys, this.p.minBuys, '>=');
+      if (members.length > 1 || members[0] !== e.accountId) ep.feature('linked_buyers', members.filter((a) => a !== e.accountId).length, 0, '>');
       ep.feature('buy_notional', r.buyNotional, 0, '>');
       if (Number.isFinite(depthMult)) ep.feature('buy_notional_vs_best_ask_level', depthMult, this.p.minTouchMultiple, '>=', 'x');
       ep.feature('borrow_delay_ms', sinceBuy, this.p.maxBorrowDelayMs, '<=', 'ms');
@@ -224,7 +303,7 @@ class CollateralAbuseDetector implements Detector {
     const share = ep.get('account_share_of_taker_buys');
     const ltv = ep.get('ltv_at_pre_pump_price');
     return (
-      `Account ${ep.accounts.join(', ')} bought aggressively in ${ep.markets.join(', ')} from ${time(Number(n.runStart))} ` +
+      `${n.buyers !== undefined && n.buyers !== n.borrower ? `Accounts ${n.buyers} (linked to borrower ${n.borrower})` : `Account ${n.borrower ?? ep.accounts.join(', ')}`} bought aggressively in ${ep.markets.join(', ')} from ${time(Number(n.runStart))} ` +
       `(${num((share?.value ?? 0) * 100, 0)}% of the market’s taker buying, ${num(ep.get('aggressive_buys')?.value ?? 0, 0)} buys), lifting the price ${pct(rise?.value ?? 0)} ` +
       `from ${num(Number(n.pricePre), 8)} to ${num(Number(n.priceNow), 8)}, then at ${time(Number(n.ts))} borrowed ${n.borrowed} (loan ${n.loanId}) against ${n.collateral} ${n.asset}` +
       (ltv !== undefined ? ` — an LTV of ${num(ltv.value * 100, 0)}% at the pre-pump price.` : '.')
