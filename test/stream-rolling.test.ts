@@ -203,6 +203,48 @@ describe('KeyedState', () => {
     expect(k.size).toBe(0);
   });
 
+  it('behaves like a plain map through random gets, peeks, deletes, sweeps and forced evictions (the last-key memo is invisible)', () => {
+    const r = rng(7);
+    let made = 0;
+    const k = new KeyedState<string, { id: number; key: string }>((key) => ({ id: made++, key }), { idleMs: 50, maxKeys: 6 });
+    // reference: key -> [value, lastSeen], insertion order as the cap's eviction order
+    const ref = new Map<string, { v: { id: number; key: string }; seen: number }>();
+    let t = 0;
+    for (let i = 0; i < 20_000; i++) {
+      t += Math.floor(r() * 4);
+      const key = `a${Math.floor(r() * 9)}`;
+      const op = r();
+      if (op < 0.5) {
+        const v = k.get(key, t);
+        const e = ref.get(key);
+        if (e === undefined || t - e.seen > 50) {
+          expect(v.id, `get ${key} at ${t} is new`).toBe(made - 1);
+          if (e === undefined) ref.set(key, { v, seen: t });
+          else Object.assign(e, { v, seen: t });
+        } else {
+          expect(v).toBe(e.v);
+          if (t > e.seen) e.seen = t;
+        }
+        expect(v.key).toBe(key);
+      } else if (op < 0.8) {
+        const e = ref.get(key);
+        expect(k.peek(key, t)).toBe(e !== undefined && t - e.seen <= 50 ? e.v : undefined);
+      } else if (op < 0.9) {
+        k.delete(key);
+        ref.delete(key);
+      } else {
+        k.sweep(t);
+        for (const [key2, e] of ref) if (!k.has(key2)) expect(t - e.seen, `${key2} swept only when idle`).toBeGreaterThanOrEqual(50);
+        for (const key2 of [...ref.keys()]) if (!k.has(key2)) ref.delete(key2);
+      }
+      // forced evictions (cap 6) drop keys the reference still has
+      for (const key2 of [...ref.keys()]) if (!k.has(key2)) ref.delete(key2);
+      expect(k.size).toBe(ref.size);
+    }
+    expect(k.forcedEvictions).toBeGreaterThan(0);
+    expect(k.evictions).toBeGreaterThan(0);
+  });
+
   it('forces eviction at the cap', () => {
     const k = new KeyedState<number, number>(() => 0, { idleMs: 1e9, maxKeys: 10 });
     for (let i = 0; i < 100; i++) k.get(i, i);

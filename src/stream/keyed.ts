@@ -25,6 +25,9 @@ export interface KeyedOptions<K, V> {
   onEvict?: (key: K, value: V) => void;
 }
 
+/** No key is memoised (a value no caller can pass). */
+const NO_KEY: unique symbol = Symbol('none');
+
 interface Slot<V> {
   value: V;
   lastSeen: number;
@@ -39,6 +42,10 @@ export class KeyedState<K, V> {
   evictions = 0;
   forcedEvictions = 0;
   private lastSweep = -Infinity;
+  // The last key looked up and its slot: consecutive events mostly share an account (a market maker's
+  // cancel/replace), so most lookups skip the hash. Reset whenever an entry may leave the map.
+  private memoKey: unknown = NO_KEY;
+  private memoSlot: Slot<V> | undefined = undefined;
 
   constructor(private readonly factory: (key: K, t: number) => V, opts: KeyedOptions<K, V>) {
     this.idleMs = opts.idleMs;
@@ -52,11 +59,13 @@ export class KeyedState<K, V> {
 
   /** The entry for key at event time t, created if absent (or expired); stamps it as seen at t. */
   get(key: K, t: number): V {
-    let s = this.map.get(key);
+    let s = key === this.memoKey ? this.memoSlot : this.map.get(key);
     if (s === undefined) {
       if (this.map.size >= this.maxKeys) this.evictFront();
       s = { value: this.factory(key, t), lastSeen: t, queuedAt: t };
       this.map.set(key, s);
+      this.memoKey = key;
+      this.memoSlot = s;
     } else if (t > s.lastSeen) {
       if (t - s.lastSeen > this.idleMs) {
         this.evictions++;
@@ -65,12 +74,14 @@ export class KeyedState<K, V> {
       }
       s.lastSeen = t;
     }
+    this.memoKey = key;
+    this.memoSlot = s;
     return s.value;
   }
 
   /** The entry if present (and, given a time t, not expired at t), without creating or touching it. */
   peek(key: K, t?: number): V | undefined {
-    const s = this.map.get(key);
+    const s = key === this.memoKey ? this.memoSlot : this.map.get(key);
     if (s === undefined || (t !== undefined && t - s.lastSeen > this.idleMs)) return undefined;
     return s.value;
   }
@@ -80,7 +91,13 @@ export class KeyedState<K, V> {
   }
 
   delete(key: K): boolean {
+    this.forget();
     return this.map.delete(key);
+  }
+
+  private forget(): void {
+    this.memoKey = NO_KEY;
+    this.memoSlot = undefined;
   }
 
   /**
@@ -90,6 +107,7 @@ export class KeyedState<K, V> {
   sweep(now: number): void {
     if (now - this.lastSweep < this.idleMs / 8) return;
     this.lastSweep = now;
+    this.forget();
     const cutoff = now - this.idleMs;
     for (const [k, s] of this.map) {
       if (s.queuedAt > cutoff) break;
@@ -109,10 +127,12 @@ export class KeyedState<K, V> {
   }
 
   clear(): void {
+    this.forget();
     this.map.clear();
   }
 
   private evictFront(): void {
+    this.forget();
     for (const [k, s] of this.map) {
       this.map.delete(k);
       this.forcedEvictions++;

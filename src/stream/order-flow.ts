@@ -176,12 +176,19 @@ export class AccountFlow extends FlowCounters {
     super();
   }
 
+  // The last market looked up (an account's consecutive orders are mostly in one market).
+  private lastMarket = '';
+  private lastFlow: AccountMarketFlow | undefined = undefined;
+
   market(m: string): AccountMarketFlow {
+    if (m === this.lastMarket && this.lastFlow !== undefined) return this.lastFlow;
     let f = this.markets.get(m);
     if (f === undefined) {
       f = new AccountMarketFlow(this.accountId, m);
       this.markets.set(m, f);
     }
+    this.lastMarket = m;
+    this.lastFlow = f;
     return f;
   }
 }
