@@ -301,5 +301,7 @@ describe('pairKey', () => {
     for (let i = 0; i < 300_000; i++) if (pairKey(`a${i % 1000}`, `m${i % 301}`) !== `a${i % 1000}\u0000m${i % 301}`) wrong++;
     expect(wrong).toBe(0);
     expect(pairKey('acct1', 'BTCUSDT')).toBe(k1);
+    // repeated calls (the last pair is remembered) and alternations stay right
+    for (const [a, b] of [['x', 'y'], ['x', 'y'], ['x', 'z'], ['w', 'z'], ['x', 'z'], ['x', 'y'], ['x\u0000y', ''], ['x', 'y\u0000']]) expect(pairKey(a, b)).toBe(`${a}\u0000${b}`);
   });
 });

@@ -146,6 +146,8 @@ const pairs = new Map<string, Map<string, string>>();
 let pairCount = 0;
 let lastB: string | undefined;
 let lastInner: Map<string, string> | undefined;
+let lastA: string | undefined;
+let lastKey = '';
 const PAIR_CACHE_MAX = 262_144;
 
 /**
@@ -155,6 +157,7 @@ const PAIR_CACHE_MAX = 262_144;
  * callers cannot tell a cached key from a fresh one.
  */
 export function pairKey(a: string, b: string): string {
+  if (a === lastA && b === lastB) return lastKey;
   // Consecutive calls mostly share `b` (one event's market): skip the outer lookup then.
   let inner = b === lastB ? lastInner : pairs.get(b);
   if (inner === undefined) pairs.set(b, (inner = new Map()));
@@ -172,5 +175,7 @@ export function pairKey(a: string, b: string): string {
     inner.set(a, k);
     pairCount++;
   }
+  lastA = a;
+  lastKey = k;
   return k;
 }
