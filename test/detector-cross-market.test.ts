@@ -46,6 +46,21 @@ function push(who: string, start: number, dir: 1 | -1, orders = 7, size = '1.5')
 }
 
 describe('cross_market detector', () => {
+  it('flags a spot/perp basis blow-out on market data alone (variant basis_blowout)', async () => {
+    const quiet = background(T0, T0 + 1_200_000);
+    expect((await run(quiet)).filter((a) => a.variant === 'basis_blowout')).toEqual([]);
+    // the perp gaps 1% over spot for 20 s: ~100 bps against a steady ~1 bps basis
+    const gap: ExchangeEvent[] = [];
+    for (let t = T0 + 1_200_000; t < T0 + 1_220_000; t += 2_000) gap.push(bbo(t, SPOT, 60_000), bbo(t + 1, PERP, 60_600));
+    const alerts = (await run([...quiet, ...gap])).filter((a) => a.variant === 'basis_blowout');
+    expect(alerts.length).toBe(1);
+    expect(alerts[0].accounts).toEqual([]);
+    expect(alerts[0].markets).toEqual([SPOT, PERP]);
+    const dev = alerts[0].evidence.features.find((f) => f.name === 'basis_deviation_bps')!;
+    expect(dev.value).toBeGreaterThan(90);
+    expect(dev.value).toBeLessThan(110);
+  });
+
   it('alerts when an account pushes spot in the direction of its perp position', async () => {
     const start = T0 + 600_000;
     // snapshots show the position growing from 0.5 to 4 in the minute before the push

@@ -209,10 +209,11 @@ class CrossMarketDetector implements Detector {
     let b = this.basis.get(spot);
     if (b === undefined) this.basis.set(spot, (b = new Basis()));
     if (e.ts - b.lastTs < 1_000) return; // sample at most once a second
-    const ts = ctx.books.touch(spot);
-    const tp = ctx.books.touch(perp);
-    if (!(ts.mid > 0 && tp.mid > 0)) return;
-    const x = (tp.mid / ts.mid - 1) * 1e4; // bps
+    // touch() returns one shared scratch object: read the spot's mid before asking for the perp's
+    const spotMid = ctx.books.touch(spot).mid;
+    const perpMid = ctx.books.touch(perp).mid;
+    if (!(spotMid > 0 && perpMid > 0)) return;
+    const x = (perpMid / spotMid - 1) * 1e4; // bps
     const dt = Number.isFinite(b.lastTs) ? e.ts - b.lastTs : 0;
     b.lastTs = e.ts;
     if (b.n >= this.p.basisMinSamples) {
@@ -226,8 +227,8 @@ class CrossMarketDetector implements Detector {
         if (ep.offer(Math.min(100, 50 + 25 * Math.log2(dev / thr)))) {
           ep.notes.kind = 'basis';
           ep.notes.ts = String(e.ts);
-          ep.notes.spotMid = String(ts.mid);
-          ep.notes.perpMid = String(tp.mid);
+          ep.notes.spotMid = String(spotMid);
+          ep.notes.perpMid = String(perpMid);
           ep.feature('basis_deviation_bps', dev, thr, '>', 'bps');
           ep.feature('basis_bps', x, b.mean, x >= b.mean ? '>' : '<', 'bps');
           ep.feature('basis_sigmas', sd > 0 ? dev / sd : Infinity, this.p.basisK, '>', 'sigma');

@@ -87,22 +87,17 @@ class PumpAndDumpDetector implements Detector {
   private readonly m = new Map<string, MState>();
   private readonly tau: number;
 
-  /** markets with order events; per market the millisecond of the latest buy placements and their order ids */
-  private readonly ordersSeen = new Set<string>();
-  private readonly placedMs = new Map<string, number>();
-  private readonly placedIds = new Map<string, string[]>();
+  /** markets with buy placements: the millisecond of the latest ones and their order ids (a field, not a Map value: an epoch-ms number stored in a Map is a new heap number per write) */
+  private readonly placed = new Map<string, { ms: number; ids: string[] }>();
 
   private placedBuy(e: EventOf<'order.placed'>, ts: number): void {
-    let ids = this.placedIds.get(e.market);
-    if (ids === undefined) {
-      this.ordersSeen.add(e.market);
-      this.placedIds.set(e.market, (ids = []));
+    let p = this.placed.get(e.market);
+    if (p === undefined) this.placed.set(e.market, (p = { ms: NaN, ids: [] }));
+    if (p.ms !== ts) {
+      p.ms = ts;
+      p.ids.length = 0;
     }
-    if (this.placedMs.get(e.market) !== ts) {
-      this.placedMs.set(e.market, ts);
-      ids.length = 0;
-    }
-    if (ids.length < 1_024) ids.push(e.orderId);
+    if (p.ids.length < 1_024) p.ids.push(e.orderId);
   }
 
   constructor(private readonly p: PumpAndDumpParams) {
@@ -158,7 +153,8 @@ class PumpAndDumpDetector implements Detector {
     // A rush order is submitted in that millisecond: a stop triggered by the move itself (placed
     // earlier) is the market's reaction, not a decision taken together. Without order events
     // (public feeds) every taker counts.
-    const fresh = e.takerOrderId === undefined || !this.ordersSeen.has(e.market) || (this.placedMs.get(e.market) === ts && this.placedIds.get(e.market)!.includes(e.takerOrderId));
+    const pl = e.takerOrderId === undefined ? undefined : this.placed.get(e.market);
+    const fresh = pl === undefined || (pl.ms === ts && pl.ids.includes(e.takerOrderId!));
     if (buy && taker !== undefined && fresh) {
       if (!s.msTakers.includes(taker)) s.msTakers.push(taker);
       s.msNotional += notional;
