@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { EventOf, ExchangeEvent } from '../../events/schema.js';
-import { KeyedState, pairKey } from '../../stream/keyed.js';
+import { pairKey } from '../../stream/keyed.js';
 import { baseParams, defineDetector, policyFrom, type Detector, type DetectorContext, type EpisodePolicy } from '../detector.js';
 import type { Episode } from '../emitter.js';
 import { num, plural, time } from './format.js';
@@ -129,7 +129,7 @@ const F_SIZE = F_P2 + 20;
  * A new state's numbers. States copy it into a plain array of doubles: it is allocated on the JS
  * heap, where a typed array per account × market costs an off-heap allocation (fresh pages, ~10 µs each).
  */
-const F_INIT: number[] = [];
+export const F_INIT: number[] = [];
 for (let i = 0; i < F_SIZE; i++) F_INIT.push(0.5); // doubles from the start (unboxed elements)
 for (let i = 0; i < F_SIZE; i++) F_INIT[i] = (i >= F_ACTS && i < F_STACK_PX) || (i >= F_LAST_ACT && i < F_ACT_HEAD) ? -Infinity : 0;
 /** The median's quantile. */
@@ -180,9 +180,21 @@ class AcctState {
   }
 }
 
-/** Per market: when its first order was seen, its book, and its accounts' states. */
+/** Accounts that placed orders in a market from one IP (up to maxIpAccounts + 1). */
+class IpState {
+  accounts: string[] = [];
+  lastSeen = 0;
+  next: IpState | undefined = undefined;
+  constructor(
+    readonly ip: string,
+    readonly mk: MarketState,
+  ) {}
+}
+
+/** Per market: when its first order was seen, its book, its accounts' states and its IPs. */
 class MarketState {
   readonly accounts = new Map<string, AcctState>();
+  readonly ips = new Map<string, IpState>();
   seen = false;
   first = 0;
   book: MarketBook | undefined = undefined;
@@ -225,14 +237,16 @@ function stackLevels(st: AcctState, side: number, t: number, ms: number): number
   return n;
 }
 
-/** P2Quantile.add (src/stream/rolling-quantile.ts) on the state's numbers: the same arithmetic. */
-function p2Add(st: AcctState, x: number): void {
-  if (!Number.isFinite(x)) return;
-  const b = st.f;
-    const q = F_P2;
-  if (st.n < 5) {
-    b[q + st.n++] = x;
-    if (st.n === 5) {
+/**
+ * P2Quantile.add (src/stream/rolling-quantile.ts) on a state's numbers `b` holding `n` samples (p =
+ * 0.5): the same arithmetic. Returns the new count. Exported for tests.
+ */
+export function p2Add(b: number[], n: number, x: number): number {
+  if (!Number.isFinite(x)) return n;
+  const q = F_P2;
+  if (n < 5) {
+    b[q + n++] = x;
+    if (n === 5) {
       sort5(b, q);
       const p = P2_P;
       for (let i = 0; i < 5; i++) b[P2_N + i] = i + 1;
@@ -247,9 +261,9 @@ function p2Add(st: AcctState, x: number): void {
       b[P2_DN + 3] = (1 + p) / 2;
       b[P2_DN + 4] = 1;
     }
-    return;
+    return n;
   }
-  st.n++;
+  n++;
   let k: number;
   if (x < b[q]) {
     b[q] = x;
@@ -280,6 +294,7 @@ function p2Add(st: AcctState, x: number): void {
       b[N + i] = ni + s;
     }
   }
+  return n;
 }
 
 /** Sorts b[q..q+5) as Float64Array#sort does (ascending, −0 before +0; the values are finite). */
@@ -295,15 +310,14 @@ function sort5(b: number[], q: number): void {
   }
 }
 
-/** P2Quantile.value: exact (nearest rank) below 5 samples, NaN before any. */
-function p2Value(st: AcctState): number {
-  const n = st.n;
+/** P2Quantile.value of `n` samples in `b`: exact (nearest rank) below 5 samples, NaN before any. Exported for tests. */
+export function p2Value(b: number[], n: number): number {
   if (n === 0) return NaN;
   const q = F_P2;
   if (n < 5) {
     const s = P2_SCRATCH;
     for (let i = 0; i < n; i++) {
-      const x = st.f[q + i];
+      const x = b[q + i];
       let j = i;
       while (j > 0 && s[j - 1] > x) {
         s[j] = s[j - 1];
@@ -313,7 +327,7 @@ function p2Value(st: AcctState): number {
     }
     return s[Math.min(n - 1, Math.max(0, Math.ceil(P2_P * n) - 1))];
   }
-  return st.f[q + 2];
+  return b[q + 2];
 }
 
 type Kind = 'spoofing' | 'layering';
@@ -340,8 +354,10 @@ class SpoofingState {
   private head: AcctState | undefined = undefined;
   private tail: AcctState | undefined = undefined;
   private readonly pool: AcctState[] = [];
-  /** market × IP -> accounts that placed orders from it (up to maxIpAccounts + 1) */
-  private readonly ipAccounts: KeyedState<string, string[]>;
+  /** IP states (market × IP), oldest created first, with KeyedState's rules as for accounts. */
+  private ipCount = 0;
+  private ipHead: IpState | undefined = undefined;
+  private ipTail: IpState | undefined = undefined;
   /** `ctx.seq` of the last event applied by onEvent / afterEvent. */
   private onSeq = -1;
   private afterSeq = -1;
@@ -352,9 +368,7 @@ class SpoofingState {
   constructor(
     private readonly p: SpoofingParams,
     private readonly books: MarketBooks,
-  ) {
-    this.ipAccounts = new KeyedState<string, string[]>(() => [], { idleMs: p.accountIdleMs, maxKeys: p.maxAccounts });
-  }
+  ) {}
 
   private market(market: string): MarketState {
     if (market === this.lastMarket && this.lastMk !== undefined) return this.lastMk;
@@ -455,14 +469,39 @@ class SpoofingState {
   private noteIp(st: AcctState, e: EventOf<'order.placed'>, ts: number): void {
     if (!this.p.ipLinks || e.ip === undefined || e.ip === st.ip) return;
     st.ip = e.ip;
-    const list = this.ipAccounts.get(pairKey(e.market, e.ip), ts);
+    const list = this.ipGet(st.mk!, e.ip, ts).accounts;
     if (list.length <= this.p.maxIpAccounts && !list.includes(e.accountId)) list.push(e.accountId);
+  }
+
+  private ipGet(m: MarketState, ip: string, t: number): IpState {
+    let s = m.ips.get(ip);
+    if (s === undefined) {
+      if (this.ipCount >= this.p.maxAccounts) {
+        const old = this.ipHead!;
+        this.ipHead = old.next;
+        if (this.ipHead === undefined) this.ipTail = undefined;
+        old.mk.ips.delete(old.ip);
+        this.ipCount--;
+      }
+      s = new IpState(ip, m);
+      s.lastSeen = t;
+      if (this.ipTail !== undefined) this.ipTail.next = s;
+      else this.ipHead = s;
+      this.ipTail = s;
+      m.ips.set(ip, s);
+      this.ipCount++;
+    } else if (t > s.lastSeen) {
+      if (t - s.lastSeen > this.p.accountIdleMs) s.accounts = [];
+      s.lastSeen = t;
+    }
+    return s;
   }
 
   /** Accounts that traded this market from the spoofer's IP (none when the IP is shared widely). */
   ipPeers(st: AcctState, account: string, market: string, ts: number): readonly string[] {
     if (!this.p.ipLinks || st.ip === '') return NONE;
-    const list = this.ipAccounts.peek(pairKey(market, st.ip), ts);
+    const s = this.market(market).ips.get(st.ip);
+    const list = s === undefined || ts - s.lastSeen > this.p.accountIdleMs ? undefined : s.accounts;
     if (list === undefined || list.length > this.p.maxIpAccounts) return NONE;
     return list.filter((a) => a !== account);
   }
@@ -501,11 +540,11 @@ class SpoofingState {
     // Interest at or through the touch counts as trading on this side.
     if (marketable || (side === BUY ? px >= bid : px <= ask)) record(st, side, ts);
     const size = ctx.sz;
-    const own = st.n >= this.p.minHistory ? p2Value(st) : NaN;
-    p2Add(st, size);
+    const own = st.n >= this.p.minHistory ? p2Value(st.f, st.n) : NaN;
+    st.n = p2Add(st.f, st.n, size);
     if (marketable || type !== 'limit' || !(bid > 0 && ask > bid)) return;
     if (ts - m.first < this.p.warmupMs) return;
-    const ref = this.refLevelSize(b, side);
+    const ref = this.refLevelSize(b, side, size);
     if (!(ref > 0)) return;
     if (!(size >= this.p.layerMinMultiple * ref)) return;
     st.stack(side, ts, px);
@@ -518,15 +557,23 @@ class SpoofingState {
     live.set(e.orderId, { side, price: px, size, placedTs: ts, ref, behind, distBps });
   }
 
-  /** Mean size of the best `refLevels` levels on a side of the L3 book (float), NaN if too thin. */
-  private refLevelSize(b: MarketBook | undefined, side: number): number {
+  /**
+   * Mean size of the best `refLevels` levels on a side of the L3 book (float), NaN if too thin.
+   * Stops (NaN) once the levels read so far put it above what an order of `size` can reach
+   * (size < layerMinMultiple × it): level totals are not negative, so the mean can only grow.
+   */
+  private refLevelSize(b: MarketBook | undefined, side: number, size: number): number {
     if (b === undefined) return NaN;
     const levels = side === BUY ? b.l3.bids : b.l3.asks;
     const prices = levels.prices;
     const n = Math.min(this.p.refLevels, prices.length);
     if (n < this.p.minRefLevels) return NaN;
+    const min = this.p.layerMinMultiple;
     let sum = 0;
-    for (let i = prices.length - 1, k = 0; k < n; i--, k++) sum += levels.levels.get(prices[i])?.total ?? 0;
+    for (let i = prices.length - 1, k = 0; k < n; i--, k++) {
+      sum += levels.levels.get(prices[i])?.total ?? 0;
+      if (size < min * b.szFloat(sum / n)) return NaN;
+    }
     return b.szFloat(sum / n);
   }
 
