@@ -49,6 +49,11 @@ import type { MarketBook, MarketBooks } from '../../stream/books.js';
  * +10 when the trading leg came from a linked account; −15 when unpaired. One episode per account ×
  * market (spoofer) within `episodeGapMs`.
  *
+ * Cost: per order event one account lookup (market, then account: no composite key built); per
+ * account × market one on-heap array of doubles (rings and the P² median), maps and lists only for
+ * accounts with candidates; the reference level size stops reading levels once the order cannot
+ * reach `layerMinMultiple` of it.
+ *
  * Method: Lee, Eom & Park (2013), "Microstructure-based manipulation: strategic behavior and
  * performance of spoofing traders", Journal of Financial Markets 16(2); CFTC v. Sarao (2015) and
  * US v. Coscia (7th Cir. 2017) fact patterns (large orders away from the touch, cancelled before
