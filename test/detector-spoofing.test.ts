@@ -6,6 +6,8 @@ import { SurveillanceEngine } from '../src/surveillance/engine.js';
 import { AlertCollector } from '../src/surveillance/run.js';
 import { ev } from './helpers/detector-e2e.js';
 import { BUILTIN_DETECTORS } from '../src/surveillance/detectors/index.js';
+import { F_INIT, p2Add, p2Value } from '../src/surveillance/detectors/spoofing.js';
+import { P2Quantile } from '../src/stream/rolling-quantile.js';
 
 
 const MINE = ['spoofing', 'layering'];
@@ -98,5 +100,24 @@ describe('spoofing and layering detectors', () => {
     // different state parameters: separate states, each typology still sees every event once
     const split = await runWith({ spoofing: spoof, layering: { ...layer, warmupMs: 9_000 } });
     expect(split.map((a) => JSON.parse(a).typology).sort()).toEqual(['layering', 'spoofing']);
+  });
+
+  it('keeps the account median with exactly P2Quantile’s arithmetic (on its own numbers)', () => {
+    let seed = 7;
+    const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (let run = 0; run < 50; run++) {
+      const ref = new P2Quantile(0.5);
+      const b = F_INIT.slice();
+      let n = 0;
+      for (let i = 0; i < 300; i++) {
+        const r = rnd();
+        // sizes with ties, a zero of each sign and non-finite values (skipped by both)
+        const x = r < 0.02 ? NaN : r < 0.04 ? -0 : r < 0.06 ? 0 : r < 0.3 ? 5 : Math.round(rnd() * 100) / (run % 3 === 0 ? 1 : 7);
+        ref.add(0, x);
+        n = p2Add(b, n, x);
+        expect(n).toBe(ref.count);
+        expect(Object.is(p2Value(b, n), ref.value())).toBe(true);
+      }
+    }
   });
 });

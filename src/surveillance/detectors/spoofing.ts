@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { EventOf, ExchangeEvent } from '../../events/schema.js';
-import { KeyedState, pairKey } from '../../stream/keyed.js';
-import { P2Quantile } from '../../stream/rolling-quantile.js';
+import { pairKey } from '../../stream/keyed.js';
 import { baseParams, defineDetector, policyFrom, type Detector, type DetectorContext, type EpisodePolicy } from '../detector.js';
 import type { Episode } from '../emitter.js';
 import { num, plural, time } from './format.js';
+import type { MarketBook, MarketBooks } from '../../stream/books.js';
 
 /**
  * Spoofing and layering: non-bona-fide orders that show size on one side of the book and are
@@ -48,6 +48,11 @@ import { num, plural, time } from './format.js';
  * Score: 45 + 20·log2(size ratio / threshold) + 10 per further cluster in the episode (up to +30),
  * +10 when the trading leg came from a linked account; −15 when unpaired. One episode per account ×
  * market (spoofer) within `episodeGapMs`.
+ *
+ * Cost: per order event one account lookup (market, then account: no composite key built); per
+ * account × market one on-heap array of doubles (rings and the P² median), maps and lists only for
+ * accounts with candidates; the reference level size stops reading levels once the order cannot
+ * reach `layerMinMultiple` of it.
  *
  * Method: Lee, Eom & Park (2013), "Microstructure-based manipulation: strategic behavior and
  * performance of spoofing traders", Journal of Financial Markets 16(2); CFTC v. Sarao (2015) and
@@ -110,46 +115,99 @@ interface Fleeting {
   distBps: number;
 }
 
-// Layout of AcctState.f, per side s (0 buy, 1 sell): the ring of recent opposite-side interest times
-// (ACTS each), the ring of layer-sized placements (STACK times, STACK prices), the last interest
-// time and the two rings' heads.
+// Layout of an account × market's numbers (AcctState.f), per side s (0 buy, 1 sell):
+// the ring of recent opposite-side interest times (ACTS each), the ring of layer-sized placements
+// (STACK times, STACK prices), the last interest time and the two rings' heads; then the P² median
+// of the account's order sizes (markers q, positions n, desired positions ns, increments dn).
 const F_ACTS = 0;
 const F_STACK_TS = 2 * ACTS;
 const F_STACK_PX = F_STACK_TS + 2 * STACK;
 const F_LAST_ACT = F_STACK_PX + 2 * STACK;
 const F_ACT_HEAD = F_LAST_ACT + 2;
 const F_STACK_HEAD = F_ACT_HEAD + 2;
-const F_SIZE = F_STACK_HEAD + 2;
+const F_P2 = F_STACK_HEAD + 2;
+const P2_N = F_P2 + 5;
+const P2_NS = F_P2 + 10;
+const P2_DN = F_P2 + 15;
+const F_SIZE = F_P2 + 20;
+/**
+ * A new state's numbers. States copy it into a plain array of doubles: it is allocated on the JS
+ * heap, where a typed array per account × market costs an off-heap allocation (fresh pages, ~10 µs each).
+ */
+export const F_INIT: number[] = [];
+for (let i = 0; i < F_SIZE; i++) F_INIT.push(0.5); // doubles from the start (unboxed elements)
+for (let i = 0; i < F_SIZE; i++) F_INIT[i] = (i >= F_ACTS && i < F_STACK_PX) || (i >= F_LAST_ACT && i < F_ACT_HEAD) ? -Infinity : 0;
+/** The median's quantile. */
+const P2_P = 0.5;
+const P2_SCRATCH = new Float64Array(5);
 
+/**
+ * One account × market. The maps and lists that only candidates need are created on the first one.
+ * Evicted states are reset and reused.
+ */
 class AcctState {
-  readonly live = new Map<string, Cand>();
-  /** The rings and times above, in one buffer (one allocation per account × market). */
-  readonly f = new Float64Array(F_SIZE);
-  /** Recently cancelled fleeting orders per side (short). */
-  readonly recent: [Fleeting[], Fleeting[]] = [[], []];
+  /** Resting candidates by order id (undefined until the first). */
+  live: Map<string, Cand> | undefined = undefined;
+  /** Recently cancelled fleeting orders per side (short; undefined until the first). */
+  recent: [Fleeting[], Fleeting[]] | undefined = undefined;
   /** Last client IP the account placed an order from in this market. */
   ip = '';
-  /** The account's own usual order size here (P² median of its limit orders). */
-  readonly sizes = new P2Quantile(0.5);
+  /** Samples in the P² median of the account's limit order sizes here. */
+  n = 0;
+  /** Event time of the last get (idle expiry, as KeyedState). */
+  lastSeen = 0;
+  account = '';
+  mk: MarketState | undefined = undefined;
+  /** Creation order (forced eviction of the oldest, as KeyedState). */
+  prev: AcctState | undefined = undefined;
+  next: AcctState | undefined = undefined;
 
-  constructor() {
-    this.f.fill(-Infinity, F_ACTS, F_STACK_PX);
-    this.f.fill(-Infinity, F_LAST_ACT, F_ACT_HEAD);
+  /** The rings, times and P² markers above. */
+  readonly f = F_INIT.slice();
+
+  /** As a new state. */
+  reset(): void {
+    this.live = undefined;
+    this.recent = undefined;
+    this.ip = '';
+    this.n = 0;
+    const f = this.f;
+    for (let i = 0; i < F_SIZE; i++) f[i] = F_INIT[i];
   }
 
   /** Notes a layer-sized passive placement on `side`. */
   stack(side: number, ts: number, px: number): void {
     const f = this.f;
-    const h = f[F_STACK_HEAD + side];
+        const h = f[F_STACK_HEAD + side];
     f[F_STACK_TS + side * STACK + h] = ts;
     f[F_STACK_PX + side * STACK + h] = px;
     f[F_STACK_HEAD + side] = (h + 1) % STACK;
   }
 }
 
+/** Accounts that placed orders in a market from one IP (up to maxIpAccounts + 1). */
+class IpState {
+  accounts: string[] = [];
+  lastSeen = 0;
+  next: IpState | undefined = undefined;
+  constructor(
+    readonly ip: string,
+    readonly mk: MarketState,
+  ) {}
+}
+
+/** Per market: when its first order was seen, its book, its accounts' states and its IPs. */
+class MarketState {
+  readonly accounts = new Map<string, AcctState>();
+  readonly ips = new Map<string, IpState>();
+  seen = false;
+  first = 0;
+  book: MarketBook | undefined = undefined;
+}
+
 function record(st: AcctState, side: number, ts: number): void {
   const f = st.f;
-  if (ts > f[F_LAST_ACT + side]) f[F_LAST_ACT + side] = ts;
+    if (ts > f[F_LAST_ACT + side]) f[F_LAST_ACT + side] = ts;
   const h = f[F_ACT_HEAD + side];
   f[F_ACTS + side * ACTS + h] = ts;
   f[F_ACT_HEAD + side] = (h + 1) % ACTS;
@@ -184,8 +242,97 @@ function stackLevels(st: AcctState, side: number, t: number, ms: number): number
   return n;
 }
 
-function newState(): AcctState {
-  return new AcctState();
+/**
+ * P2Quantile.add (src/stream/rolling-quantile.ts) on a state's numbers `b` holding `n` samples (p =
+ * 0.5): the same arithmetic. Returns the new count. Exported for tests.
+ */
+export function p2Add(b: number[], n: number, x: number): number {
+  if (!Number.isFinite(x)) return n;
+  const q = F_P2;
+  if (n < 5) {
+    b[q + n++] = x;
+    if (n === 5) {
+      sort5(b, q);
+      const p = P2_P;
+      for (let i = 0; i < 5; i++) b[P2_N + i] = i + 1;
+      b[P2_NS] = 1;
+      b[P2_NS + 1] = 1 + 2 * p;
+      b[P2_NS + 2] = 1 + 4 * p;
+      b[P2_NS + 3] = 3 + 2 * p;
+      b[P2_NS + 4] = 5;
+      b[P2_DN] = 0;
+      b[P2_DN + 1] = p / 2;
+      b[P2_DN + 2] = p;
+      b[P2_DN + 3] = (1 + p) / 2;
+      b[P2_DN + 4] = 1;
+    }
+    return n;
+  }
+  n++;
+  let k: number;
+  if (x < b[q]) {
+    b[q] = x;
+    k = 0;
+  } else if (x < b[q + 1]) k = 0;
+  else if (x < b[q + 2]) k = 1;
+  else if (x < b[q + 3]) k = 2;
+  else if (x <= b[q + 4]) k = 3;
+  else {
+    b[q + 4] = x;
+    k = 3;
+  }
+  const N = P2_N;
+  const NS = P2_NS;
+  const DN = P2_DN;
+  for (let i = k + 1; i < 5; i++) b[N + i]++;
+  for (let i = 0; i < 5; i++) b[NS + i] += b[DN + i];
+  for (let i = 1; i < 4; i++) {
+    const ni = b[N + i];
+    const d = b[NS + i] - ni;
+    if ((d >= 1 && b[N + i + 1] - ni > 1) || (d <= -1 && b[N + i - 1] - ni < -1)) {
+      const s = d > 0 ? 1 : -1;
+      const nPrev = b[N + i - 1];
+      const nNext = b[N + i + 1];
+      const qp = b[q + i] + (s / (nNext - nPrev)) * ((ni - nPrev + s) * (b[q + i + 1] - b[q + i]) / (nNext - ni) + (nNext - ni - s) * (b[q + i] - b[q + i - 1]) / (ni - nPrev));
+      if (b[q + i - 1] < qp && qp < b[q + i + 1]) b[q + i] = qp;
+      else b[q + i] = b[q + i] + (s * (b[q + i + s] - b[q + i])) / (b[N + i + s] - ni);
+      b[N + i] = ni + s;
+    }
+  }
+  return n;
+}
+
+/** Sorts b[q..q+5) as Float64Array#sort does (ascending, −0 before +0; the values are finite). */
+function sort5(b: number[], q: number): void {
+  for (let i = q + 1; i < q + 5; i++) {
+    const x = b[i];
+    let j = i;
+    while (j > q && (b[j - 1] > x || (b[j - 1] === 0 && x === 0 && Object.is(x, -0) && !Object.is(b[j - 1], -0)))) {
+      b[j] = b[j - 1];
+      j--;
+    }
+    b[j] = x;
+  }
+}
+
+/** P2Quantile.value of `n` samples in `b`: exact (nearest rank) below 5 samples, NaN before any. Exported for tests. */
+export function p2Value(b: number[], n: number): number {
+  if (n === 0) return NaN;
+  const q = F_P2;
+  if (n < 5) {
+    const s = P2_SCRATCH;
+    for (let i = 0; i < n; i++) {
+      const x = b[q + i];
+      let j = i;
+      while (j > 0 && s[j - 1] > x) {
+        s[j] = s[j - 1];
+        j--;
+      }
+      s[j] = x;
+    }
+    return s[Math.min(n - 1, Math.max(0, Math.ceil(P2_P * n) - 1))];
+  }
+  return b[q + 2];
 }
 
 type Kind = 'spoofing' | 'layering';
@@ -193,30 +340,103 @@ type Kind = 'spoofing' | 'layering';
 /** Parameters that shape the state (everything but the typologies' own tests): equal ones share it. */
 const STATE_PARAMS = ['refLevels', 'minRefLevels', 'layerMinMultiple', 'ownSizeMultiple', 'minHistory', 'warmupMs', 'maxLiveCandidates', 'ipLinks', 'maxIpAccounts', 'accountIdleMs', 'maxAccounts', 'maxLifetimeMs', 'maxFilledShare', 'clusterMs'] as const;
 
+type Hit = { st: AcctState; side: number; rec: Fleeting[] };
+
 /**
  * Per account × market state built from the order and trade events, identical for both typologies
  * given the same STATE_PARAMS: one instance per partition serves both detectors, applying each event
  * once (by `ctx.seq`), so enabling layering next to spoofing costs only its cluster tests.
+ *
+ * Account states are found by market then account (no composite key per event) and follow
+ * KeyedState's rules: one idle for more than `accountIdleMs` is hidden from peeks and starts anew on
+ * the next get; past `maxAccounts` the oldest created is evicted.
  */
 class SpoofingState {
-  readonly state: KeyedState<string, AcctState>;
-  private readonly firstSeen = new Map<string, number>();
-  /** market × IP -> accounts that placed orders from it (up to maxIpAccounts + 1) */
-  private readonly ipAccounts: KeyedState<string, string[]>;
+  private readonly markets = new Map<string, MarketState>();
+  private lastMarket = '';
+  private lastMk: MarketState | undefined = undefined;
+  private count = 0;
+  private head: AcctState | undefined = undefined;
+  private tail: AcctState | undefined = undefined;
+  private readonly pool: AcctState[] = [];
+  /** IP states (market × IP), oldest created first, with KeyedState's rules as for accounts. */
+  private ipCount = 0;
+  private ipHead: IpState | undefined = undefined;
+  private ipTail: IpState | undefined = undefined;
   /** `ctx.seq` of the last event applied by onEvent / afterEvent. */
   private onSeq = -1;
   private afterSeq = -1;
   /** The cluster the last cancel completed (to evaluate), or undefined. */
-  private cancelled: { st: AcctState; side: number; rec: Fleeting[] } | undefined = undefined;
-  private readonly hit = { st: undefined as unknown as AcctState, side: 0, rec: [] as Fleeting[] };
+  private cancelled: Hit | undefined = undefined;
+  private readonly hit: Hit = { st: undefined as unknown as AcctState, side: 0, rec: [] as Fleeting[] };
 
-  constructor(private readonly p: SpoofingParams) {
-    this.state = new KeyedState(newState, { idleMs: p.accountIdleMs, maxKeys: p.maxAccounts });
-    this.ipAccounts = new KeyedState<string, string[]>(() => [], { idleMs: p.accountIdleMs, maxKeys: p.maxAccounts });
+  constructor(
+    private readonly p: SpoofingParams,
+    private readonly books: MarketBooks,
+  ) {}
+
+  private market(market: string): MarketState {
+    if (market === this.lastMarket && this.lastMk !== undefined) return this.lastMk;
+    let m = this.markets.get(market);
+    if (m === undefined) this.markets.set(market, (m = new MarketState()));
+    this.lastMarket = market;
+    this.lastMk = m;
+    return m;
+  }
+
+  /** The account's state in the market at event time t, created (or started anew when idle) and stamped. */
+  private get(m: MarketState, account: string, t: number): AcctState {
+    let s = m.accounts.get(account);
+    if (s === undefined) {
+      if (this.count >= this.p.maxAccounts) this.evictOldest();
+      s = this.alloc();
+      s.account = account;
+      s.mk = m;
+      s.lastSeen = t;
+      s.prev = this.tail;
+      if (this.tail !== undefined) this.tail.next = s;
+      else this.head = s;
+      this.tail = s;
+      m.accounts.set(account, s);
+      this.count++;
+    } else if (t > s.lastSeen) {
+      if (t - s.lastSeen > this.p.accountIdleMs) s.reset();
+      s.lastSeen = t;
+    }
+    return s;
+  }
+
+  /** The account's state if present and not idle at t, without creating or stamping it. */
+  peek(market: string, account: string, t: number): AcctState | undefined {
+    const s = this.market(market).accounts.get(account);
+    return s === undefined || t - s.lastSeen > this.p.accountIdleMs ? undefined : s;
+  }
+
+  private alloc(): AcctState {
+    const s = this.pool.pop();
+    if (s !== undefined) {
+      s.reset();
+      return s;
+    }
+    return new AcctState();
+  }
+
+  private evictOldest(): void {
+    const s = this.head;
+    if (s === undefined) return;
+    this.head = s.next;
+    if (this.head !== undefined) this.head.prev = undefined;
+    else this.tail = undefined;
+    s.next = s.prev = undefined;
+    s.mk!.accounts.delete(s.account);
+    s.mk = undefined;
+    this.count--;
+    s.reset();
+    this.pool.push(s);
   }
 
   /** Applies a before-event (once per seq); for a cancel, returns the cluster it completed. */
-  onEvent(ev: ExchangeEvent, ctx: DetectorContext, seq: number): { st: AcctState; side: number; rec: Fleeting[] } | undefined {
+  onEvent(ev: ExchangeEvent, ctx: DetectorContext, seq: number): Hit | undefined {
     if (seq !== -1 && seq === this.onSeq) return this.cancelled;
     this.onSeq = seq;
     this.cancelled = undefined;
@@ -226,8 +446,8 @@ class SpoofingState {
         this.onPlaced(ev, ctx);
         return undefined;
       case 'order.amended': {
-        const st = this.state.peek(pairKey(ev.accountId, ev.market), ctx.ts);
-        const c = st?.live.get(ev.orderId);
+        const live = this.peek(ev.market, ev.accountId, ctx.ts)?.live;
+        const c = live?.get(ev.orderId);
         if (c !== undefined && ev.size !== undefined) c.size = Math.max(c.size, ctx.sz);
         if (c !== undefined && ev.price !== undefined) c.price = ctx.px;
         return undefined;
@@ -245,26 +465,48 @@ class SpoofingState {
     const side = ctx.trade.takerSide;
     if (side === undefined) return;
     const t = side === 'buy' ? BUY : SELL;
-    if (ctx.trade.taker !== undefined) this.mark(ctx.trade.taker, ev.market, t, ctx.ts);
-    if (ctx.trade.maker !== undefined) this.mark(ctx.trade.maker, ev.market, 1 - t, ctx.ts);
-  }
-
-  private mark(account: string, market: string, side: number, ts: number): void {
-    const st = this.state.get(pairKey(account, market), ts);
-    record(st, side, ts);
+    const taker = ctx.trade.taker;
+    const maker = ctx.trade.maker;
+    if (taker !== undefined) record(this.get(this.market(ev.market), taker, ctx.ts), t, ctx.ts);
+    if (maker !== undefined) record(this.get(this.market(ev.market), maker, ctx.ts), 1 - t, ctx.ts);
   }
 
   private noteIp(st: AcctState, e: EventOf<'order.placed'>, ts: number): void {
     if (!this.p.ipLinks || e.ip === undefined || e.ip === st.ip) return;
     st.ip = e.ip;
-    const list = this.ipAccounts.get(pairKey(e.market, e.ip), ts);
+    const list = this.ipGet(st.mk!, e.ip, ts).accounts;
     if (list.length <= this.p.maxIpAccounts && !list.includes(e.accountId)) list.push(e.accountId);
+  }
+
+  private ipGet(m: MarketState, ip: string, t: number): IpState {
+    let s = m.ips.get(ip);
+    if (s === undefined) {
+      if (this.ipCount >= this.p.maxAccounts) {
+        const old = this.ipHead!;
+        this.ipHead = old.next;
+        if (this.ipHead === undefined) this.ipTail = undefined;
+        old.mk.ips.delete(old.ip);
+        this.ipCount--;
+      }
+      s = new IpState(ip, m);
+      s.lastSeen = t;
+      if (this.ipTail !== undefined) this.ipTail.next = s;
+      else this.ipHead = s;
+      this.ipTail = s;
+      m.ips.set(ip, s);
+      this.ipCount++;
+    } else if (t > s.lastSeen) {
+      if (t - s.lastSeen > this.p.accountIdleMs) s.accounts = [];
+      s.lastSeen = t;
+    }
+    return s;
   }
 
   /** Accounts that traded this market from the spoofer's IP (none when the IP is shared widely). */
   ipPeers(st: AcctState, account: string, market: string, ts: number): readonly string[] {
     if (!this.p.ipLinks || st.ip === '') return NONE;
-    const list = this.ipAccounts.peek(pairKey(market, st.ip), ts);
+    const s = this.market(market).ips.get(st.ip);
+    const list = s === undefined || ts - s.lastSeen > this.p.accountIdleMs ? undefined : s.accounts;
     if (list === undefined || list.length > this.p.maxIpAccounts) return NONE;
     return list.filter((a) => a !== account);
   }
@@ -272,67 +514,94 @@ class SpoofingState {
   private onPlaced(e: EventOf<'order.placed'>, ctx: DetectorContext): void {
     const ts = ctx.ts;
     const side = e.side === 'buy' ? BUY : SELL;
-    let first = this.firstSeen.get(e.market);
-    if (first === undefined) this.firstSeen.set(e.market, (first = ts));
-    const t = ctx.books.touch(e.market);
-    const bid = t.bid;
-    const ask = t.ask;
-    const px = ctx.px;
-    const marketable = e.orderType === 'market' || !(px > 0) || (side === BUY ? px >= ask : px <= bid) || e.timeInForce === 'IOC' || e.timeInForce === 'FOK';
-    const st = this.state.get(pairKey(e.accountId, e.market), ts);
+    const m = this.market(e.market);
+    if (!m.seen) {
+      m.seen = true;
+      m.first = ts;
+    }
+    // The touch from the L3 book when it has both sides (what books.touch would give), else books.touch.
+    const b = m.book ?? (m.book = this.books.peek(e.market));
+    let bid: number;
+    let ask: number;
+    let mid = NaN;
+    const l3 = b?.l3;
+    const nb = l3 === undefined ? 0 : l3.bids.prices.length;
+    const na = l3 === undefined ? 0 : l3.asks.prices.length;
+    if (nb > 0 && na > 0) {
+      bid = b!.pxFloat(l3!.bids.prices[nb - 1]);
+      ask = b!.pxFloat(l3!.asks.prices[na - 1]);
+    } else {
+      const t = this.books.touch(e.market);
+      bid = t.bid;
+      ask = t.ask;
+      mid = t.mid;
+    }
+    const type = e.orderType;
+    const tif = e.timeInForce;
+    const px = type === 'market' || tif === 'IOC' || tif === 'FOK' ? NaN : ctx.px;
+    const marketable = !(px > 0) || (side === BUY ? px >= ask : px <= bid);
+    const st = this.get(m, e.accountId, ts);
     this.noteIp(st, e, ts);
     // Interest at or through the touch counts as trading on this side.
-    const atTouch = marketable || (side === BUY ? px >= bid : px <= ask);
-    if (atTouch) record(st, side, ts);
+    if (marketable || (side === BUY ? px >= bid : px <= ask)) record(st, side, ts);
     const size = ctx.sz;
-    const own = st.sizes.count >= this.p.minHistory ? st.sizes.value() : NaN;
-    st.sizes.add(ts, size);
-    if (marketable || e.orderType !== 'limit' || !(bid > 0 && ask > bid)) return;
-    if (ts - first < this.p.warmupMs) return;
-    const ref = this.refLevelSize(e.market, side, ctx);
+    const own = st.n >= this.p.minHistory ? p2Value(st.f, st.n) : NaN;
+    st.n = p2Add(st.f, st.n, size);
+    if (marketable || type !== 'limit' || !(bid > 0 && ask > bid)) return;
+    if (ts - m.first < this.p.warmupMs) return;
+    const ref = this.refLevelSize(b, side, size);
     if (!(ref > 0)) return;
     if (!(size >= this.p.layerMinMultiple * ref)) return;
     st.stack(side, ts, px);
     if (size < this.p.ownSizeMultiple * own) return;
-    if (st.live.size >= this.p.maxLiveCandidates) return;
+    const live = st.live ?? (st.live = new Map());
+    if (live.size >= this.p.maxLiveCandidates) return;
     const behind = side === BUY ? px < bid : px > ask;
-    const mid = t.mid;
+    if (nb > 0 && na > 0) mid = (bid + ask) / 2;
     const distBps = side === BUY ? ((ask - px) / mid) * 1e4 : ((px - bid) / mid) * 1e4;
-    st.live.set(e.orderId, { side, price: px, size, placedTs: ts, ref, behind, distBps });
+    live.set(e.orderId, { side, price: px, size, placedTs: ts, ref, behind, distBps });
   }
 
-  /** Mean size of the best `refLevels` levels on a side of the L3 book (float), NaN if too thin. */
-  private refLevelSize(market: string, side: number, ctx: DetectorContext): number {
-    const b = ctx.books.peek(market);
+  /**
+   * Mean size of the best `refLevels` levels on a side of the L3 book (float), NaN if too thin.
+   * Stops (NaN) once the levels read so far put it above what an order of `size` can reach
+   * (size < layerMinMultiple × it): level totals are not negative, so the mean can only grow.
+   */
+  private refLevelSize(b: MarketBook | undefined, side: number, size: number): number {
     if (b === undefined) return NaN;
     const levels = side === BUY ? b.l3.bids : b.l3.asks;
     const prices = levels.prices;
     const n = Math.min(this.p.refLevels, prices.length);
     if (n < this.p.minRefLevels) return NaN;
+    const min = this.p.layerMinMultiple;
     let sum = 0;
-    for (let i = prices.length - 1, k = 0; k < n; i--, k++) sum += levels.levels.get(prices[i])?.total ?? 0;
+    for (let i = prices.length - 1, k = 0; k < n; i--, k++) {
+      sum += levels.levels.get(prices[i])?.total ?? 0;
+      if (size < min * b.szFloat(sum / n)) return NaN;
+    }
     return b.szFloat(sum / n);
   }
 
-  private onCancelled(e: EventOf<'order.cancelled'>, ctx: DetectorContext): { st: AcctState; side: number; rec: Fleeting[] } | undefined {
+  private onCancelled(e: EventOf<'order.cancelled'>, ctx: DetectorContext): Hit | undefined {
     const ts = ctx.ts;
-    const key = pairKey(e.accountId, e.market);
-    const st = this.state.peek(key, ts);
-    if (st === undefined) return undefined;
-    const c = st.live.get(e.orderId);
+    const st = this.peek(e.market, e.accountId, ts);
+    const live = st?.live;
+    if (live === undefined) return undefined;
+    const c = live.get(e.orderId);
     if (c === undefined) return undefined;
-    st.live.delete(e.orderId);
+    live.delete(e.orderId);
     if (e.reason !== 'user' || ts - c.placedTs > this.p.maxLifetimeMs) return undefined;
     const resting = ctx.books.order(e.market, e.orderId);
     const remaining = resting !== undefined ? (ctx.books.peek(e.market)?.szFloat(resting.size) ?? c.size) : e.remainingSize !== undefined ? +e.remainingSize : c.size;
     if (remaining < (1 - this.p.maxFilledShare) * c.size) return undefined;
-    const rec = st.recent[c.side];
+    const recent = st!.recent ?? (st!.recent = [[], []]);
+    const rec = recent[c.side];
     // Keep only this cluster's orders (cancelled within clusterMs of each other).
     while (rec.length > 0 && ts - rec[rec.length - 1].cancelTs > this.p.clusterMs) rec.length = 0;
     if (rec.length >= 64) rec.shift();
     rec.push({ id: e.orderId, price: c.price, size: c.size, placedTs: c.placedTs, cancelTs: ts, ref: c.ref, behind: c.behind, distBps: c.distBps });
     const hit = this.hit;
-    hit.st = st;
+    hit.st = st!;
     hit.side = c.side;
     hit.rec = rec;
     return hit;
@@ -371,15 +640,11 @@ class SpoofingDetector implements Detector {
       let byKey = sharedStates.get(ctx);
       if (byKey === undefined) sharedStates.set(ctx, (byKey = new Map()));
       core = byKey.get(this.stateKey);
-      if (core === undefined) byKey.set(this.stateKey, (core = new SpoofingState(this.p)));
-    } else core = new SpoofingState(this.p);
+      if (core === undefined) byKey.set(this.stateKey, (core = new SpoofingState(this.p, ctx.books)));
+    } else core = new SpoofingState(this.p, ctx.books);
     this.core = core;
     this.coreCtx = ctx;
     return core;
-  }
-
-  private get state(): KeyedState<string, AcctState> {
-    return this.core!.state;
   }
 
   onEvent(ev: ExchangeEvent, ctx: DetectorContext): void {
@@ -429,7 +694,7 @@ class SpoofingDetector implements Detector {
     if (newInterest(st, opp, first, this.p.quietMs)) pairedBy = e.accountId;
     else {
       for (const other of ctx.links.linked(e.accountId)) {
-        const os = this.state.peek(pairKey(other, e.market), ts);
+        const os = this.core!.peek(e.market, other, ts);
         if (os !== undefined && newInterest(os, opp, first, this.p.quietMs)) {
           pairedBy = other;
           via = 'link';
@@ -438,7 +703,7 @@ class SpoofingDetector implements Detector {
       }
       if (pairedBy === undefined) {
         for (const other of this.ipPeers(st, e.accountId, e.market, ts)) {
-          const os = this.state.peek(pairKey(other, e.market), ts);
+          const os = this.core!.peek(e.market, other, ts);
           if (os !== undefined && newInterest(os, opp, first, this.p.quietMs)) {
             pairedBy = other;
             via = `IP ${st.ip}`;
