@@ -348,13 +348,16 @@ const N = 5;
 const NS = 10;
 const DN = 15;
 const P2_SCRATCH = new Float64Array(5);
+/** Copied per estimator: a plain array of doubles (a Float64Array costs an off-heap allocation of several µs, and detectors make one per account × market). */
+const P2_TEMPLATE: number[] = [];
+for (let i = 0; i < 20; i++) P2_TEMPLATE.push(0.5); // packed doubles
 
 /** The P² streaming estimator of one quantile p of an unbounded stream (approximate, O(1) memory). */
 export class P2Quantile {
   readonly p: number;
   // Marker heights q, positions n, desired positions ns and their increments dn, five each, in one
   // buffer (one allocation per estimator: detectors keep one per account × market).
-  private readonly b = new Float64Array(20);
+  private readonly b: number[] = P2_TEMPLATE.slice();
   count = 0;
 
   constructor(p: number) {
@@ -368,7 +371,12 @@ export class P2Quantile {
     if (this.count < 5) {
       b[this.count++] = x;
       if (this.count === 5) {
-        b.subarray(0, 5).sort();
+        for (let i = 1; i < 5; i++) {
+          const x0 = b[i];
+          let j = i;
+          for (; j > 0 && b[j - 1] > x0; j--) b[j] = b[j - 1];
+          b[j] = x0;
+        }
         const p = this.p;
         for (let i = 0; i < 5; i++) b[N + i] = i + 1;
         b[NS] = 1;
