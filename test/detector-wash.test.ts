@@ -177,6 +177,7 @@ describe('collusive_wash fast path (candidate pairs only)', () => {
     let seed = 7;
     const rnd = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
     let found = 0;
+    let skipped = 0;
     for (let w = 0; w < 40; w++) {
       const trades: { ts: number; seller: string; buyer: string; qty: number; value: number; tradeId: string }[] = [];
       const accounts = Array.from({ length: 6 + Math.floor(rnd() * 10) }, (_, i) => `a${i}`);
@@ -216,9 +217,14 @@ describe('collusive_wash fast path (candidate pairs only)', () => {
       const full = findRings(trades.slice(20), p, tied);
       const fast = involved.size === 0 ? [] : findRings(part, p, tied, (a) => volume.get(a) ?? 0);
       expect(fast).toEqual(full);
+      // the precheck that skips the search never skips a window with a ring
+      const may = totals.mayFindRing(p.minPairShare, p.minConcentration, p.minLinkedConcentration, tied);
+      if (!may) expect(full).toEqual([]);
+      skipped += may ? 0 : 1;
       found += full.length;
     }
     expect(found).toBeGreaterThan(0);
+    expect(skipped).toBeGreaterThan(0);
   });
 });
 

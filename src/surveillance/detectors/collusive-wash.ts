@@ -77,38 +77,46 @@ interface MarketState {
  * would find nothing: a flow-graph edge needs a pair with `minEdgeTrades` trades in the window, and
  * then either `minPairShare` of both sides' volume (cycles) or a tie between the two (linked groups).
  * Only pairs at or above `minEdgeTrades` are examined; the totals are floats kept incrementally, so
- * the share test is loosened by a relative 1e-9 (a near miss costs a full search, never a lost ring).
+ * the share and concentration tests are loosened by a small relative slack (a near miss costs a full
+ * search, never a lost ring).
  */
 export class WindowTotals {
-  /** Per account: trades and base volume in the window. */
-  private readonly accounts = new Map<string, { trades: number; qty: number }>();
-  private readonly pairs = new Map<string, { a: string; b: string; trades: number; qty: number }>();
+  /** Per account: trades and base volume in the window; `cap`, `out`, `in`, `alive` are scratch of mayFindRing. */
+  private readonly accounts = new Map<string, AccountTotals>();
+  private readonly pairs = new Map<string, PairTotals>();
   /** Pairs with at least `minTrades` trades in the window. */
-  private readonly hot = new Set<string>();
+  private readonly hot = new Set<PairTotals>();
+  // scratch of mayFindRing
+  private readonly edges: PairTotals[] = [];
+  private readonly seen: AccountTotals[] = [];
   constructor(private readonly minTrades: number) {}
 
   /** Adds (sign 1) or removes (sign -1) a trade of the window. */
   apply(t: RingTrade, sign: 1 | -1): void {
-    this.account(t.seller, sign, t.qty);
-    this.account(t.buyer, sign, t.qty);
-    const lo = t.seller < t.buyer ? t.seller : t.buyer;
-    const hi = t.seller < t.buyer ? t.buyer : t.seller;
+    const s = this.account(t.seller, sign, t.qty);
+    const b = this.account(t.buyer, sign, t.qty);
+    const sellerLow = t.seller < t.buyer;
+    const lo = sellerLow ? t.seller : t.buyer;
+    const hi = sellerLow ? t.buyer : t.seller;
     const key = pairKey(lo, hi);
     let p = this.pairs.get(key);
-    if (p === undefined) this.pairs.set(key, (p = { a: lo, b: hi, trades: 0, qty: 0 }));
+    if (p === undefined) this.pairs.set(key, (p = { a: lo, b: hi, ta: sellerLow ? s : b, tb: sellerLow ? b : s, trades: 0, qty: 0, ab: 0, ba: 0 }));
     p.trades += sign;
     p.qty += sign * t.qty;
-    if (p.trades >= this.minTrades) this.hot.add(key);
-    else if (this.hot.size > 0) this.hot.delete(key);
+    if (sellerLow) p.ab += sign;
+    else p.ba += sign;
+    if (p.trades >= this.minTrades) this.hot.add(p);
+    else if (this.hot.size > 0) this.hot.delete(p);
     if (p.trades <= 0) this.pairs.delete(key);
   }
 
-  private account(id: string, sign: 1 | -1, qty: number): void {
+  private account(id: string, sign: 1 | -1, qty: number): AccountTotals {
     let a = this.accounts.get(id);
-    if (a === undefined) this.accounts.set(id, (a = { trades: 0, qty: 0 }));
+    if (a === undefined) this.accounts.set(id, (a = { trades: 0, qty: 0, cap: 0, out: 0, in: 0, alive: false }));
     a.trades += sign;
     a.qty += sign * qty;
     if (a.trades <= 0) this.accounts.delete(id);
+    return a;
   }
 
   /**
@@ -119,13 +127,115 @@ export class WindowTotals {
   candidates(minShare: number, tied: (a: string, b: string) => boolean, out: Set<string>): void {
     out.clear();
     const slack = 1 - 1e-9;
-    for (const key of this.hot) {
-      const p = this.pairs.get(key)!;
-      const va = this.accounts.get(p.a)?.qty ?? 0;
-      const vb = this.accounts.get(p.b)?.qty ?? 0;
+    for (const p of this.hot) {
+      const va = p.ta.qty;
+      const vb = p.tb.qty;
       if ((p.qty >= minShare * va * slack && p.qty >= minShare * vb * slack) || tied(p.a, p.b) || tied(p.b, p.a)) out.add(p.a).add(p.b);
     }
   }
+
+  /**
+   * False when the ring search provably finds nothing in this window (true: search). Every member of
+   * a cycle has an in- and an out-edge inside it and does `minConcentration` of its window volume
+   * inside it, so accounts are pruned to a fixpoint over the share-passing pairs until none is left;
+   * every member of a linked group does `minLinkedConcentration` of its volume in repeated pairs, and
+   * `tied` is asked only about pairs of two such accounts (ties are the costly query).
+   */
+  mayFindRing(minShare: number, minConcentration: number, minLinkedConcentration: number, tied: ((a: string, b: string) => boolean) | undefined): boolean {
+    if (this.hot.size === 0) return false;
+    const slack = 1 - 1e-6;
+    const edges = this.edges;
+    const seen = this.seen;
+    edges.length = 0;
+    seen.length = 0;
+    for (const p of this.hot) {
+      if (p.qty >= minShare * p.ta.qty * slack && p.qty >= minShare * p.tb.qty * slack) edges.push(p);
+      if (!p.ta.alive) seen.push(p.ta);
+      if (!p.tb.alive) seen.push(p.tb);
+      p.ta.alive = p.tb.alive = true;
+    }
+    // Cycles: prune accounts without an in- and an out-edge or without enough volume inside.
+    let n = edges.length;
+    for (let changed = n > 0; changed && n > 0; ) {
+      for (const a of seen) a.cap = a.out = a.in = 0;
+      let k = 0;
+      for (let i = 0; i < n; i++) {
+        const p = edges[i];
+        if (!p.ta.alive || !p.tb.alive) continue;
+        edges[k++] = p;
+        p.ta.cap += p.qty;
+        p.tb.cap += p.qty;
+        if (p.ab > 0) {
+          p.ta.out++;
+          p.tb.in++;
+        }
+        if (p.ba > 0) {
+          p.tb.out++;
+          p.ta.in++;
+        }
+      }
+      n = k;
+      changed = false;
+      for (let i = 0; i < n; i++) {
+        const p = edges[i];
+        for (let j = 0; j < 2; j++) {
+          const a = j === 0 ? p.ta : p.tb;
+          if (a.alive && !canBeMember(a, minConcentration * slack)) {
+            a.alive = false;
+            changed = true;
+          }
+        }
+      }
+    }
+    let found = false;
+    for (let i = 0; i < n && !found; i++) found = edges[i].ta.alive && edges[i].tb.alive;
+    if (!found && tied !== undefined) {
+      // Linked groups: volume in repeated pairs.
+      for (const a of seen) a.cap = 0;
+      for (const p of this.hot) {
+        p.ta.cap += p.qty;
+        p.tb.cap += p.qty;
+      }
+      for (const p of this.hot) {
+        if (p.ta.cap < minLinkedConcentration * p.ta.qty * slack || p.tb.cap < minLinkedConcentration * p.tb.qty * slack) continue;
+        if (tied(p.a, p.b) || tied(p.b, p.a)) {
+          found = true;
+          break;
+        }
+      }
+    }
+    for (const a of seen) a.alive = false;
+    edges.length = 0;
+    seen.length = 0;
+    return found;
+  }
+}
+
+/** A cycle member has an in- and an out-edge and `minShare` of its volume inside the cycle. */
+function canBeMember(a: AccountTotals, minShare: number): boolean {
+  return a.out > 0 && a.in > 0 && a.cap >= minShare * a.qty;
+}
+
+interface AccountTotals {
+  trades: number;
+  qty: number;
+  cap: number;
+  out: number;
+  in: number;
+  alive: boolean;
+}
+
+interface PairTotals {
+  /** The two accounts, a < b, and their totals. */
+  a: string;
+  b: string;
+  ta: AccountTotals;
+  tb: AccountTotals;
+  trades: number;
+  qty: number;
+  /** Trades a sold to b, and b sold to a. */
+  ab: number;
+  ba: number;
 }
 
 /**
@@ -272,6 +382,7 @@ class CollusiveWashDetector implements Detector {
     // trades between accounts of candidate pairs (every edge, and every trade between two members of
     // a ring, is among them), with each account's volume over the whole window summed in window order
     // as the search itself would.
+    if (!m.agg.mayFindRing(this.p.minPairShare, this.p.minConcentration, this.p.minLinkedConcentration, tied)) return;
     const involved = this.involved;
     m.agg.candidates(this.p.minPairShare, tied, involved);
     if (involved.size === 0) return;
