@@ -218,13 +218,64 @@ describe('collusive_wash fast path (candidate pairs only)', () => {
       const fast = involved.size === 0 ? [] : findRings(part, p, tied, (a) => volume.get(a) ?? 0);
       expect(fast).toEqual(full);
       // the precheck that skips the search never skips a window with a ring
-      const may = totals.mayFindRing(p.minPairShare, p.minConcentration, p.minLinkedConcentration, tied);
+      const may = totals.mayFindRing(p, tied);
       if (!may) expect(full).toEqual([]);
       skipped += may ? 0 : 1;
       found += full.length;
     }
     expect(found).toBeGreaterThan(0);
     expect(skipped).toBeGreaterThan(0);
+  });
+});
+
+describe('collusive_wash precheck (WindowTotals.mayFindRing)', () => {
+  it('never skips a window in which the full search finds a ring (random windows, rings, market makers, ties, small maxMembers)', async () => {
+    const { findRings, WindowTotals, collusiveWashParams } = await import('../src/surveillance/detectors/collusive-wash.js');
+    let seed = 11;
+    const rnd = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    let found = 0;
+    let skipped = 0;
+    for (let w = 0; w < 400; w++) {
+      const p = collusiveWashParams.parse({ maxMembers: 2 + (w % 4), minConcentration: [0.85, 0.5, 0][w % 3], minPairShare: [0.2, 0.05][w % 2] });
+      const n = 4 + Math.floor(rnd() * 8);
+      const accounts = Array.from({ length: n }, (_, i) => `a${i}`);
+      const ring = accounts.slice(0, 2 + Math.floor(rnd() * 3));
+      const mm = accounts[n - 1];
+      const trades: { ts: number; seller: string; buyer: string; qty: number; value: number; tradeId: string }[] = [];
+      const len = 10 + Math.floor(rnd() * 120);
+      const ringShare = rnd();
+      for (let i = 0; i < len; i++) {
+        const x = rnd();
+        let s: string;
+        let b: string;
+        let qty = Math.round(rnd() * 50) / 10 + 0.1;
+        if (x < ringShare * 0.6) {
+          s = ring[i % ring.length];
+          b = ring[(i + 1) % ring.length];
+          qty = 1 + (i % 2);
+        } else if (x < 0.8) {
+          [s, b] = rnd() < 0.5 ? [mm, accounts[Math.floor(rnd() * (n - 1))]] : [accounts[Math.floor(rnd() * (n - 1))], mm];
+        } else {
+          s = accounts[Math.floor(rnd() * n)];
+          b = accounts[Math.floor(rnd() * n)];
+          if (b === s) b = accounts[(accounts.indexOf(s) + 1) % n];
+        }
+        trades.push({ ts: i * 1000, seller: s, buyer: b, qty, value: qty * 3, tradeId: `w${w}t${i}` });
+      }
+      const tiedPairs = new Set([0, 1, 2].filter(() => rnd() < 0.4).map(() => [accounts[Math.floor(rnd() * n)], accounts[Math.floor(rnd() * n)]].sort().join()));
+      const tied = (a: string, b: string) => tiedPairs.has([a, b].sort().join());
+      const totals = new WindowTotals(p.minEdgeTrades);
+      const drop = Math.floor(rnd() * Math.min(10, len));
+      for (const t of trades) totals.apply(t, 1);
+      for (let i = 0; i < drop; i++) totals.apply(trades[i], -1);
+      const full = findRings(trades.slice(drop), p, tied);
+      const may = totals.mayFindRing(p, tied);
+      if (!may) expect(full).toEqual([]);
+      found += full.length;
+      skipped += may ? 0 : 1;
+    }
+    expect(found).toBeGreaterThan(20);
+    expect(skipped).toBeGreaterThan(20);
   });
 });
 

@@ -4,7 +4,6 @@ import { baseParams, defineDetector, policyFrom, type Detector, type DetectorCon
 import type { Episode } from '../emitter.js';
 import { num, plural, time } from './format.js';
 import { collusiveRingsInWindow, type CollusiveRing, type RingTrade } from '../../graph/algorithms/collusive-rings.js';
-import { pairKey } from '../../stream/keyed.js';
 
 /**
  * Wash trading, variants collusive_pair and collusive_ring: two or more accounts that trade the
@@ -61,7 +60,7 @@ export const collusiveWashParams = z.object({
 export type CollusiveWashParams = z.output<typeof collusiveWashParams>;
 
 interface MarketState {
-  trades: RingTrade[];
+  trades: WindowTrade[];
   head: number;
   dirty: boolean;
   nextEval: number;
@@ -69,6 +68,9 @@ interface MarketState {
   agg: WindowTotals;
   aggLo: number;
   aggHi: number;
+  /** Time and end (index: trades before it are earlier than that time) of the last evaluation. */
+  lastAt: number;
+  lastHi: number;
 }
 
 /**
@@ -81,41 +83,55 @@ interface MarketState {
  * search, never a lost ring).
  */
 export class WindowTotals {
-  /** Per account: trades and base volume in the window; `cap`, `out`, `in`, `alive` are scratch of mayFindRing. */
+  /** Per account: trades and base volume in the window. */
   private readonly accounts = new Map<string, AccountTotals>();
-  private readonly pairs = new Map<string, PairTotals>();
   /** Pairs with at least `minTrades` trades in the window. */
   private readonly hot = new Set<PairTotals>();
   // scratch of mayFindRing
   private readonly edges: PairTotals[] = [];
   private readonly seen: AccountTotals[] = [];
+  private readonly qtys: number[] = [];
+  private stage = 0;
   constructor(private readonly minTrades: number) {}
 
-  /** Adds (sign 1) or removes (sign -1) a trade of the window. */
-  apply(t: RingTrade, sign: 1 | -1): void {
-    const s = this.account(t.seller, sign, t.qty);
-    const b = this.account(t.buyer, sign, t.qty);
+  /** Adds (sign 1) or removes (sign -1) a trade of the window; an added trade keeps its pair for its removal. */
+  apply(t: WindowTrade, sign: 1 | -1): void {
     const sellerLow = t.seller < t.buyer;
-    const lo = sellerLow ? t.seller : t.buyer;
-    const hi = sellerLow ? t.buyer : t.seller;
-    const key = pairKey(lo, hi);
-    let p = this.pairs.get(key);
-    if (p === undefined) this.pairs.set(key, (p = { a: lo, b: hi, ta: sellerLow ? s : b, tb: sellerLow ? b : s, trades: 0, qty: 0, ab: 0, ba: 0 }));
+    let p = sign < 0 ? t.pair : undefined;
+    if (p === undefined) {
+      const s = this.account(t.seller);
+      const b = this.account(t.buyer);
+      const lo = sellerLow ? s : b;
+      p = lo.partners.get(sellerLow ? t.buyer : t.seller);
+      if (p === undefined) lo.partners.set(sellerLow ? t.buyer : t.seller, (p = { a: sellerLow ? t.seller : t.buyer, b: sellerLow ? t.buyer : t.seller, ta: lo, tb: sellerLow ? b : s, trades: 0, qty: 0, ab: 0, ba: 0, hot: false, stage: 0 }));
+      t.pair = p;
+    }
+    const q = sign * t.qty;
+    p.ta.trades += sign;
+    p.ta.qty += q;
+    p.tb.trades += sign;
+    p.tb.qty += q;
     p.trades += sign;
-    p.qty += sign * t.qty;
+    p.qty += q;
     if (sellerLow) p.ab += sign;
     else p.ba += sign;
-    if (p.trades >= this.minTrades) this.hot.add(p);
-    else if (this.hot.size > 0) this.hot.delete(p);
-    if (p.trades <= 0) this.pairs.delete(key);
+    if (p.trades >= this.minTrades) {
+      if (!p.hot) this.hot.add(p);
+      p.hot = true;
+    } else if (p.hot) {
+      this.hot.delete(p);
+      p.hot = false;
+    }
+    if (p.trades <= 0) {
+      p.ta.partners.delete(p.b);
+      if (p.ta.trades <= 0) this.accounts.delete(p.a);
+      if (p.tb.trades <= 0) this.accounts.delete(p.b);
+    }
   }
 
-  private account(id: string, sign: 1 | -1, qty: number): AccountTotals {
+  private account(id: string): AccountTotals {
     let a = this.accounts.get(id);
-    if (a === undefined) this.accounts.set(id, (a = { trades: 0, qty: 0, cap: 0, out: 0, in: 0, alive: false }));
-    a.trades += sign;
-    a.qty += sign * qty;
-    if (a.trades <= 0) this.accounts.delete(id);
+    if (a === undefined) this.accounts.set(id, (a = { trades: 0, qty: 0, partners: new Map(), adj: [], alive: false }));
     return a;
   }
 
@@ -135,97 +151,107 @@ export class WindowTotals {
   }
 
   /**
-   * False when the ring search provably finds nothing in this window (true: search). Every member of
-   * a cycle has an in- and an out-edge inside it and does `minConcentration` of its window volume
-   * inside it, so accounts are pruned to a fixpoint over the share-passing pairs until none is left;
-   * every member of a linked group does `minLinkedConcentration` of its volume in repeated pairs, and
-   * `tied` is asked only about pairs of two such accounts (ties are the costly query).
+   * False when the ring search provably finds nothing in this window (true: search). A ring has at
+   * most `maxMembers` members, and each does `minConcentration` (cycles) or `minLinkedConcentration`
+   * (linked groups) of its window volume with the others: so with its strongest `maxMembers` − 1
+   * partners among the pairs that can be edges (share-passing pairs for cycles, where it also needs an
+   * in- and an out-edge; repeated pairs for groups). Accounts failing that are pruned to a fixpoint.
+   * `tied` (the costly query) is asked only about pairs that survive, and the survivors are pruned
+   * again over the tied pairs alone.
    */
-  mayFindRing(minShare: number, minConcentration: number, minLinkedConcentration: number, tied: ((a: string, b: string) => boolean) | undefined): boolean {
+  mayFindRing(p: Pick<CollusiveWashParams, 'minPairShare' | 'minConcentration' | 'minLinkedConcentration' | 'maxMembers'>, tied: ((a: string, b: string) => boolean) | undefined): boolean {
     if (this.hot.size === 0) return false;
     const slack = 1 - 1e-6;
     const edges = this.edges;
     const seen = this.seen;
     edges.length = 0;
     seen.length = 0;
-    for (const p of this.hot) {
-      if (p.qty >= minShare * p.ta.qty * slack && p.qty >= minShare * p.tb.qty * slack) edges.push(p);
-      if (!p.ta.alive) seen.push(p.ta);
-      if (!p.tb.alive) seen.push(p.tb);
-      p.ta.alive = p.tb.alive = true;
+    for (const q of this.hot) {
+      if (q.qty >= p.minPairShare * q.ta.qty * slack && q.qty >= p.minPairShare * q.tb.qty * slack) edges.push(q);
+      if (q.ta.adj.length === 0) seen.push(q.ta);
+      if (q.tb.adj.length === 0) seen.push(q.tb);
+      q.ta.adj.push(q);
+      q.tb.adj.push(q);
     }
-    // Cycles: prune accounts without an in- and an out-edge or without enough volume inside.
-    let n = edges.length;
-    for (let changed = n > 0; changed && n > 0; ) {
-      for (const a of seen) a.cap = a.out = a.in = 0;
-      let k = 0;
-      for (let i = 0; i < n; i++) {
-        const p = edges[i];
-        if (!p.ta.alive || !p.tb.alive) continue;
-        edges[k++] = p;
-        p.ta.cap += p.qty;
-        p.tb.cap += p.qty;
-        if (p.ab > 0) {
-          p.ta.out++;
-          p.tb.in++;
-        }
-        if (p.ba > 0) {
-          p.tb.out++;
-          p.ta.in++;
-        }
-      }
-      n = k;
-      changed = false;
-      for (let i = 0; i < n; i++) {
-        const p = edges[i];
-        for (let j = 0; j < 2; j++) {
-          const a = j === 0 ? p.ta : p.tb;
-          if (a.alive && !canBeMember(a, minConcentration * slack)) {
-            a.alive = false;
-            changed = true;
-          }
-        }
-      }
-    }
-    let found = false;
-    for (let i = 0; i < n && !found; i++) found = edges[i].ta.alive && edges[i].tb.alive;
+    const k = p.maxMembers - 1;
+    let found = this.survivors(edges, p.minConcentration * slack, true, k) > 0;
     if (!found && tied !== undefined) {
-      // Linked groups: volume in repeated pairs.
-      for (const a of seen) a.cap = 0;
-      for (const p of this.hot) {
-        p.ta.cap += p.qty;
-        p.tb.cap += p.qty;
-      }
-      for (const p of this.hot) {
-        if (p.ta.cap < minLinkedConcentration * p.ta.qty * slack || p.tb.cap < minLinkedConcentration * p.tb.qty * slack) continue;
-        if (tied(p.a, p.b) || tied(p.b, p.a)) {
-          found = true;
-          break;
-        }
-      }
+      edges.length = 0;
+      for (const q of this.hot) edges.push(q);
+      let n = this.survivors(edges, p.minLinkedConcentration * slack, false, k);
+      let t = 0;
+      for (let i = 0; i < n; i++) if (tied(edges[i].a, edges[i].b) || tied(edges[i].b, edges[i].a)) edges[t++] = edges[i];
+      edges.length = t;
+      n = this.survivors(edges, p.minLinkedConcentration * slack, false, k);
+      found = n > 0;
     }
-    for (const a of seen) a.alive = false;
+    for (const a of seen) a.adj.length = 0;
     edges.length = 0;
     seen.length = 0;
     return found;
   }
+
+  /**
+   * Prunes, to a fixpoint, the accounts of `edges` that cannot be members: less than `share` of their
+   * volume with their `k` strongest partners over live edges (or, `directed`, no live in- or
+   * out-edge). Moves the live edges to the front of `edges` and returns their count.
+   */
+  private survivors(edges: PairTotals[], share: number, directed: boolean, k: number): number {
+    const stage = ++this.stage;
+    for (const q of edges) {
+      q.stage = stage;
+      q.ta.alive = q.tb.alive = true;
+    }
+    const qty = this.qtys;
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const a of this.seen) {
+        if (!a.alive) continue;
+        qty.length = 0;
+        let out = 0;
+        let inn = 0;
+        for (const q of a.adj) {
+          if (q.stage !== stage || !q.ta.alive || !q.tb.alive) continue;
+          qty.push(q.qty);
+          const seller = q.ta === a ? q.ab : q.ba;
+          const buyer = q.ta === a ? q.ba : q.ab;
+          if (seller > 0) out++;
+          if (buyer > 0) inn++;
+        }
+        if (qty.length > k) qty.sort(descending).length = k;
+        let cap = 0;
+        for (const x of qty) cap += x;
+        if (qty.length === 0 || (directed && (out === 0 || inn === 0)) || cap < share * a.qty) {
+          a.alive = false;
+          changed = true;
+        }
+      }
+    }
+    let n = 0;
+    for (const q of edges) if (q.ta.alive && q.tb.alive) edges[n++] = q;
+    for (const a of this.seen) a.alive = false;
+    return n;
+  }
 }
 
-/** A cycle member has an in- and an out-edge and `minShare` of its volume inside the cycle. */
-function canBeMember(a: AccountTotals, minShare: number): boolean {
-  return a.out > 0 && a.in > 0 && a.cap >= minShare * a.qty;
+const descending = (x: number, y: number): number => y - x;
+
+/** A window trade; `pair` is set by WindowTotals when it enters the window. */
+export interface WindowTrade extends RingTrade {
+  pair?: PairTotals;
 }
 
 interface AccountTotals {
   trades: number;
   qty: number;
-  cap: number;
-  out: number;
-  in: number;
+  /** Pairs with the accounts whose id sorts after this one's, by that id. */
+  partners: Map<string, PairTotals>;
+  /** Scratch of mayFindRing: the account's hot pairs, and whether it can still be a member. */
+  adj: PairTotals[];
   alive: boolean;
 }
 
-interface PairTotals {
+export interface PairTotals {
   /** The two accounts, a < b, and their totals. */
   a: string;
   b: string;
@@ -236,6 +262,10 @@ interface PairTotals {
   /** Trades a sold to b, and b sold to a. */
   ab: number;
   ba: number;
+  /** In the window's hot set. */
+  hot: boolean;
+  /** Scratch of mayFindRing: the pruning pass this pair is an edge of. */
+  stage: number;
 }
 
 /**
@@ -324,11 +354,11 @@ class CollusiveWashDetector implements Detector {
     const side = ctx.trade.takerSide;
     if (maker === undefined || taker === undefined || maker === taker || side === undefined) return;
     let m = this.markets.get(e.market);
-    if (m === undefined) this.markets.set(e.market, (m = { trades: [], head: 0, dirty: false, nextEval: NaN, agg: new WindowTotals(this.p.minEdgeTrades), aggLo: 0, aggHi: 0 }));
+    if (m === undefined) this.markets.set(e.market, (m = { trades: [], head: 0, dirty: false, nextEval: NaN, agg: new WindowTotals(this.p.minEdgeTrades), aggLo: 0, aggHi: 0, lastAt: -Infinity, lastHi: 0 }));
     const size = ctx.sz;
     const seller = side === 'buy' ? maker : taker;
     const buyer = side === 'buy' ? taker : maker;
-    m.trades.push({ ts: ctx.ts, seller, buyer, qty: size, value: size * ctx.px, tradeId: e.tradeId });
+    m.trades.push({ ts: ctx.ts, seller, buyer, qty: size, value: size * ctx.px, tradeId: e.tradeId, pair: undefined });
     if (m.trades.length - m.head > this.p.maxTradesPerMarket) m.head++;
     if (!m.dirty) {
       m.dirty = true;
@@ -357,8 +387,11 @@ class CollusiveWashDetector implements Detector {
   private evaluate(market: string, m: MarketState, at: number, ctx: DetectorContext): void {
     const from = at - this.p.windowMs;
     while (m.head < m.trades.length && m.trades[m.head].ts <= from) m.head++;
-    let hi = m.head;
+    // Trades before the last evaluation's end were all earlier than its time: resume from there.
+    let hi = at >= m.lastAt && m.lastHi > m.head ? m.lastHi : m.head;
     while (hi < m.trades.length && m.trades[hi].ts < at) hi++;
+    m.lastAt = at;
+    m.lastHi = hi;
     // Move the running totals to the window [head, hi).
     for (; m.aggLo < m.head; m.aggLo++) if (m.aggLo < m.aggHi) m.agg.apply(m.trades[m.aggLo], -1);
     if (m.aggHi < m.aggLo) m.aggHi = m.aggLo;
@@ -367,6 +400,7 @@ class CollusiveWashDetector implements Detector {
       m.trades = m.trades.slice(m.head);
       m.aggLo -= m.head;
       m.aggHi -= m.head;
+      m.lastHi -= m.head;
       hi -= m.head;
       m.head = 0;
     }
@@ -382,7 +416,7 @@ class CollusiveWashDetector implements Detector {
     // trades between accounts of candidate pairs (every edge, and every trade between two members of
     // a ring, is among them), with each account's volume over the whole window summed in window order
     // as the search itself would.
-    if (!m.agg.mayFindRing(this.p.minPairShare, this.p.minConcentration, this.p.minLinkedConcentration, tied)) return;
+    if (!m.agg.mayFindRing(this.p, tied)) return;
     const involved = this.involved;
     m.agg.candidates(this.p.minPairShare, tied, involved);
     if (involved.size === 0) return;
