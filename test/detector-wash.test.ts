@@ -236,7 +236,7 @@ describe('collusive_wash precheck (WindowTotals.mayFindRing)', () => {
     let found = 0;
     let skipped = 0;
     for (let w = 0; w < 400; w++) {
-      const p = collusiveWashParams.parse({ maxMembers: 2 + (w % 4), minConcentration: [0.85, 0.5, 0][w % 3], minPairShare: [0.2, 0.05][w % 2] });
+      const p = collusiveWashParams.parse({ maxMembers: 2 + (w % 4), minConcentration: [0.85, 0.5, 0][w % 3], minPairShare: [0.2, 0.05][w % 2], tolerance: [0.3, 0.1, 1][w % 5 % 3], minSizeMatch: [0.6, 0][w % 7 % 2] });
       const n = 4 + Math.floor(rnd() * 8);
       const accounts = Array.from({ length: n }, (_, i) => `a${i}`);
       const ring = accounts.slice(0, 2 + Math.floor(rnd() * 3));
@@ -252,7 +252,7 @@ describe('collusive_wash precheck (WindowTotals.mayFindRing)', () => {
         if (x < ringShare * 0.6) {
           s = ring[i % ring.length];
           b = ring[(i + 1) % ring.length];
-          qty = 1 + (i % 2);
+          qty = 1 + (i % 2) + (w % 3 === 0 ? Math.round(rnd() * 8) / 10 : 0);
         } else if (x < 0.8) {
           [s, b] = rnd() < 0.5 ? [mm, accounts[Math.floor(rnd() * (n - 1))]] : [accounts[Math.floor(rnd() * (n - 1))], mm];
         } else {
@@ -276,6 +276,32 @@ describe('collusive_wash precheck (WindowTotals.mayFindRing)', () => {
     }
     expect(found).toBeGreaterThan(20);
     expect(skipped).toBeGreaterThan(20);
+  });
+});
+
+describe('collusive_wash precheck at its bounds', () => {
+  it('keeps a pair exactly at the tolerance and concentration limits, and drops it just past them', async () => {
+    const { findRings, WindowTotals, collusiveWashParams } = await import('../src/surveillance/detectors/collusive-wash.js');
+    const p = collusiveWashParams.parse({ minSizeMatch: 0, unlinkedTolerance: 0.3 });
+    // a sells 10 to b and buys 7 back (net ratio 0.3); each does 17 of its 20 inside (0.85)
+    const make = (back: number) =>
+      [
+        ['a', 'b', 5],
+        ['a', 'b', 5],
+        ['b', 'a', back / 2],
+        ['b', 'a', back / 2],
+        ['a', 'c', 1.5],
+        ['c', 'a', 1.5],
+        ['b', 'd', 1.5],
+        ['d', 'b', 1.5],
+      ].map(([s, b, q], i) => ({ ts: i * 1000, seller: s as string, buyer: b as string, qty: q as number, value: q as number, tradeId: `t${i}` }));
+    for (const [back, rings] of [[7, 1], [6.9, 0]] as const) {
+      const trades = make(back);
+      const totals = new WindowTotals(p.minEdgeTrades);
+      for (const t of trades) totals.apply(t, 1);
+      expect(findRings(trades, p)).toHaveLength(rings);
+      if (rings > 0) expect(totals.mayFindRing(p, undefined)).toBe(true);
+    }
   });
 });
 

@@ -91,6 +91,7 @@ export class WindowTotals {
   private readonly edges: PairTotals[] = [];
   private readonly seen: AccountTotals[] = [];
   private readonly qtys: number[] = [];
+  private readonly queue: AccountTotals[] = [];
   private stage = 0;
   constructor(private readonly minTrades: number) {}
 
@@ -103,7 +104,7 @@ export class WindowTotals {
       const b = this.account(t.buyer);
       const lo = sellerLow ? s : b;
       p = lo.partners.get(sellerLow ? t.buyer : t.seller);
-      if (p === undefined) lo.partners.set(sellerLow ? t.buyer : t.seller, (p = { a: sellerLow ? t.seller : t.buyer, b: sellerLow ? t.buyer : t.seller, ta: lo, tb: sellerLow ? b : s, trades: 0, qty: 0, ab: 0, ba: 0, hot: false, stage: 0 }));
+      if (p === undefined) lo.partners.set(sellerLow ? t.buyer : t.seller, (p = { a: sellerLow ? t.seller : t.buyer, b: sellerLow ? t.buyer : t.seller, ta: lo, tb: sellerLow ? b : s, trades: 0, qty: 0, ab: 0, ba: 0, qab: 0, qba: 0, hot: false, stage: 0 }));
       t.pair = p;
     }
     const q = sign * t.qty;
@@ -113,8 +114,13 @@ export class WindowTotals {
     p.tb.qty += q;
     p.trades += sign;
     p.qty += q;
-    if (sellerLow) p.ab += sign;
-    else p.ba += sign;
+    if (sellerLow) {
+      p.ab += sign;
+      p.qab += q;
+    } else {
+      p.ba += sign;
+      p.qba += q;
+    }
     if (p.trades >= this.minTrades) {
       if (!p.hot) this.hot.add(p);
       p.hot = true;
@@ -131,7 +137,7 @@ export class WindowTotals {
 
   private account(id: string): AccountTotals {
     let a = this.accounts.get(id);
-    if (a === undefined) this.accounts.set(id, (a = { trades: 0, qty: 0, partners: new Map(), adj: [], alive: false }));
+    if (a === undefined) this.accounts.set(id, (a = { trades: 0, qty: 0, partners: new Map(), adj: [], alive: false, queued: false }));
     return a;
   }
 
@@ -159,7 +165,7 @@ export class WindowTotals {
    * `tied` (the costly query) is asked only about pairs that survive, and the survivors are pruned
    * again over the tied pairs alone.
    */
-  mayFindRing(p: Pick<CollusiveWashParams, 'minPairShare' | 'minConcentration' | 'minLinkedConcentration' | 'maxMembers'>, tied: ((a: string, b: string) => boolean) | undefined): boolean {
+  mayFindRing(p: Pick<CollusiveWashParams, 'minPairShare' | 'minConcentration' | 'minLinkedConcentration' | 'maxMembers' | 'tolerance'>, tied: ((a: string, b: string) => boolean) | undefined): boolean {
     if (this.hot.size === 0) return false;
     const slack = 1 - 1e-6;
     const edges = this.edges;
@@ -174,15 +180,18 @@ export class WindowTotals {
       q.tb.adj.push(q);
     }
     const k = p.maxMembers - 1;
-    let found = this.survivors(edges, p.minConcentration * slack, true, k) > 0;
+    // A cycle member ends within `tolerance` of flat, so it bought and sold each at least
+    // minConcentration · (1 − tolerance) / (2 − tolerance) of its volume inside the ring.
+    const side = ((p.minConcentration * (1 - p.tolerance)) / (2 - p.tolerance)) * slack;
+    let found = this.survivors(edges, p.minConcentration * slack, side, k) > 0;
     if (!found && tied !== undefined) {
       edges.length = 0;
       for (const q of this.hot) edges.push(q);
-      let n = this.survivors(edges, p.minLinkedConcentration * slack, false, k);
+      let n = this.survivors(edges, p.minLinkedConcentration * slack, undefined, k);
       let t = 0;
       for (let i = 0; i < n; i++) if (tied(edges[i].a, edges[i].b) || tied(edges[i].b, edges[i].a)) edges[t++] = edges[i];
       edges.length = t;
-      n = this.survivors(edges, p.minLinkedConcentration * slack, false, k);
+      n = this.survivors(edges, p.minLinkedConcentration * slack, undefined, k);
       found = n > 0;
     }
     for (const a of seen) a.adj.length = 0;
@@ -196,41 +205,74 @@ export class WindowTotals {
    * volume with their `k` strongest partners over live edges (or, `directed`, no live in- or
    * out-edge). Moves the live edges to the front of `edges` and returns their count.
    */
-  private survivors(edges: PairTotals[], share: number, directed: boolean, k: number): number {
+  private survivors(edges: PairTotals[], share: number, side: number | undefined, k: number): number {
     const stage = ++this.stage;
+    const queue = this.queue;
+    queue.length = 0;
     for (const q of edges) {
       q.stage = stage;
-      q.ta.alive = q.tb.alive = true;
+      if (!q.ta.alive) queue.push(q.ta);
+      if (!q.tb.alive) queue.push(q.tb);
+      q.ta.alive = q.tb.alive = q.ta.queued = q.tb.queued = true;
     }
-    const qty = this.qtys;
-    for (let changed = true; changed; ) {
-      changed = false;
-      for (const a of this.seen) {
-        if (!a.alive) continue;
-        qty.length = 0;
-        let out = 0;
-        let inn = 0;
-        for (const q of a.adj) {
-          if (q.stage !== stage || !q.ta.alive || !q.tb.alive) continue;
-          qty.push(q.qty);
-          const seller = q.ta === a ? q.ab : q.ba;
-          const buyer = q.ta === a ? q.ba : q.ab;
-          if (seller > 0) out++;
-          if (buyer > 0) inn++;
-        }
-        if (qty.length > k) qty.sort(descending).length = k;
-        let cap = 0;
-        for (const x of qty) cap += x;
-        if (qty.length === 0 || (directed && (out === 0 || inn === 0)) || cap < share * a.qty) {
-          a.alive = false;
-          changed = true;
+    // Worklist: an account that drops out sends its live partners back for another look.
+    for (let i = 0; i < queue.length; i++) {
+      const a = queue[i];
+      a.queued = false;
+      if (!a.alive || this.canStay(a, stage, share, side, k)) continue;
+      a.alive = false;
+      for (const q of a.adj) {
+        if (q.stage !== stage) continue;
+        const o = q.ta === a ? q.tb : q.ta;
+        if (o.alive && !o.queued) {
+          o.queued = true;
+          queue.push(o);
         }
       }
     }
     let n = 0;
     for (const q of edges) if (q.ta.alive && q.tb.alive) edges[n++] = q;
-    for (const a of this.seen) a.alive = false;
+    for (const a of queue) a.alive = a.queued = false;
+    queue.length = 0;
     return n;
+  }
+
+  /**
+   * Whether `a` can still be a member: a live edge, `share` of its volume with its `k` strongest live
+   * partners and, for cycles (`side` given), bought and sold each at least `side` of its volume.
+   */
+  private canStay(a: AccountTotals, stage: number, share: number, side: number | undefined, k: number): boolean {
+    let count = 0;
+    let sum = 0;
+    let sold = 0;
+    let bought = 0;
+    for (const q of a.adj) {
+      if (q.stage !== stage || !q.ta.alive || !q.tb.alive) continue;
+      count++;
+      sum += q.qty;
+      sold += q.ta === a ? q.qab : q.qba;
+      bought += q.ta === a ? q.qba : q.qab;
+    }
+    const need = share * a.qty;
+    if (count === 0 || sum < need) return false;
+    if (side !== undefined && (sold <= 0 || bought <= 0 || sold < side * a.qty || bought < side * a.qty)) return false;
+    if (count <= k) return true;
+    if (this.topK(a, stage, k, 0) < need) return false;
+    return side === undefined || (this.topK(a, stage, k, 1) >= side * a.qty && this.topK(a, stage, k, 2) >= side * a.qty);
+  }
+
+  /** Sum of the `k` largest live pair volumes of `a`: both ways (0), sold (1) or bought (2). */
+  private topK(a: AccountTotals, stage: number, k: number, what: 0 | 1 | 2): number {
+    const qty = this.qtys;
+    qty.length = 0;
+    for (const q of a.adj) {
+      if (q.stage !== stage || !q.ta.alive || !q.tb.alive) continue;
+      qty.push(what === 0 ? q.qty : (what === 1) === (q.ta === a) ? q.qab : q.qba);
+    }
+    qty.sort(descending);
+    let cap = 0;
+    for (let i = 0; i < k && i < qty.length; i++) cap += qty[i];
+    return cap;
   }
 }
 
@@ -249,6 +291,7 @@ interface AccountTotals {
   /** Scratch of mayFindRing: the account's hot pairs, and whether it can still be a member. */
   adj: PairTotals[];
   alive: boolean;
+  queued: boolean;
 }
 
 export interface PairTotals {
@@ -259,9 +302,11 @@ export interface PairTotals {
   tb: AccountTotals;
   trades: number;
   qty: number;
-  /** Trades a sold to b, and b sold to a. */
+  /** Trades a sold to b, and b sold to a, and their base volumes. */
   ab: number;
   ba: number;
+  qab: number;
+  qba: number;
   /** In the window's hot set. */
   hot: boolean;
   /** Scratch of mayFindRing: the pruning pass this pair is an edge of. */
