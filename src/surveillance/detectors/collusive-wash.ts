@@ -23,9 +23,12 @@ import { collusiveRingsInWindow, type CollusiveRing, type RingTrade } from '../.
  * found again. The ring logic is the graph module's (collusiveRingsInWindow, src/graph), one piece of
  * code for surveillance and graph analysis.
  *
- * Cost: the window's per-pair and per-account totals are kept as trades enter and leave it, so an
- * evaluation searches only the trades between accounts of pairs that can be edges (none: no search),
- * with the same result as a search of the whole window (test/detector-wash.test.ts checks it).
+ * Cost: the window's per-pair and per-account totals are kept as trades enter and leave it. An
+ * evaluation first bounds what a ring would need from them (each member's volume with its
+ * `maxMembers` − 1 strongest partners, bought and sold each way; ties asked only of pairs that pass)
+ * and skips the search when no account can be a member; otherwise it searches only the trades
+ * between accounts of pairs that can be edges, with the same result as a search of the whole window
+ * (test/detector-wash.test.ts checks both).
  *
  * Linked accounts (ctx.links: the entity graph's shared devices, IPs, addresses and internal
  * transfers, as of event time) change the evidence needed: a ring none of whose members is tied to
