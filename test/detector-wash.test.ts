@@ -71,6 +71,14 @@ describe('self_trade', () => {
     for (let i = 0; i < 3; i++) evs.push(trade(T0 + 40_000 + i * 2_000, 'busy', 'busy', '3'));
     expect((await run(evs)).filter((a) => a.detector === 'self_trade')).toHaveLength(1);
   });
+
+  it('does not alert on one self-match even by an account with no other trades, and does on a second', async () => {
+    const one = [trade(T0, 'fresh', 'fresh', '3'), trade(T0 + 900, 'b', 'c', '3')];
+    expect((await run(one)).filter((a) => a.detector === 'self_trade')).toHaveLength(0);
+    const st = (await run([...one, trade(T0 + 20_000, 'fresh', 'fresh', '3')])).filter((a) => a.detector === 'self_trade');
+    expect(st).toHaveLength(1);
+    expect(st[0].evidence.features.find((f) => f.name === 'self_trades')!.value).toBe(2);
+  });
 });
 
 describe('collusive_wash', () => {
