@@ -106,8 +106,9 @@ export class WindowTotals {
       const s = this.account(t.seller);
       const b = this.account(t.buyer);
       const lo = sellerLow ? s : b;
-      p = lo.partners.get(sellerLow ? t.buyer : t.seller);
-      if (p === undefined) lo.partners.set(sellerLow ? t.buyer : t.seller, (p = { a: sellerLow ? t.seller : t.buyer, b: sellerLow ? t.buyer : t.seller, ta: lo, tb: sellerLow ? b : s, trades: 0, qty: 0, ab: 0, ba: 0, qab: 0, qba: 0, hot: false, stage: 0 }));
+      const partners = (lo.partners ??= new Map());
+      p = partners.get(sellerLow ? t.buyer : t.seller);
+      if (p === undefined) partners.set(sellerLow ? t.buyer : t.seller, (p = { a: sellerLow ? t.seller : t.buyer, b: sellerLow ? t.buyer : t.seller, ta: lo, tb: sellerLow ? b : s, trades: 0, qty: 0, ab: 0, ba: 0, qab: 0, qba: 0, hot: false, stage: 0 }));
       t.pair = p;
     }
     const q = sign * t.qty;
@@ -132,7 +133,7 @@ export class WindowTotals {
       p.hot = false;
     }
     if (p.trades <= 0) {
-      p.ta.partners.delete(p.b);
+      p.ta.partners!.delete(p.b);
       if (p.ta.trades <= 0) this.accounts.delete(p.a);
       if (p.tb.trades <= 0) this.accounts.delete(p.b);
     }
@@ -140,7 +141,7 @@ export class WindowTotals {
 
   private account(id: string): AccountTotals {
     let a = this.accounts.get(id);
-    if (a === undefined) this.accounts.set(id, (a = { trades: 0, qty: 0, partners: new Map(), adj: [], alive: false, queued: false }));
+    if (a === undefined) this.accounts.set(id, (a = { trades: 0, qty: 0, partners: undefined, adj: NO_PAIRS, alive: false, queued: false }));
     return a;
   }
 
@@ -177,10 +178,14 @@ export class WindowTotals {
     seen.length = 0;
     for (const q of this.hot) {
       if (q.qty >= p.minPairShare * q.ta.qty * slack && q.qty >= p.minPairShare * q.tb.qty * slack) edges.push(q);
-      if (q.ta.adj.length === 0) seen.push(q.ta);
-      if (q.tb.adj.length === 0) seen.push(q.tb);
-      q.ta.adj.push(q);
-      q.tb.adj.push(q);
+      for (let j = 0; j < 2; j++) {
+        const a = j === 0 ? q.ta : q.tb;
+        if (a.adj.length === 0) {
+          if (a.adj === NO_PAIRS) a.adj = [];
+          seen.push(a);
+        }
+        a.adj.push(q);
+      }
     }
     const k = p.maxMembers - 1;
     // A cycle member ends within `tolerance` of flat, so it bought and sold each at least
@@ -279,6 +284,9 @@ export class WindowTotals {
   }
 }
 
+/** Shared empty adjacency of accounts never examined (most come and go without a repeated pair). */
+const NO_PAIRS: PairTotals[] = [];
+
 const descending = (x: number, y: number): number => y - x;
 
 /** A window trade; `pair` is set by WindowTotals when it enters the window. */
@@ -289,8 +297,8 @@ export interface WindowTrade extends RingTrade {
 interface AccountTotals {
   trades: number;
   qty: number;
-  /** Pairs with the accounts whose id sorts after this one's, by that id. */
-  partners: Map<string, PairTotals>;
+  /** Pairs with the accounts whose id sorts after this one's, by that id (made on first use). */
+  partners: Map<string, PairTotals> | undefined;
   /** Scratch of mayFindRing: the account's hot pairs, and whether it can still be a member. */
   adj: PairTotals[];
   alive: boolean;
