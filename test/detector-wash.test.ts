@@ -71,6 +71,14 @@ describe('self_trade', () => {
     for (let i = 0; i < 3; i++) evs.push(trade(T0 + 40_000 + i * 2_000, 'busy', 'busy', '3'));
     expect((await run(evs)).filter((a) => a.detector === 'self_trade')).toHaveLength(1);
   });
+
+  it('does not alert on one self-match even by an account with no other trades, and does on a second', async () => {
+    const one = [trade(T0, 'fresh', 'fresh', '3'), trade(T0 + 900, 'b', 'c', '3')];
+    expect((await run(one)).filter((a) => a.detector === 'self_trade')).toHaveLength(0);
+    const st = (await run([...one, trade(T0 + 20_000, 'fresh', 'fresh', '3')])).filter((a) => a.detector === 'self_trade');
+    expect(st).toHaveLength(1);
+    expect(st[0].evidence.features.find((f) => f.name === 'self_trades')!.value).toBe(2);
+  });
 });
 
 describe('collusive_wash', () => {
@@ -177,6 +185,7 @@ describe('collusive_wash fast path (candidate pairs only)', () => {
     let seed = 7;
     const rnd = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
     let found = 0;
+    let skipped = 0;
     for (let w = 0; w < 40; w++) {
       const trades: { ts: number; seller: string; buyer: string; qty: number; value: number; tradeId: string }[] = [];
       const accounts = Array.from({ length: 6 + Math.floor(rnd() * 10) }, (_, i) => `a${i}`);
@@ -216,9 +225,91 @@ describe('collusive_wash fast path (candidate pairs only)', () => {
       const full = findRings(trades.slice(20), p, tied);
       const fast = involved.size === 0 ? [] : findRings(part, p, tied, (a) => volume.get(a) ?? 0);
       expect(fast).toEqual(full);
+      // the precheck that skips the search never skips a window with a ring
+      const may = totals.mayFindRing(p, tied);
+      if (!may) expect(full).toEqual([]);
+      skipped += may ? 0 : 1;
       found += full.length;
     }
     expect(found).toBeGreaterThan(0);
+    expect(skipped).toBeGreaterThan(0);
+  });
+});
+
+describe('collusive_wash precheck (WindowTotals.mayFindRing)', () => {
+  it('never skips a window in which the full search finds a ring (random windows, rings, market makers, ties, small maxMembers)', async () => {
+    const { findRings, WindowTotals, collusiveWashParams } = await import('../src/surveillance/detectors/collusive-wash.js');
+    let seed = 11;
+    const rnd = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    let found = 0;
+    let skipped = 0;
+    for (let w = 0; w < 400; w++) {
+      const p = collusiveWashParams.parse({ maxMembers: 2 + (w % 4), minConcentration: [0.85, 0.5, 0][w % 3], minPairShare: [0.2, 0.05][w % 2], tolerance: [0.3, 0.1, 1][w % 5 % 3], minSizeMatch: [0.6, 0][w % 7 % 2] });
+      const n = 4 + Math.floor(rnd() * 8);
+      const accounts = Array.from({ length: n }, (_, i) => `a${i}`);
+      const ring = accounts.slice(0, 2 + Math.floor(rnd() * 3));
+      const mm = accounts[n - 1];
+      const trades: { ts: number; seller: string; buyer: string; qty: number; value: number; tradeId: string }[] = [];
+      const len = 10 + Math.floor(rnd() * 120);
+      const ringShare = rnd();
+      for (let i = 0; i < len; i++) {
+        const x = rnd();
+        let s: string;
+        let b: string;
+        let qty = Math.round(rnd() * 50) / 10 + 0.1;
+        if (x < ringShare * 0.6) {
+          s = ring[i % ring.length];
+          b = ring[(i + 1) % ring.length];
+          qty = 1 + (i % 2) + (w % 3 === 0 ? Math.round(rnd() * 8) / 10 : 0);
+        } else if (x < 0.8) {
+          [s, b] = rnd() < 0.5 ? [mm, accounts[Math.floor(rnd() * (n - 1))]] : [accounts[Math.floor(rnd() * (n - 1))], mm];
+        } else {
+          s = accounts[Math.floor(rnd() * n)];
+          b = accounts[Math.floor(rnd() * n)];
+          if (b === s) b = accounts[(accounts.indexOf(s) + 1) % n];
+        }
+        trades.push({ ts: i * 1000, seller: s, buyer: b, qty, value: qty * 3, tradeId: `w${w}t${i}` });
+      }
+      const tiedPairs = new Set([0, 1, 2].filter(() => rnd() < 0.4).map(() => [accounts[Math.floor(rnd() * n)], accounts[Math.floor(rnd() * n)]].sort().join()));
+      const tied = (a: string, b: string) => tiedPairs.has([a, b].sort().join());
+      const totals = new WindowTotals(p.minEdgeTrades);
+      const drop = Math.floor(rnd() * Math.min(10, len));
+      for (const t of trades) totals.apply(t, 1);
+      for (let i = 0; i < drop; i++) totals.apply(trades[i], -1);
+      const full = findRings(trades.slice(drop), p, tied);
+      const may = totals.mayFindRing(p, tied);
+      if (!may) expect(full).toEqual([]);
+      found += full.length;
+      skipped += may ? 0 : 1;
+    }
+    expect(found).toBeGreaterThan(20);
+    expect(skipped).toBeGreaterThan(20);
+  });
+});
+
+describe('collusive_wash precheck at its bounds', () => {
+  it('keeps a pair exactly at the tolerance and concentration limits, and drops it just past them', async () => {
+    const { findRings, WindowTotals, collusiveWashParams } = await import('../src/surveillance/detectors/collusive-wash.js');
+    const p = collusiveWashParams.parse({ minSizeMatch: 0, unlinkedTolerance: 0.3 });
+    // a sells 10 to b and buys 7 back (net ratio 0.3); each does 17 of its 20 inside (0.85)
+    const make = (back: number) =>
+      [
+        ['a', 'b', 5],
+        ['a', 'b', 5],
+        ['b', 'a', back / 2],
+        ['b', 'a', back / 2],
+        ['a', 'c', 1.5],
+        ['c', 'a', 1.5],
+        ['b', 'd', 1.5],
+        ['d', 'b', 1.5],
+      ].map(([s, b, q], i) => ({ ts: i * 1000, seller: s as string, buyer: b as string, qty: q as number, value: q as number, tradeId: `t${i}` }));
+    for (const [back, rings] of [[7, 1], [6.9, 0]] as const) {
+      const trades = make(back);
+      const totals = new WindowTotals(p.minEdgeTrades);
+      for (const t of trades) totals.apply(t, 1);
+      expect(findRings(trades, p)).toHaveLength(rings);
+      if (rings > 0) expect(totals.mayFindRing(p, undefined)).toBe(true);
+    }
   });
 });
 

@@ -439,6 +439,13 @@ function cyclesInWindow(list: readonly RingTrade[], lo: number, hi: number, o: R
       }
     }
     if (trades >= o.minTrades && worstRatio <= o.tol && members.length <= o.maxMembers) {
+      // The ring's concentration as makeRing computes it (same sums, same order): skip building a ring it drops.
+      let concentration = 1;
+      for (const u of members) concentration = Math.min(concentration, (bought[u] + sold[u]) / Math.max(f.total[u], 1e-300));
+      if (concentration < o.minConcentration) {
+        for (const u of members) inSet[u] = 0;
+        continue;
+      }
       const ring = makeRing(members, f, list, lo, hi, inSet, o);
       if (ring.concentration >= o.minConcentration && ring.sizeMatch >= o.minSizeMatch && ring.value >= o.minValue) out.push(ring);
     } else if (trades >= o.minTrades && members.length - 1 >= o.minMembers) {

@@ -4,7 +4,6 @@ import { baseParams, defineDetector, policyFrom, type Detector, type DetectorCon
 import type { Episode } from '../emitter.js';
 import { num, plural, time } from './format.js';
 import { collusiveRingsInWindow, type CollusiveRing, type RingTrade } from '../../graph/algorithms/collusive-rings.js';
-import { pairKey } from '../../stream/keyed.js';
 
 /**
  * Wash trading, variants collusive_pair and collusive_ring: two or more accounts that trade the
@@ -24,9 +23,12 @@ import { pairKey } from '../../stream/keyed.js';
  * found again. The ring logic is the graph module's (collusiveRingsInWindow, src/graph), one piece of
  * code for surveillance and graph analysis.
  *
- * Cost: the window's per-pair and per-account totals are kept as trades enter and leave it, so an
- * evaluation searches only the trades between accounts of pairs that can be edges (none: no search),
- * with the same result as a search of the whole window (test/detector-wash.test.ts checks it).
+ * Cost: the window's per-pair and per-account totals are kept as trades enter and leave it. An
+ * evaluation first bounds what a ring would need from them (each member's volume with its
+ * `maxMembers` − 1 strongest partners, bought and sold each way; ties asked only of pairs that pass)
+ * and skips the search when no account can be a member; otherwise it searches only the trades
+ * between accounts of pairs that can be edges, with the same result as a search of the whole window
+ * (test/detector-wash.test.ts checks both).
  *
  * Linked accounts (ctx.links: the entity graph's shared devices, IPs, addresses and internal
  * transfers, as of event time) change the evidence needed: a ring none of whose members is tied to
@@ -61,7 +63,7 @@ export const collusiveWashParams = z.object({
 export type CollusiveWashParams = z.output<typeof collusiveWashParams>;
 
 interface MarketState {
-  trades: RingTrade[];
+  trades: WindowTrade[];
   head: number;
   dirty: boolean;
   nextEval: number;
@@ -69,6 +71,9 @@ interface MarketState {
   agg: WindowTotals;
   aggLo: number;
   aggHi: number;
+  /** Time and end (index: trades before it are earlier than that time) of the last evaluation. */
+  lastAt: number;
+  lastHi: number;
 }
 
 /**
@@ -77,38 +82,67 @@ interface MarketState {
  * would find nothing: a flow-graph edge needs a pair with `minEdgeTrades` trades in the window, and
  * then either `minPairShare` of both sides' volume (cycles) or a tie between the two (linked groups).
  * Only pairs at or above `minEdgeTrades` are examined; the totals are floats kept incrementally, so
- * the share test is loosened by a relative 1e-9 (a near miss costs a full search, never a lost ring).
+ * the share and concentration tests are loosened by a small relative slack (a near miss costs a full
+ * search, never a lost ring).
  */
 export class WindowTotals {
   /** Per account: trades and base volume in the window. */
-  private readonly accounts = new Map<string, { trades: number; qty: number }>();
-  private readonly pairs = new Map<string, { a: string; b: string; trades: number; qty: number }>();
+  private readonly accounts = new Map<string, AccountTotals>();
   /** Pairs with at least `minTrades` trades in the window. */
-  private readonly hot = new Set<string>();
+  private readonly hot = new Set<PairTotals>();
+  // scratch of mayFindRing
+  private readonly edges: PairTotals[] = [];
+  private readonly seen: AccountTotals[] = [];
+  private readonly qtys: number[] = [];
+  private readonly queue: AccountTotals[] = [];
+  private stage = 0;
   constructor(private readonly minTrades: number) {}
 
-  /** Adds (sign 1) or removes (sign -1) a trade of the window. */
-  apply(t: RingTrade, sign: 1 | -1): void {
-    this.account(t.seller, sign, t.qty);
-    this.account(t.buyer, sign, t.qty);
-    const lo = t.seller < t.buyer ? t.seller : t.buyer;
-    const hi = t.seller < t.buyer ? t.buyer : t.seller;
-    const key = pairKey(lo, hi);
-    let p = this.pairs.get(key);
-    if (p === undefined) this.pairs.set(key, (p = { a: lo, b: hi, trades: 0, qty: 0 }));
+  /** Adds (sign 1) or removes (sign -1) a trade of the window; an added trade keeps its pair for its removal. */
+  apply(t: WindowTrade, sign: 1 | -1): void {
+    const sellerLow = t.seller < t.buyer;
+    let p = sign < 0 ? t.pair : undefined;
+    if (p === undefined) {
+      const s = this.account(t.seller);
+      const b = this.account(t.buyer);
+      const lo = sellerLow ? s : b;
+      const partners = (lo.partners ??= new Map());
+      p = partners.get(sellerLow ? t.buyer : t.seller);
+      if (p === undefined) partners.set(sellerLow ? t.buyer : t.seller, (p = { a: sellerLow ? t.seller : t.buyer, b: sellerLow ? t.buyer : t.seller, ta: lo, tb: sellerLow ? b : s, trades: 0, qty: 0, ab: 0, ba: 0, qab: 0, qba: 0, hot: false, stage: 0 }));
+      t.pair = p;
+    }
+    const q = sign * t.qty;
+    p.ta.trades += sign;
+    p.ta.qty += q;
+    p.tb.trades += sign;
+    p.tb.qty += q;
     p.trades += sign;
-    p.qty += sign * t.qty;
-    if (p.trades >= this.minTrades) this.hot.add(key);
-    else if (this.hot.size > 0) this.hot.delete(key);
-    if (p.trades <= 0) this.pairs.delete(key);
+    p.qty += q;
+    if (sellerLow) {
+      p.ab += sign;
+      p.qab += q;
+    } else {
+      p.ba += sign;
+      p.qba += q;
+    }
+    if (p.trades >= this.minTrades) {
+      if (!p.hot) this.hot.add(p);
+      p.hot = true;
+    } else if (p.hot) {
+      this.hot.delete(p);
+      p.hot = false;
+    }
+    if (p.trades <= 0) {
+      p.ta.partners!.delete(p.b);
+      if (p.ta.trades <= 0) this.accounts.delete(p.a);
+      if (p.tb.trades <= 0) this.accounts.delete(p.b);
+    }
   }
 
-  private account(id: string, sign: 1 | -1, qty: number): void {
+  private account(id: string): AccountTotals {
     let a = this.accounts.get(id);
-    if (a === undefined) this.accounts.set(id, (a = { trades: 0, qty: 0 }));
-    a.trades += sign;
-    a.qty += sign * qty;
-    if (a.trades <= 0) this.accounts.delete(id);
+    if (a === undefined) this.accounts.set(id, (a = { trades: 0, qty: 0, partners: undefined, adj: NO_PAIRS, alive: false, queued: false }));
+    return a;
   }
 
   /**
@@ -119,13 +153,175 @@ export class WindowTotals {
   candidates(minShare: number, tied: (a: string, b: string) => boolean, out: Set<string>): void {
     out.clear();
     const slack = 1 - 1e-9;
-    for (const key of this.hot) {
-      const p = this.pairs.get(key)!;
-      const va = this.accounts.get(p.a)?.qty ?? 0;
-      const vb = this.accounts.get(p.b)?.qty ?? 0;
+    for (const p of this.hot) {
+      const va = p.ta.qty;
+      const vb = p.tb.qty;
       if ((p.qty >= minShare * va * slack && p.qty >= minShare * vb * slack) || tied(p.a, p.b) || tied(p.b, p.a)) out.add(p.a).add(p.b);
     }
   }
+
+  /**
+   * False when the ring search provably finds nothing in this window (true: search). A ring has at
+   * most `maxMembers` members, and each does `minConcentration` (cycles) or `minLinkedConcentration`
+   * (linked groups) of its window volume with the others: so with its strongest `maxMembers` − 1
+   * partners among the pairs that can be edges (share-passing pairs for cycles, where it also needs an
+   * in- and an out-edge; repeated pairs for groups). Accounts failing that are pruned to a fixpoint.
+   * `tied` (the costly query) is asked only about pairs that survive, and the survivors are pruned
+   * again over the tied pairs alone.
+   */
+  mayFindRing(p: Pick<CollusiveWashParams, 'minPairShare' | 'minConcentration' | 'minLinkedConcentration' | 'maxMembers' | 'tolerance'>, tied: ((a: string, b: string) => boolean) | undefined): boolean {
+    if (this.hot.size === 0) return false;
+    const slack = 1 - 1e-6;
+    const edges = this.edges;
+    const seen = this.seen;
+    edges.length = 0;
+    seen.length = 0;
+    for (const q of this.hot) {
+      if (q.qty >= p.minPairShare * q.ta.qty * slack && q.qty >= p.minPairShare * q.tb.qty * slack) edges.push(q);
+      for (let j = 0; j < 2; j++) {
+        const a = j === 0 ? q.ta : q.tb;
+        if (a.adj.length === 0) {
+          if (a.adj === NO_PAIRS) a.adj = [];
+          seen.push(a);
+        }
+        a.adj.push(q);
+      }
+    }
+    const k = p.maxMembers - 1;
+    // A cycle member ends within `tolerance` of flat, so it bought and sold each at least
+    // minConcentration · (1 − tolerance) / (2 − tolerance) of its volume inside the ring.
+    const side = ((p.minConcentration * (1 - p.tolerance)) / (2 - p.tolerance)) * slack;
+    let found = this.survivors(edges, p.minConcentration * slack, side, k) > 0;
+    if (!found && tied !== undefined) {
+      edges.length = 0;
+      for (const q of this.hot) edges.push(q);
+      let n = this.survivors(edges, p.minLinkedConcentration * slack, undefined, k);
+      let t = 0;
+      for (let i = 0; i < n; i++) if (tied(edges[i].a, edges[i].b) || tied(edges[i].b, edges[i].a)) edges[t++] = edges[i];
+      edges.length = t;
+      n = this.survivors(edges, p.minLinkedConcentration * slack, undefined, k);
+      found = n > 0;
+    }
+    for (const a of seen) a.adj.length = 0;
+    edges.length = 0;
+    seen.length = 0;
+    return found;
+  }
+
+  /**
+   * Prunes, to a fixpoint, the accounts of `edges` that cannot be members: less than `share` of their
+   * volume with their `k` strongest partners over live edges (or, `directed`, no live in- or
+   * out-edge). Moves the live edges to the front of `edges` and returns their count.
+   */
+  private survivors(edges: PairTotals[], share: number, side: number | undefined, k: number): number {
+    const stage = ++this.stage;
+    const queue = this.queue;
+    queue.length = 0;
+    for (const q of edges) {
+      q.stage = stage;
+      if (!q.ta.alive) queue.push(q.ta);
+      if (!q.tb.alive) queue.push(q.tb);
+      q.ta.alive = q.tb.alive = q.ta.queued = q.tb.queued = true;
+    }
+    // Worklist: an account that drops out sends its live partners back for another look.
+    for (let i = 0; i < queue.length; i++) {
+      const a = queue[i];
+      a.queued = false;
+      if (!a.alive || this.canStay(a, stage, share, side, k)) continue;
+      a.alive = false;
+      for (const q of a.adj) {
+        if (q.stage !== stage) continue;
+        const o = q.ta === a ? q.tb : q.ta;
+        if (o.alive && !o.queued) {
+          o.queued = true;
+          queue.push(o);
+        }
+      }
+    }
+    let n = 0;
+    for (const q of edges) if (q.ta.alive && q.tb.alive) edges[n++] = q;
+    for (const a of queue) a.alive = a.queued = false;
+    queue.length = 0;
+    return n;
+  }
+
+  /**
+   * Whether `a` can still be a member: a live edge, `share` of its volume with its `k` strongest live
+   * partners and, for cycles (`side` given), bought and sold each at least `side` of its volume.
+   */
+  private canStay(a: AccountTotals, stage: number, share: number, side: number | undefined, k: number): boolean {
+    let count = 0;
+    let sum = 0;
+    let sold = 0;
+    let bought = 0;
+    for (const q of a.adj) {
+      if (q.stage !== stage || !q.ta.alive || !q.tb.alive) continue;
+      count++;
+      sum += q.qty;
+      sold += q.ta === a ? q.qab : q.qba;
+      bought += q.ta === a ? q.qba : q.qab;
+    }
+    const need = share * a.qty;
+    if (count === 0 || sum < need) return false;
+    if (side !== undefined && (sold <= 0 || bought <= 0 || sold < side * a.qty || bought < side * a.qty)) return false;
+    if (count <= k) return true;
+    if (this.topK(a, stage, k, 0) < need) return false;
+    return side === undefined || (this.topK(a, stage, k, 1) >= side * a.qty && this.topK(a, stage, k, 2) >= side * a.qty);
+  }
+
+  /** Sum of the `k` largest live pair volumes of `a`: both ways (0), sold (1) or bought (2). */
+  private topK(a: AccountTotals, stage: number, k: number, what: 0 | 1 | 2): number {
+    const qty = this.qtys;
+    qty.length = 0;
+    for (const q of a.adj) {
+      if (q.stage !== stage || !q.ta.alive || !q.tb.alive) continue;
+      qty.push(what === 0 ? q.qty : (what === 1) === (q.ta === a) ? q.qab : q.qba);
+    }
+    qty.sort(descending);
+    let cap = 0;
+    for (let i = 0; i < k && i < qty.length; i++) cap += qty[i];
+    return cap;
+  }
+}
+
+/** Shared empty adjacency of accounts never examined (most come and go without a repeated pair). */
+const NO_PAIRS: PairTotals[] = [];
+
+const descending = (x: number, y: number): number => y - x;
+
+/** A window trade; `pair` is set by WindowTotals when it enters the window. */
+export interface WindowTrade extends RingTrade {
+  pair?: PairTotals;
+}
+
+interface AccountTotals {
+  trades: number;
+  qty: number;
+  /** Pairs with the accounts whose id sorts after this one's, by that id (made on first use). */
+  partners: Map<string, PairTotals> | undefined;
+  /** Scratch of mayFindRing: the account's hot pairs, and whether it can still be a member. */
+  adj: PairTotals[];
+  alive: boolean;
+  queued: boolean;
+}
+
+export interface PairTotals {
+  /** The two accounts, a < b, and their totals. */
+  a: string;
+  b: string;
+  ta: AccountTotals;
+  tb: AccountTotals;
+  trades: number;
+  qty: number;
+  /** Trades a sold to b, and b sold to a, and their base volumes. */
+  ab: number;
+  ba: number;
+  qab: number;
+  qba: number;
+  /** In the window's hot set. */
+  hot: boolean;
+  /** Scratch of mayFindRing: the pruning pass this pair is an edge of. */
+  stage: number;
 }
 
 /**
@@ -214,11 +410,11 @@ class CollusiveWashDetector implements Detector {
     const side = ctx.trade.takerSide;
     if (maker === undefined || taker === undefined || maker === taker || side === undefined) return;
     let m = this.markets.get(e.market);
-    if (m === undefined) this.markets.set(e.market, (m = { trades: [], head: 0, dirty: false, nextEval: NaN, agg: new WindowTotals(this.p.minEdgeTrades), aggLo: 0, aggHi: 0 }));
+    if (m === undefined) this.markets.set(e.market, (m = { trades: [], head: 0, dirty: false, nextEval: NaN, agg: new WindowTotals(this.p.minEdgeTrades), aggLo: 0, aggHi: 0, lastAt: -Infinity, lastHi: 0 }));
     const size = ctx.sz;
     const seller = side === 'buy' ? maker : taker;
     const buyer = side === 'buy' ? taker : maker;
-    m.trades.push({ ts: ctx.ts, seller, buyer, qty: size, value: size * ctx.px, tradeId: e.tradeId });
+    m.trades.push({ ts: ctx.ts, seller, buyer, qty: size, value: size * ctx.px, tradeId: e.tradeId, pair: undefined });
     if (m.trades.length - m.head > this.p.maxTradesPerMarket) m.head++;
     if (!m.dirty) {
       m.dirty = true;
@@ -247,8 +443,11 @@ class CollusiveWashDetector implements Detector {
   private evaluate(market: string, m: MarketState, at: number, ctx: DetectorContext): void {
     const from = at - this.p.windowMs;
     while (m.head < m.trades.length && m.trades[m.head].ts <= from) m.head++;
-    let hi = m.head;
+    // Trades before the last evaluation's end were all earlier than its time: resume from there.
+    let hi = at >= m.lastAt && m.lastHi > m.head ? m.lastHi : m.head;
     while (hi < m.trades.length && m.trades[hi].ts < at) hi++;
+    m.lastAt = at;
+    m.lastHi = hi;
     // Move the running totals to the window [head, hi).
     for (; m.aggLo < m.head; m.aggLo++) if (m.aggLo < m.aggHi) m.agg.apply(m.trades[m.aggLo], -1);
     if (m.aggHi < m.aggLo) m.aggHi = m.aggLo;
@@ -257,6 +456,7 @@ class CollusiveWashDetector implements Detector {
       m.trades = m.trades.slice(m.head);
       m.aggLo -= m.head;
       m.aggHi -= m.head;
+      m.lastHi -= m.head;
       hi -= m.head;
       m.head = 0;
     }
@@ -272,6 +472,7 @@ class CollusiveWashDetector implements Detector {
     // trades between accounts of candidate pairs (every edge, and every trade between two members of
     // a ring, is among them), with each account's volume over the whole window summed in window order
     // as the search itself would.
+    if (!m.agg.mayFindRing(this.p, tied)) return;
     const involved = this.involved;
     m.agg.candidates(this.p.minPairShare, tied, involved);
     if (involved.size === 0) return;

@@ -18,6 +18,10 @@ import { pairKey } from '../../stream/keyed.js';
  * market that was self-traded), capped at 100; the alert opens once `minTrades` and `minNotional`
  * are reached and, below `confirmTrades` self-trades, the self-traded share is at least `minorShare`
  * (an isolated self-match by an account that mostly trades with others is usually accidental).
+ * `minTrades` is 2: a single self-match, even by an account with no other volume in the market (share
+ * 1), is one print that self-trade prevention missed, not wash trading; on dev seeds 17 and 18 such
+ * one-trade episodes were the detector's only false alerts, and every labelled self-trade scenario
+ * on seeds 11–18 has 7 or more self-trades.
  *
  * Method: the "wash sale" of the US Commodity Exchange Act §4c(a)(2)(A)(i) and EU MAR Annex I
  * 1(a) (transactions with no change in beneficial interest); self-match detection as in exchange
@@ -27,7 +31,7 @@ import { pairKey } from '../../stream/keyed.js';
  */
 export const selfTradeParams = z.object({
   ...baseParams,
-  minTrades: z.number().int().positive().default(1).describe('self-trades in an episode before the alert opens'),
+  minTrades: z.number().int().positive().default(2).describe('self-trades in an episode before the alert opens: one self-match is what a venue’s self-trade prevention misses once (even for an account with no other trades), not a pattern'),
   confirmTrades: z.number().int().positive().default(3).describe('below this many self-trades the alert also needs minorShare: an isolated self-match by an account that mostly trades with others is usually accidental (STP off)'),
   minorShare: z.number().min(0).max(1).default(0.5).describe('self-traded share of the account’s volume in the market that lets fewer than confirmTrades self-trades alert'),
   minNotional: z.number().nonnegative().default(0).describe('quote notional of the episode’s self-trades before the alert opens'),
