@@ -3,6 +3,7 @@ import type { EventOf, ExchangeEvent } from '../../events/schema.js';
 import { KeyedState, pairKey } from '../../stream/keyed.js';
 import { RollingWindow } from '../../stream/rolling.js';
 import type { BookSnapshot, BookSource } from '../../stream/books.js';
+import type { MarketFlow } from '../../stream/order-flow.js';
 import { P2Quantile } from '../../stream/rolling-quantile.js';
 import { baseParams, defineDetector, policyFrom, type Detector, type DetectorContext, type EpisodePolicy } from '../detector.js';
 import type { Episode } from '../emitter.js';
@@ -172,11 +173,38 @@ interface Ref {
 
 interface Hist {
   size: P2Quantile;
-  dev: P2Quantile;
+  /** Limit-price deviations; created on the first price-tested order (never for the underlying's entry). */
+  dev: P2Quantile | undefined;
+  /** The account's entry across the underlying's markets (same map, key Mkt.groupKey): notionals; undefined on that entry itself. */
+  group: Hist | undefined;
 }
 
 function newHistory(): Map<string, Hist> {
   return new Map();
+}
+
+/** Everything kept per market, fetched with one lookup per event. */
+class Mkt {
+  /** traded prices over rangeMs (min/max); created on the first trade */
+  range: RollingWindow | undefined = undefined;
+  /** mark price; index price (perps from mark_price, spot components from index_price) */
+  mark: Ref | undefined = undefined;
+  index: Ref | undefined = undefined;
+  /** last order tested by the price test (its prints are not tested again) */
+  lastTested: string | undefined = undefined;
+  /** P² quantile and median of order notionals (each account's first peerOrders orders) */
+  sizes: P2Quantile | undefined = undefined;
+  medians: P2Quantile | undefined = undefined;
+  /** P² quantile of limit-price deviations (all accounts) */
+  devs: P2Quantile | undefined = undefined;
+  /** the last few oversized placements (see pairedWithLinked) */
+  oversized: { account: string; side: string; ts: number }[] = [];
+  /** orderId -> size-only suspect */
+  readonly suspects = new Map<string, Suspect>();
+  /** key of the account's history across the underlying's markets (ctx.partitionKey), set on first use */
+  groupKey = '';
+  /** the market's order flow (markets are never removed from it), once it exists */
+  flow: MarketFlow | undefined = undefined;
 }
 
 class FatFingerDetector implements Detector {
@@ -191,60 +219,73 @@ class FatFingerDetector implements Detector {
   private refKind = '';
   private marketable = false;
   private samples = 0;
-  /** market -> P² quantile of order notionals (all accounts) */
-  private readonly marketSizes = new Map<string, P2Quantile>();
-  /** market -> P² median of order notionals (all accounts) */
-  private readonly marketMedians = new Map<string, P2Quantile>();
-  /** market -> P² quantile of limit-price deviations (all accounts) */
-  private readonly marketDevs = new Map<string, P2Quantile>();
-  /** market -> mark price; market -> index price (perps from mark_price, spot components from index_price) */
-  private readonly marks = new Map<string, Ref>();
-  private readonly indexes = new Map<string, Ref>();
-  /** market -> last order tested by the price test (its prints are not tested again) */
-  private readonly lastTested = new Map<string, string>();
-  /** market -> traded prices over rangeMs (min/max) */
-  private readonly ranges = new Map<string, RollingWindow>();
-  /** `${market}\0${orderId}` -> size-only suspect */
-  private readonly suspects = new Map<string, Suspect>();
-  /** market -> the last few oversized placements (see pairedWithLinked) */
-  private readonly oversized = new Map<string, { account: string; side: string; ts: number }[]>();
+  private readonly mkts = new Map<string, Mkt>();
+  /** size-only suspects over all markets (each market keeps its own) */
+  private nSuspects = 0;
   /** account × market -> passive off-market order waiting confirmMs (no repeat) before it alerts */
   private readonly pending = new Map<string, Finding>();
+  /** dev at or below this cannot reach any price threshold (or the repeat share of one): the lowest threshold × min(1, repeatShare) */
+  private readonly devBound: number;
 
   constructor(private readonly p: FatFingerParams) {
     this.policy = policyFrom(p);
     this.eventTypes = p.checkTrades ? ORDER_TYPES : ORDER_TYPES.filter((t) => t !== 'trade');
     this.history = new KeyedState(newHistory, { idleMs: p.historyIdleMs, maxKeys: p.maxAccounts });
+    this.devBound = Math.min(p.minDeviationPct, p.coldStartDeviationPct) * Math.min(1, p.repeatShare);
+  }
+
+  private flowOf(mk: Mkt, market: string, ctx: DetectorContext): MarketFlow | undefined {
+    return mk.flow ?? (mk.flow = ctx.flow.peekMarket(market));
+  }
+
+  private mkt(market: string): Mkt {
+    let m = this.mkts.get(market);
+    if (m === undefined) this.mkts.set(market, (m = new Mkt()));
+    return m;
   }
 
   onEvent(ev: ExchangeEvent, ctx: DetectorContext): void {
     const ts = ctx.ts;
     if (ev.type === 'trade') {
-      let r = this.ranges.get(ev.market);
-      if (r === undefined) this.ranges.set(ev.market, (r = new RollingWindow(this.p.rangeMs)));
-      this.onTrade(ev, ctx);
-      r.add(ts, ctx.px);
+      const m = this.mkt(ev.market);
+      if (m.range === undefined) m.range = new RollingWindow(this.p.rangeMs);
+      this.onTrade(ev, m, ctx);
+      m.range.add(ts, ctx.px);
       return;
     }
     if (ev.type === 'order.cancelled') {
-      if (this.suspects.size > 0 && ev.reason === 'user') this.noticed(ev.market, ev.orderId, ts, ctx);
+      if (this.nSuspects > 0 && ev.reason === 'user') this.noticed(this.mkt(ev.market), ev.market, ev.orderId, ts, ctx);
       return;
     }
     if (ev.type === 'mark_price') {
-      setRef(this.marks, ev.market, +ev.markPrice, ts);
-      if (ev.indexPrice !== undefined) setRef(this.indexes, ev.market, +ev.indexPrice, ts);
+      const m = this.mkt(ev.market);
+      m.mark = setRef(m.mark, +ev.markPrice, ts);
+      if (ev.indexPrice !== undefined) m.index = setRef(m.index, +ev.indexPrice, ts);
       return;
     }
     if (ev.type === 'index_price') {
       const px = ctx.px;
-      if (ev.components !== undefined && ev.components.length > 0) for (const c of ev.components) setRef(this.indexes, c.market, px, ts);
-      else if (ev.market.endsWith('-INDEX')) setRef(this.indexes, ev.market.slice(0, -6), px, ts);
+      if (ev.components !== undefined && ev.components.length > 0) {
+        for (const c of ev.components) {
+          const m = this.mkt(c.market);
+          m.index = setRef(m.index, px, ts);
+        }
+      } else if (ev.market.endsWith('-INDEX')) {
+        const m = this.mkt(ev.market.slice(0, -6));
+        m.index = setRef(m.index, px, ts);
+      }
       return;
     }
     if (ev.type !== 'order.placed' && ev.type !== 'order.amended') return;
     const e = ev;
+    const m = this.mkt(e.market);
     // the limit price, read once: this function is too large for the ctx getter to inline, and each call returns a boxed float
     const lp = ctx.px;
+    // the touch, read once (a scratch object the books overwrite on every call)
+    const t = ctx.books.touch(e.market);
+    const tBid = t.bid;
+    const tAsk = t.ask;
+    const tMid = t.mid;
     let priceScore = 0;
     let dev = NaN;
     let thr = NaN;
@@ -255,23 +296,26 @@ class FatFingerDetector implements Detector {
     const isLimit = e.type === 'order.amended' || e.orderType === 'limit';
     const byMarket = this.history.get(e.accountId, ts);
     let h = byMarket.get(e.market);
-    if (h === undefined) byMarket.set(e.market, (h = { size: new P2Quantile(this.p.sizeQuantile), dev: new P2Quantile(this.p.devQuantile) }));
+    if (h === undefined) {
+      // Across the markets of one underlying only (ctx.partitionKey): an "all markets" history would
+      // differ between --workers 1 and N, whose partitions each see a subset of the markets.
+      if (m.groupKey === '') m.groupKey = pairKey('', ctx.partitionKey(e.market));
+      let g = byMarket.get(m.groupKey);
+      if (g === undefined) byMarket.set(m.groupKey, (g = { size: new P2Quantile(this.p.sizeQuantile), dev: undefined, group: undefined }));
+      byMarket.set(e.market, (h = { size: new P2Quantile(this.p.sizeQuantile), dev: undefined, group: g }));
+    }
     let devQ = NaN;
     let peerQ = NaN;
-    let devN = 0;
-    if (isLimit && e.price !== undefined && this.reference(e.market, ts, ctx, side)) {
+    if (isLimit && e.price !== undefined && this.reference(e.market, m, ts, ctx, tMid, t.spread, t.ts, t.source)) {
       const px = lp;
-      this.nearestDeviation(px, e.market, ts, ctx);
+      this.nearestDeviation(px, e.market, m, ts, ctx);
       dev = this.best * 100;
-      this.volatilityPct(e.market, ctx);
-      vol = this.volPct;
-      this.lastTested.set(e.market, e.orderId);
+      m.lastTested = e.orderId;
+      const r = m.range;
       if (side !== undefined) {
-        const t = ctx.books.touch(e.market);
-        this.marketable = side === 'buy' ? px >= t.ask : px <= t.bid;
+        this.marketable = side === 'buy' ? px >= tAsk : px <= tBid;
         // A passive order: off-market only beyond the recent traded range on its side.
-        const r = this.marketable ? undefined : this.ranges.get(e.market);
-        if (r !== undefined) {
+        if (r !== undefined && !this.marketable) {
           r.advance(ts);
           const edge = r.count > 0 ? (side === 'buy' ? r.min() : r.max()) : NaN;
           if (edge > 0 && (side === 'buy' ? px >= edge : px <= edge)) dev = 0;
@@ -285,25 +329,33 @@ class FatFingerDetector implements Detector {
           }
         }
       }
-      thr = Number.isFinite(vol) ? Math.max(this.p.minDeviationPct, this.p.k * vol) : this.p.coldStartDeviationPct;
-      this.rangeWidthPct(e.market, ts);
-      if (this.widthPct > thr) thr = this.widthPct;
-      devN = h.dev.count;
-      let peers = this.marketDevs.get(e.market);
-      if (peers === undefined) this.marketDevs.set(e.market, (peers = new P2Quantile(this.p.devQuantile)));
-      if (devN >= this.p.minDevHistory) {
-        devQ = h.dev.value();
-        if (devQ * this.p.devMultiple > thr) thr = devQ * this.p.devMultiple;
-      } else {
-        if (!this.marketable && thr < this.p.newAccountDeviationPct) thr = this.p.newAccountDeviationPct;
-        if (peers.count >= this.p.minPeerSamples) {
-          peerQ = peers.value();
-          if (peerQ * this.p.devMultiple > thr) thr = peerQ * this.p.devMultiple;
+      if (r !== undefined) r.advance(ts);
+      let hd = h.dev;
+      if (hd === undefined) h.dev = hd = new P2Quantile(this.p.devQuantile);
+      let peers = m.devs;
+      if (peers === undefined) m.devs = peers = new P2Quantile(this.p.devQuantile);
+      // Every threshold below only raises the lowest one: a quote within devBound (most quotes) is
+      // judged without the volatility, range and habit lookups.
+      if (dev > this.devBound) {
+        this.volatilityPct(e.market, m, ctx);
+        vol = this.volPct;
+        thr = Number.isFinite(vol) ? Math.max(this.p.minDeviationPct, this.p.k * vol) : this.p.coldStartDeviationPct;
+        const width = r !== undefined && r.count > 1 ? (r.max() / r.min() - 1) * 100 : 0;
+        if (width > thr) thr = width;
+        if (hd.count >= this.p.minDevHistory) {
+          devQ = hd.value();
+          if (devQ * this.p.devMultiple > thr) thr = devQ * this.p.devMultiple;
+        } else {
+          if (!this.marketable && thr < this.p.newAccountDeviationPct) thr = this.p.newAccountDeviationPct;
+          if (peers.count >= this.p.minPeerSamples) {
+            peerQ = peers.value();
+            if (peerQ * this.p.devMultiple > thr) thr = peerQ * this.p.devMultiple;
+          }
         }
+        if (dev > thr) priceScore = score(dev / thr) + (this.marketable ? 10 : 0);
       }
-      if (dev > thr) priceScore = score(dev / thr) + (this.marketable ? 10 : 0);
       if (Number.isFinite(dev)) {
-        h.dev.add(ts, dev);
+        hd.add(ts, dev);
         // The market's habit is learnt from orders that did not alert: a burst of fat fingers must
         // not raise the bar for the next one (an account's own habit still absorbs its repeats).
         if (priceScore === 0) peers.add(ts, dev);
@@ -316,21 +368,17 @@ class FatFingerDetector implements Detector {
     let histN = 0;
     let sizeBasis: SizeBasis = 'own';
     let peerLim = NaN;
-    const touch = ctx.books.touch(e.market);
     // At or through the touch: marketable, a market order, or joining/improving the best level.
-    const atTouch = !isLimit || !(lp > 0) || side === undefined || (side === 'buy' ? !(lp < touch.bid) : !(lp > touch.ask));
+    const atTouch = !isLimit || !(lp > 0) || side === undefined || (side === 'buy' ? !(lp < tBid) : !(lp > tAsk));
     if (e.size !== undefined) {
       size = ctx.sz;
       const q = h.size;
       histN = q.count;
-      // Across the markets of one underlying only (ctx.partitionKey): an "all markets" history would
-      // differ between --workers 1 and N, whose partitions each see a subset of the markets.
-      const groupKey = pairKey('', ctx.partitionKey(e.market));
-      let all = byMarket.get(groupKey);
-      if (all === undefined) byMarket.set(groupKey, (all = { size: new P2Quantile(this.p.sizeQuantile), dev: new P2Quantile(this.p.devQuantile) }));
-      const px = e.price !== undefined ? lp : ctx.books.touch(e.market).mid;
+      const all = h.group!;
+      const px = e.price !== undefined ? lp : tMid;
       const notional = px > 0 ? size * px : NaN;
-      peerLim = notional > 0 ? this.peerLimit(e.market) : NaN;
+      // the peers' limit matters only to an account with little history here (the size test below, and the pairing test)
+      peerLim = notional > 0 && histN <= this.p.minHistory ? this.peerLimit(m) : NaN;
       if (histN >= this.p.minHistory) {
         sizeQ = q.value();
         // the account's usual notional across the underlying's markets, as a size here
@@ -343,7 +391,7 @@ class FatFingerDetector implements Detector {
       } else if (all.size.count < this.p.minAccountHistory && notional > 0) {
         if (Number.isFinite(peerLim)) {
           sizeBasis = 'peers';
-          histN = this.marketSizes.get(e.market)!.count;
+          histN = m.sizes!.count;
           sizeQ = (peerLim / this.p.sizeMultiple / notional) * size;
           if (size > this.p.sizeMultiple * sizeQ) sizeScore = score(size / (this.p.sizeMultiple * sizeQ));
         }
@@ -360,37 +408,37 @@ class FatFingerDetector implements Detector {
       if (e.type === 'order.placed') {
         // peers: each account's first peerOrders orders here, so every account weighs alike
         if (notional > 0 && histN < this.p.peerOrders) {
-          let mq = this.marketSizes.get(e.market);
-          if (mq === undefined) this.marketSizes.set(e.market, (mq = new P2Quantile(this.p.sizeQuantile)));
-          let md = this.marketMedians.get(e.market);
-          if (md === undefined) this.marketMedians.set(e.market, (md = new P2Quantile(0.5)));
-          md.add(ts, notional);
-          mq.add(ts, notional);
+          if (m.sizes === undefined) m.sizes = new P2Quantile(this.p.sizeQuantile);
+          if (m.medians === undefined) m.medians = new P2Quantile(0.5);
+          m.medians.add(ts, notional);
+          m.sizes.add(ts, notional);
         }
         q.add(ts, size);
         if (notional > 0) all.size.add(ts, notional);
       }
     }
     // (a low-history account's order beyond the peers' limit counts as oversized even when its own few orders were as large)
-    if ((sizeScore > 0 || (h.size.count <= this.p.minHistory && size * (lp > 0 ? lp : touch.mid) > peerLim)) && e.type === 'order.placed' && this.pairedWithLinked(e.market, e.accountId, side, ts, ctx)) sizeScore = 0;
+    if ((sizeScore > 0 || (h.size.count <= this.p.minHistory && size * (lp > 0 ? lp : tMid) > peerLim)) && e.type === 'order.placed' && this.pairedWithLinked(m, e.accountId, side, ts, ctx)) sizeScore = 0;
     if (!atTouch) sizeScore = 0;
     const marketable = this.marketable || !isLimit;
     if (priceScore === 0 && sizeScore > 0) {
       // size alone: wait for the trader to notice (cancel or amend down)
-      if (e.type === 'order.placed' && this.suspects.size < 10_000) {
-        this.suspects.set(pairKey(e.market, e.orderId), {
+      if (e.type === 'order.placed' && this.nSuspects < 10_000) {
+        if (!m.suspects.has(e.orderId)) this.nSuspects++;
+        m.suspects.set(e.orderId, {
           eventId: e.id, ts, account: e.accountId, market: e.market, orderId: e.orderId, side: side ?? '?', price: e.price ?? '', size: e.size ?? '', sizeQ, histN, basis: sizeBasis,
           score: sizeScore, marketable, book: ctx.books.snapshot(e.market, this.p.bookLevels),
         });
-      } else if (e.type === 'order.amended') this.noticed(e.market, e.orderId, ts, ctx);
+      } else if (e.type === 'order.amended') this.noticed(m, e.market, e.orderId, ts, ctx);
       return;
     }
-    if (e.type === 'order.amended' && this.suspects.size > 0) this.noticed(e.market, e.orderId, ts, ctx);
+    if (e.type === 'order.amended' && this.nSuspects > 0) this.noticed(m, e.market, e.orderId, ts, ctx);
+    if (priceScore === 0 && !(Number.isFinite(dev) && dev > thr * this.p.repeatShare)) return;
     // A passive off-market quote that repeats an earlier one of the account on this side (within
     // confirmMs) is a deliberate repricing — a quoting algorithm widening in a fast market, a ladder
     // shifted in one go — not a slip: the earlier one is withdrawn and this one is not reported.
-    const pk = priceScore > 0 || (Number.isFinite(dev) && dev > thr * this.p.repeatShare) ? pairKey(e.accountId, e.market) : '';
-    if (pk !== '' && this.pending.size > 0) {
+    const pk = pairKey(e.accountId, e.market);
+    if (this.pending.size > 0) {
       const prev = this.pending.get(pk);
       if (prev !== undefined && prev.side === (side ?? '?') && ts - prev.ts <= this.p.confirmMs) {
         prev.repeated = true;
@@ -429,7 +477,7 @@ class FatFingerDetector implements Detector {
       if (Number.isFinite(f.dev)) {
         ep.notes.refKind = f.refKind;
         ep.notes.ref = String(f.refPrice);
-        this.samples = ctx.flow.peekMarket(f.market)?.price.count ?? 0;
+        this.samples = this.flowOf(this.mkt(f.market), f.market, ctx)?.price.count ?? 0;
         this.refPrice = f.refPrice;
         this.priceFeatures(ep, f.dev, f.thr, f.vol, +f.price);
         if (Number.isFinite(f.devQ)) ep.feature('deviation_vs_own_history', f.dev, f.devQ * this.p.devMultiple, '>', '%');
@@ -448,9 +496,9 @@ class FatFingerDetector implements Detector {
   }
 
   /** The peers' notional limit in a market: the lower of marketSizeMultiple × their p99 and marketMedianMultiple × their median; NaN until minPeerSamples. */
-  private peerLimit(market: string): number {
-    const mq = this.marketSizes.get(market);
-    const md = this.marketMedians.get(market);
+  private peerLimit(mk: Mkt): number {
+    const mq = mk.sizes;
+    const md = mk.medians;
     if (mq === undefined || md === undefined || mq.count < this.p.minPeerSamples) return NaN;
     const v = mq.value();
     const m = md.value();
@@ -464,15 +512,14 @@ class FatFingerDetector implements Detector {
    * prearranged cross), not one trader's slip: neither is a size suspect. Keeps the last few
    * oversized placements per market.
    */
-  private pairedWithLinked(market: string, account: string, side: string | undefined, ts: number, ctx: DetectorContext): boolean {
-    let recent = this.oversized.get(market);
-    if (recent === undefined) this.oversized.set(market, (recent = []));
+  private pairedWithLinked(m: Mkt, account: string, side: string | undefined, ts: number, ctx: DetectorContext): boolean {
+    const recent = m.oversized;
     let paired = false;
     for (const r of recent) {
       if (ts - r.ts > this.p.noticeMs || r.side === side || r.account === account) continue;
       if (ts - r.ts > this.p.pairMs && !ctx.links.areLinked(r.account, account)) continue;
       paired = true;
-      for (const [k, s] of this.suspects) if (s.account === r.account && s.market === market) this.suspects.delete(k);
+      if (m.suspects.size > 0) for (const [k, s] of m.suspects) if (s.account === r.account) this.dropSuspect(m, k);
     }
     if (recent.length >= 8) recent.shift();
     recent.push({ account, side: side ?? '?', ts });
@@ -484,23 +531,21 @@ class FatFingerDetector implements Detector {
    * error that was noticed: it is the spoofing pattern (a large order shown, a trade on the other
    * side, the order pulled), judged by the spoofing detector. The suspect is dropped.
    */
-  private tradedAgainst(market: string, ctx: DetectorContext): void {
+  private tradedAgainst(m: Mkt, ctx: DetectorContext): void {
     const { maker, taker, takerSide } = ctx.trade;
     if (takerSide === undefined) return;
-    for (const [k, s] of this.suspects) {
-      if (s.market !== market) continue;
+    for (const [k, s] of m.suspects) {
       // the taker bought: a sell suspect of the taker, or a buy suspect of the maker (who sold)
       const other = s.side !== takerSide ? taker : maker;
-      if (other !== undefined && (other === s.account || ctx.links.areLinked(s.account, other))) this.suspects.delete(k);
+      if (other !== undefined && (other === s.account || ctx.links.areLinked(s.account, other))) this.dropSuspect(m, k);
     }
   }
 
   /** The account cancelled or amended a size suspect: alert if within noticeMs (dated from its placement). */
-  private noticed(market: string, orderId: string, ts: number, ctx: DetectorContext): void {
-    const k = pairKey(market, orderId);
-    const s = this.suspects.get(k);
+  private noticed(m: Mkt, market: string, orderId: string, ts: number, ctx: DetectorContext): void {
+    const s = m.suspects.get(orderId);
     if (s === undefined) return;
-    this.suspects.delete(k);
+    this.dropSuspect(m, orderId);
     if (ts - s.ts > this.p.noticeMs) return;
     const account = ctx.books.accountOf(market, orderId);
     if (account === undefined) return;
@@ -536,25 +581,30 @@ class FatFingerDetector implements Detector {
       }
     }
     // forget suspects nobody cancelled in time (they executed or stayed: deliberate)
-    if (this.suspects.size === 0) return;
-    for (const [k, s] of this.suspects) if (t - s.ts > this.p.noticeMs) this.suspects.delete(k);
+    if (this.nSuspects === 0) return;
+    for (const m of this.mkts.values()) if (m.suspects.size > 0) for (const [k, s] of m.suspects) if (t - s.ts > this.p.noticeMs) this.dropSuspect(m, k);
   }
 
-  private onTrade(e: EventOf<'trade'>, ctx: DetectorContext): void {
-    if (this.suspects.size > 0) this.tradedAgainst(e.market, ctx);
-    if (e.takerOrderId !== undefined && this.lastTested.get(e.market) === e.takerOrderId) return;
+  private dropSuspect(m: Mkt, orderId: string): void {
+    if (m.suspects.delete(orderId)) this.nSuspects--;
+  }
+
+  private onTrade(e: EventOf<'trade'>, m: Mkt, ctx: DetectorContext): void {
+    if (m.suspects.size > 0) this.tradedAgainst(m, ctx);
+    if (e.takerOrderId !== undefined && m.lastTested === e.takerOrderId) return;
     // With account data the taker's order was judged itself (its limit price, or its size for a
     // market order): a print off the mid is then the depth it met (a sweep of a thin book, a pump's
     // rush), not a second error. Prints of unknown takers (public feeds) are tested.
     if (ctx.trade.taker !== undefined && e.takerOrderId !== undefined) return;
     const ts = ctx.ts;
-    if (!this.reference(e.market, ts, ctx, undefined)) return;
+    const t = ctx.books.touch(e.market);
+    if (!this.reference(e.market, m, ts, ctx, t.mid, t.spread, t.ts, t.source)) return;
     const px = ctx.px;
-    this.nearestDeviation(px, e.market, ts, ctx);
+    this.nearestDeviation(px, e.market, m, ts, ctx);
     const dev = this.best * 100;
-    this.volatilityPct(e.market, ctx);
+    this.volatilityPct(e.market, m, ctx);
     const vol = this.volPct;
-    this.rangeWidthPct(e.market, ts);
+    this.rangeWidthPct(m, ts);
     const thr = Math.max(Number.isFinite(vol) ? Math.max(this.p.minDeviationPct, this.p.k * vol) : this.p.coldStartDeviationPct, this.widthPct);
     if (!(dev > thr)) return;
     const taker = ctx.trade.taker;
@@ -594,13 +644,13 @@ class FatFingerDetector implements Detector {
    * set by reference() plus the last trade, the mark and the index. Sets refPrice/refKind to that
    * reference. Results go to fields: a float returned from a call that is not inlined is boxed.
    */
-  private nearestDeviation(px: number, market: string, ts: number, ctx: DetectorContext): void {
+  private nearestDeviation(px: number, market: string, mk: Mkt, ts: number, ctx: DetectorContext): void {
     this.best = Math.abs(px - this.refPrice) / this.refPrice;
-    const mf = ctx.flow.peekMarket(market);
+    const mf = this.flowOf(mk, market, ctx);
     if (mf !== undefined) this.consider(px, mf.lastPrice, mf.lastTradeTs, ts, 'last trade');
-    const m = this.marks.get(market);
+    const m = mk.mark;
     if (m !== undefined) this.consider(px, m.px, m.ts, ts, 'mark price');
-    const i = this.indexes.get(market);
+    const i = mk.index;
     if (i !== undefined) this.consider(px, i.px, i.ts, ts, 'index price');
   }
 
@@ -616,15 +666,14 @@ class FatFingerDetector implements Detector {
   }
 
   /** Sets refPrice/refKind; false if no usable reference. */
-  private reference(market: string, ts: number, ctx: DetectorContext, _side: 'buy' | 'sell' | undefined): boolean {
-    const t = ctx.books.touch(market);
+  private reference(market: string, mk: Mkt, ts: number, ctx: DetectorContext, mid: number, spread: number, touchTs: number, source: BookSource): boolean {
     this.marketable = false;
-    if (t.mid > 0 && t.spread / t.mid <= this.p.maxSpreadPct / 100 && ts - t.ts <= this.p.maxReferenceAgeMs) {
-      this.refPrice = t.mid;
-      this.refKind = MID_KIND[t.source];
+    if (mid > 0 && spread / mid <= this.p.maxSpreadPct / 100 && ts - touchTs <= this.p.maxReferenceAgeMs) {
+      this.refPrice = mid;
+      this.refKind = MID_KIND[source];
       return true;
     }
-    const mf = ctx.flow.peekMarket(market);
+    const mf = this.flowOf(mk, market, ctx);
     if (mf !== undefined && mf.lastPrice > 0 && ts - mf.lastTradeTs <= this.p.maxReferenceAgeMs) {
       this.refPrice = mf.lastPrice;
       this.refKind = 'last trade';
@@ -635,8 +684,8 @@ class FatFingerDetector implements Detector {
 
   /** Width of the market's traded range over rangeMs, in % of its low (0 without trades), into `widthPct`. */
   private widthPct = 0;
-  private rangeWidthPct(market: string, ts: number): void {
-    const r = this.ranges.get(market);
+  private rangeWidthPct(m: Mkt, ts: number): void {
+    const r = m.range;
     if (r === undefined) {
       this.widthPct = 0;
       return;
@@ -647,8 +696,8 @@ class FatFingerDetector implements Detector {
 
   /** Rolling relative volatility of the market in %, NaN until minSamples trades, into `volPct`. */
   private volPct = NaN;
-  private volatilityPct(market: string, ctx: DetectorContext): void {
-    const mf = ctx.flow.peekMarket(market);
+  private volatilityPct(market: string, mk: Mkt, ctx: DetectorContext): void {
+    const mf = this.flowOf(mk, market, ctx);
     this.samples = mf?.price.count ?? 0;
     this.volPct = mf === undefined || mf.price.count < this.p.minSamples ? NaN : mf.relativeVolatility() * 100;
   }
@@ -689,14 +738,13 @@ class FatFingerDetector implements Detector {
 /** The reference kind of a mid by its book source (a constant string: no template per order). */
 const MID_KIND: Record<BookSource, string> = { l3: 'mid (l3)', l2: 'mid (l2)', bbo: 'mid (bbo)', none: 'mid (none)' };
 
-function setRef(map: Map<string, Ref>, market: string, px: number, ts: number): void {
-  if (!(px > 0)) return;
-  const r = map.get(market);
-  if (r === undefined) map.set(market, { px, ts });
-  else {
-    r.px = px;
-    r.ts = ts;
-  }
+/** The reference updated in place (created on first use); unchanged when px is not a price. */
+function setRef(r: Ref | undefined, px: number, ts: number): Ref | undefined {
+  if (!(px > 0)) return r;
+  if (r === undefined) return { px, ts };
+  r.px = px;
+  r.ts = ts;
+  return r;
 }
 
 /** 50 at the threshold, +25 per doubling beyond it. */
