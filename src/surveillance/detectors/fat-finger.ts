@@ -249,8 +249,9 @@ class FatFingerDetector implements Detector {
     if (ev.type === 'trade') {
       const m = this.mkt(ev.market);
       if (m.range === undefined) m.range = new RollingWindow(this.p.rangeMs);
+      this.evPx = ctx.px;
       this.onTrade(ev, m, ctx);
-      m.range.add(ts, ctx.px);
+      m.range.add(ts, this.evPx);
       return;
     }
     if (ev.type === 'order.cancelled') {
@@ -276,11 +277,23 @@ class FatFingerDetector implements Detector {
       }
       return;
     }
-    if (ev.type !== 'order.placed' && ev.type !== 'order.amended') return;
-    const e = ev;
+    if (ev.type === 'order.placed' || ev.type === 'order.amended') {
+      // read here, where the getters inline: onOrder is too large for them to, and a float returned from a call is boxed
+      this.evPx = ctx.px;
+      this.evSz = ctx.sz;
+      this.onOrder(ev, ctx);
+    }
+  }
+
+  /** The event's price and size as floats (ctx.px, ctx.sz), set by onEvent. */
+  private evPx = NaN;
+  private evSz = NaN;
+
+  /** An order placed or amended: the price test, then the size test. */
+  private onOrder(e: EventOf<'order.placed'> | EventOf<'order.amended'>, ctx: DetectorContext): void {
+    const ts = ctx.ts;
     const m = this.mkt(e.market);
-    // the limit price, read once: this function is too large for the ctx getter to inline, and each call returns a boxed float
-    const lp = ctx.px;
+    const lp = this.evPx;
     // the touch, read once (a scratch object the books overwrite on every call)
     const t = ctx.books.touch(e.market);
     const tBid = t.bid;
@@ -308,15 +321,15 @@ class FatFingerDetector implements Detector {
     let peerQ = NaN;
     if (isLimit && e.price !== undefined && this.reference(e.market, m, ts, ctx, tMid, t.spread, t.ts, t.source)) {
       const px = lp;
-      this.nearestDeviation(px, e.market, m, ts, ctx);
+      this.nearestDeviation(e.market, m, ctx);
       dev = this.best * 100;
       m.lastTested = e.orderId;
       const r = m.range;
+      if (r !== undefined) r.advance(ts);
       if (side !== undefined) {
         this.marketable = side === 'buy' ? px >= tAsk : px <= tBid;
         // A passive order: off-market only beyond the recent traded range on its side.
         if (r !== undefined && !this.marketable) {
-          r.advance(ts);
           const edge = r.count > 0 ? (side === 'buy' ? r.min() : r.max()) : NaN;
           if (edge > 0 && (side === 'buy' ? px >= edge : px <= edge)) dev = 0;
           else if (edge > 0) {
@@ -329,7 +342,6 @@ class FatFingerDetector implements Detector {
           }
         }
       }
-      if (r !== undefined) r.advance(ts);
       let hd = h.dev;
       if (hd === undefined) h.dev = hd = new P2Quantile(this.p.devQuantile);
       let peers = m.devs;
@@ -337,28 +349,19 @@ class FatFingerDetector implements Detector {
       // Every threshold below only raises the lowest one: a quote within devBound (most quotes) is
       // judged without the volatility, range and habit lookups.
       if (dev > this.devBound) {
-        this.volatilityPct(e.market, m, ctx);
+        this.priceThreshold(e.market, m, hd, peers, ctx);
         vol = this.volPct;
-        thr = Number.isFinite(vol) ? Math.max(this.p.minDeviationPct, this.p.k * vol) : this.p.coldStartDeviationPct;
-        const width = r !== undefined && r.count > 1 ? (r.max() / r.min() - 1) * 100 : 0;
-        if (width > thr) thr = width;
-        if (hd.count >= this.p.minDevHistory) {
-          devQ = hd.value();
-          if (devQ * this.p.devMultiple > thr) thr = devQ * this.p.devMultiple;
-        } else {
-          if (!this.marketable && thr < this.p.newAccountDeviationPct) thr = this.p.newAccountDeviationPct;
-          if (peers.count >= this.p.minPeerSamples) {
-            peerQ = peers.value();
-            if (peerQ * this.p.devMultiple > thr) thr = peerQ * this.p.devMultiple;
-          }
-        }
+        thr = this.thr;
+        devQ = this.devQ;
+        peerQ = this.peerQ;
         if (dev > thr) priceScore = score(dev / thr) + (this.marketable ? 10 : 0);
       }
       if (Number.isFinite(dev)) {
-        hd.add(ts, dev);
+        // (P² has no window: its time argument is unused, and 0 is not a boxed float)
+        hd.add(0, dev);
         // The market's habit is learnt from orders that did not alert: a burst of fat fingers must
         // not raise the bar for the next one (an account's own habit still absorbs its repeats).
-        if (priceScore === 0) peers.add(ts, dev);
+        if (priceScore === 0) peers.add(0, dev);
       }
     }
     // Size against the account's own history in this market (placements, and amendments that grow).
@@ -371,7 +374,7 @@ class FatFingerDetector implements Detector {
     // At or through the touch: marketable, a market order, or joining/improving the best level.
     const atTouch = !isLimit || !(lp > 0) || side === undefined || (side === 'buy' ? !(lp < tBid) : !(lp > tAsk));
     if (e.size !== undefined) {
-      size = ctx.sz;
+      size = this.evSz;
       const q = h.size;
       histN = q.count;
       const all = h.group!;
@@ -410,11 +413,11 @@ class FatFingerDetector implements Detector {
         if (notional > 0 && histN < this.p.peerOrders) {
           if (m.sizes === undefined) m.sizes = new P2Quantile(this.p.sizeQuantile);
           if (m.medians === undefined) m.medians = new P2Quantile(0.5);
-          m.medians.add(ts, notional);
-          m.sizes.add(ts, notional);
+          m.medians.add(0, notional);
+          m.sizes.add(0, notional);
         }
-        q.add(ts, size);
-        if (notional > 0) all.size.add(ts, notional);
+        q.add(0, size);
+        if (notional > 0) all.size.add(0, notional);
       }
     }
     // (a low-history account's order beyond the peers' limit counts as oversized even when its own few orders were as large)
@@ -458,6 +461,38 @@ class FatFingerDetector implements Detector {
       return;
     }
     this.emit(f, ctx, ts);
+  }
+
+  // priceThreshold's results (fields: a float returned from a call that is not inlined is boxed)
+  private thr = NaN;
+  private devQ = NaN;
+  private peerQ = NaN;
+
+  /**
+   * The price threshold of an order (into thr, volPct, devQ, peerQ): the floor and k × volatility
+   * (coldStartDeviationPct before minSamples trades), the traded range's width, and the account's
+   * own deviation habit (or, with little history, newAccountDeviationPct when passive and its peers').
+   */
+  private priceThreshold(market: string, m: Mkt, hd: P2Quantile, peers: P2Quantile, ctx: DetectorContext): void {
+    this.volatilityPct(market, m, ctx);
+    const vol = this.volPct;
+    let thr = Number.isFinite(vol) ? Math.max(this.p.minDeviationPct, this.p.k * vol) : this.p.coldStartDeviationPct;
+    const r = m.range;
+    const width = r !== undefined && r.count > 1 ? (r.max() / r.min() - 1) * 100 : 0;
+    if (width > thr) thr = width;
+    this.devQ = NaN;
+    this.peerQ = NaN;
+    if (hd.count >= this.p.minDevHistory) {
+      const devQ = (this.devQ = hd.value());
+      if (devQ * this.p.devMultiple > thr) thr = devQ * this.p.devMultiple;
+    } else {
+      if (!this.marketable && thr < this.p.newAccountDeviationPct) thr = this.p.newAccountDeviationPct;
+      if (peers.count >= this.p.minPeerSamples) {
+        const peerQ = (this.peerQ = peers.value());
+        if (peerQ * this.p.devMultiple > thr) thr = peerQ * this.p.devMultiple;
+      }
+    }
+    this.thr = thr;
   }
 
   private emit(f: Finding, ctx: DetectorContext, now: number): void {
@@ -599,8 +634,8 @@ class FatFingerDetector implements Detector {
     const ts = ctx.ts;
     const t = ctx.books.touch(e.market);
     if (!this.reference(e.market, m, ts, ctx, t.mid, t.spread, t.ts, t.source)) return;
-    const px = ctx.px;
-    this.nearestDeviation(px, e.market, m, ts, ctx);
+    const px = this.evPx;
+    this.nearestDeviation(e.market, m, ctx);
     const dev = this.best * 100;
     this.volatilityPct(e.market, m, ctx);
     const vol = this.volPct;
@@ -640,11 +675,13 @@ class FatFingerDetector implements Detector {
   }
 
   /**
-   * Relative deviation of `px` from the nearest fresh reference (into `best`; ×100 for %): the one
+   * Relative deviation of the event's price (evPx) from the nearest fresh reference (into `best`; ×100 for %): the one
    * set by reference() plus the last trade, the mark and the index. Sets refPrice/refKind to that
    * reference. Results go to fields: a float returned from a call that is not inlined is boxed.
    */
-  private nearestDeviation(px: number, market: string, mk: Mkt, ts: number, ctx: DetectorContext): void {
+  private nearestDeviation(market: string, mk: Mkt, ctx: DetectorContext): void {
+    const px = this.evPx;
+    const ts = ctx.ts;
     this.best = Math.abs(px - this.refPrice) / this.refPrice;
     const mf = this.flowOf(mk, market, ctx);
     if (mf !== undefined) this.consider(px, mf.lastPrice, mf.lastTradeTs, ts, 'last trade');
