@@ -52,7 +52,11 @@ import { num, pct, plural, time } from './format.js';
  * account cancels it (or amends it down) within `noticeMs` of placing it with part of it still
  * unfilled — the alert then dates from the placement. Deliberate blocks (a whale's sweep, an
  * algo's position, a momentum entry) execute and stay; if a market order's size sweeps the book,
- * its prints are tested for price (off_market_trade).
+ * its prints are tested for price (off_market_trade). A slip can also be picked off before the
+ * trader notices: a size-only suspect of an account with little history in the market (judged
+ * against the underlying's or its peers' sizes), at least `filledRatio` × the size threshold, whose
+ * resting remainder other participants take in full within `noticeMs`, alerts on that last fill. One
+ * that executes in full on arrival (a deliberate take) does not.
  *
  * In a fast market the band widens with it: the threshold is at least the width of the traded
  * range over `rangeMs` (max/min − 1), as exchanges' dynamic price bands do — a crash or a pump is not
@@ -108,6 +112,7 @@ export const fatFingerParams = z.object({
   historyIdleMs: z.number().int().positive().default(7 * 86_400_000).describe('forget an account’s size history after this much inactivity'),
   maxAccounts: z.number().int().positive().default(500_000).describe('cap on accounts with size history (memory bound)'),
   noticeMs: z.number().int().positive().default(60_000).describe('a size-only suspect alerts when the account cancels or amends it down within this of placing it'),
+  filledRatio: z.number().positive().default(3).describe('a size-only suspect from an account with little history in the market (sizes judged against the underlying or its peers) also alerts when its resting remainder is taken in full by others within noticeMs (not in full on arrival) and its size is at least this multiple of the size threshold (sizeMultiple × the usual size)'),
   rangeMs: z.number().int().positive().default(300_000).describe('passive orders are also measured from the market’s traded range over this window'),
   confirmMs: z.number().int().nonnegative().default(10_000).describe('a passive off-market order alerts after this long unless the account placed another off-market quote on that side meanwhile (a deliberate repricing)'),
   repeatShare: z.number().positive().default(0.5).describe('a later quote counts as a repeat when its deviation exceeds this share of the price threshold'),
@@ -138,6 +143,9 @@ interface Suspect extends OrderSeen {
   score: number;
   marketable: boolean;
   book: BookSnapshot | undefined;
+  /** size as a float, and how much of it has executed so far */
+  sizeNum: number;
+  filled: number;
 }
 
 /** An order found off-market or oversized, with what the alert reports. */
@@ -430,7 +438,7 @@ class FatFingerDetector implements Detector {
         if (!m.suspects.has(e.orderId)) this.nSuspects++;
         m.suspects.set(e.orderId, {
           eventId: e.id, ts, account: e.accountId, market: e.market, orderId: e.orderId, side: side ?? '?', price: e.price ?? '', size: e.size ?? '', sizeQ, histN, basis: sizeBasis,
-          score: sizeScore, marketable, book: ctx.books.snapshot(e.market, this.p.bookLevels),
+          score: sizeScore, marketable, book: ctx.books.snapshot(e.market, this.p.bookLevels), sizeNum: size, filled: 0,
         });
       } else if (e.type === 'order.amended') this.noticed(m, e.market, e.orderId, ts, ctx);
       return;
@@ -584,6 +592,30 @@ class FatFingerDetector implements Detector {
     if (ts - s.ts > this.p.noticeMs) return;
     const account = ctx.books.accountOf(market, orderId);
     if (account === undefined) return;
+    this.suspectAlert(s, account, market, orderId, ts, ctx, 'cancelled_after_ms');
+  }
+
+  /**
+   * A size suspect from an account with little history in the market, far beyond the threshold
+   * (filledRatio), whose remainder rested at the touch and was taken in full by other participants
+   * within noticeMs: a slip the market picked off before the trader could cancel it, reported on its
+   * last fill. An order that executes in full on arrival (a deliberate take: a block, a momentum
+   * entry) does not qualify, nor do accounts judged on their own history here (whales, algos).
+   */
+  private fills(e: EventOf<'trade'>, m: Mkt, ctx: DetectorContext): void {
+    let s = e.makerOrderId !== undefined ? m.suspects.get(e.makerOrderId) : undefined;
+    const asMaker = s !== undefined;
+    if (s === undefined && e.takerOrderId !== undefined) s = m.suspects.get(e.takerOrderId);
+    if (s === undefined) return;
+    s.filled += ctx.sz;
+    if (!(s.filled >= s.sizeNum * (1 - 1e-9))) return;
+    this.dropSuspect(m, s.orderId);
+    const ts = ctx.ts;
+    if (!asMaker || ts - s.ts > this.p.noticeMs || s.basis === 'own' || !(s.sizeNum >= this.p.filledRatio * this.p.sizeMultiple * s.sizeQ)) return;
+    this.suspectAlert(s, s.account, e.market, s.orderId, ts, ctx, 'filled_in_full_after_ms');
+  }
+
+  private suspectAlert(s: Suspect, account: string, market: string, orderId: string, ts: number, ctx: DetectorContext, how: 'cancelled_after_ms' | 'filled_in_full_after_ms'): void {
     const ep = ctx.alerts.episode(this, pairKey(account, market), { id: s.eventId, ts: s.ts });
     ep.variant ??= 'order';
     ep.addMarket(market).addAccount(account).addOrder(orderId);
@@ -600,7 +632,8 @@ class FatFingerDetector implements Detector {
       ep.feature('size_multiple_of_history_quantile', +s.size / s.sizeQ, this.p.sizeMultiple, '>', 'x');
       ep.feature('order_size', +s.size, this.p.sizeMultiple * s.sizeQ, '>');
       ep.feature('history_orders', s.histN, this.minHistoryFor(s.basis), '>=');
-      ep.feature('cancelled_after_ms', ts - s.ts, this.p.noticeMs, '<=', 'ms');
+      ep.feature(how, ts - s.ts, this.p.noticeMs, '<=', 'ms');
+      if (how === 'filled_in_full_after_ms') ep.feature('size_multiple_of_threshold', s.sizeNum / (this.p.sizeMultiple * s.sizeQ), this.p.filledRatio, '>=', 'x');
       ep.notes.sizeBasis = s.basis;
       if (s.book !== undefined) ep.book = s.book;
     }
@@ -625,7 +658,10 @@ class FatFingerDetector implements Detector {
   }
 
   private onTrade(e: EventOf<'trade'>, m: Mkt, ctx: DetectorContext): void {
-    if (m.suspects.size > 0) this.tradedAgainst(m, ctx);
+    if (m.suspects.size > 0) {
+      this.tradedAgainst(m, ctx);
+      if (m.suspects.size > 0) this.fills(e, m, ctx);
+    }
     if (e.takerOrderId !== undefined && m.lastTested === e.takerOrderId) return;
     // With account data the taker's order was judged itself (its limit price, or its size for a
     // market order): a print off the mid is then the depth it met (a sweep of a thin book, a pump's
@@ -768,7 +804,9 @@ class FatFingerDetector implements Detector {
     const sizeText = sz !== undefined && sz.passed ? `its size is ${num(sz.value, 1)}× ${basis} (threshold ${num(sz.threshold, 1)}×)` : '';
     const parts = [dev !== undefined && dev.passed ? `its price is ${priceText}` : '', sizeText].filter((s) => s !== '');
     const marketable = n.marketable === 'yes' ? '; it was marketable on arrival' : '';
-    return `${who} ${what}: ${parts.join('; and ')}${marketable}${more}.`;
+    const filled = ep.get('filled_in_full_after_ms');
+    const filledText = filled !== undefined ? `; it executed in full ${num(filled.value / 1000, 1)} s after it was placed, never cancelled` : '';
+    return `${who} ${what}: ${parts.join('; and ')}${marketable}${filledText}${more}.`;
   }
 }
 
