@@ -56,7 +56,9 @@ import { num, pct, plural, time } from './format.js';
  * trader notices: a size-only suspect of an account with little history in the market (judged
  * against the underlying's or its peers' sizes), at least `filledRatio` × the size threshold, whose
  * resting remainder other participants take in full within `noticeMs`, alerts on that last fill. One
- * that executes in full on arrival (a deliberate take) does not.
+ * that executes in full on arrival (a deliberate take) does not, nor one the account followed with
+ * another order in the market while it rested (a slip is one order; a campaign, e.g. marking the
+ * close, places more).
  *
  * In a fast market the band widens with it: the threshold is at least the width of the traded
  * range over `rangeMs` (max/min − 1), as exchanges' dynamic price bands do — a crash or a pump is not
@@ -146,6 +148,8 @@ interface Suspect extends OrderSeen {
   /** size as a float, and how much of it has executed so far */
   sizeNum: number;
   filled: number;
+  /** the account placed another order in the market while it rested (a campaign, not one slip) */
+  followed: boolean;
 }
 
 /** An order found off-market or oversized, with what the alert reports. */
@@ -302,6 +306,7 @@ class FatFingerDetector implements Detector {
     const ts = ctx.ts;
     const m = this.mkt(e.market);
     const lp = this.evPx;
+    if (m.suspects.size > 0 && e.type === 'order.placed') for (const s of m.suspects.values()) if (s.account === e.accountId) s.followed = true;
     // the touch, read once (a scratch object the books overwrite on every call)
     const t = ctx.books.touch(e.market);
     const tBid = t.bid;
@@ -438,7 +443,7 @@ class FatFingerDetector implements Detector {
         if (!m.suspects.has(e.orderId)) this.nSuspects++;
         m.suspects.set(e.orderId, {
           eventId: e.id, ts, account: e.accountId, market: e.market, orderId: e.orderId, side: side ?? '?', price: e.price ?? '', size: e.size ?? '', sizeQ, histN, basis: sizeBasis,
-          score: sizeScore, marketable, book: ctx.books.snapshot(e.market, this.p.bookLevels), sizeNum: size, filled: 0,
+          score: sizeScore, marketable, book: ctx.books.snapshot(e.market, this.p.bookLevels), sizeNum: size, filled: 0, followed: false,
         });
       } else if (e.type === 'order.amended') this.noticed(m, e.market, e.orderId, ts, ctx);
       return;
@@ -600,7 +605,9 @@ class FatFingerDetector implements Detector {
    * (filledRatio), whose remainder rested at the touch and was taken in full by other participants
    * within noticeMs: a slip the market picked off before the trader could cancel it, reported on its
    * last fill. An order that executes in full on arrival (a deliberate take: a block, a momentum
-   * entry) does not qualify, nor do accounts judged on their own history here (whales, algos).
+   * entry) does not qualify, nor do accounts judged on their own history here (whales, algos), nor
+   * one the account followed with another order in the market while it rested (a campaign — e.g.
+   * pressing the price into a close — not one slip).
    */
   private fills(e: EventOf<'trade'>, m: Mkt, ctx: DetectorContext): void {
     let s = e.makerOrderId !== undefined ? m.suspects.get(e.makerOrderId) : undefined;
@@ -611,7 +618,7 @@ class FatFingerDetector implements Detector {
     if (!(s.filled >= s.sizeNum * (1 - 1e-9))) return;
     this.dropSuspect(m, s.orderId);
     const ts = ctx.ts;
-    if (!asMaker || ts - s.ts > this.p.noticeMs || s.basis === 'own' || !(s.sizeNum >= this.p.filledRatio * this.p.sizeMultiple * s.sizeQ)) return;
+    if (!asMaker || s.followed || ts - s.ts > this.p.noticeMs || s.basis === 'own' || !(s.sizeNum >= this.p.filledRatio * this.p.sizeMultiple * s.sizeQ)) return;
     this.suspectAlert(s, s.account, e.market, s.orderId, ts, ctx, 'filled_in_full_after_ms');
   }
 
