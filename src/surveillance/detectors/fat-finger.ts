@@ -114,7 +114,7 @@ export const fatFingerParams = z.object({
   historyIdleMs: z.number().int().positive().default(7 * 86_400_000).describe('forget an account’s size history after this much inactivity'),
   maxAccounts: z.number().int().positive().default(500_000).describe('cap on accounts with size history (memory bound)'),
   noticeMs: z.number().int().positive().default(60_000).describe('a size-only suspect alerts when the account cancels or amends it down within this of placing it'),
-  filledRatio: z.number().positive().default(3).describe('a size-only suspect from an account with little history in the market (sizes judged against the underlying or its peers) also alerts when its resting remainder is taken in full by others within noticeMs (not in full on arrival) and its size is at least this multiple of the size threshold (sizeMultiple × the usual size)'),
+  filledRatio: z.number().positive().default(4).describe('a size-only suspect from an account with little history in the market (sizes judged against the underlying or its peers) also alerts when its resting remainder is taken in full by others within noticeMs (not in full on arrival) and its size is at least this multiple of the size threshold (sizeMultiple × the usual size)'),
   rangeMs: z.number().int().positive().default(300_000).describe('passive orders are also measured from the market’s traded range over this window'),
   confirmMs: z.number().int().nonnegative().default(10_000).describe('a passive off-market order alerts after this long unless the account placed another off-market quote on that side meanwhile (a deliberate repricing)'),
   repeatShare: z.number().positive().default(0.5).describe('a later quote counts as a repeat when its deviation exceeds this share of the price threshold'),
