@@ -83,6 +83,30 @@ describe('fat_finger detector', () => {
     const paired = await run([...base, ...other, err, cancel(t + 3_000, 'F', err), cancel(t + 3_000, 'G', other.at(-1)!)]);
     expect(paired).toEqual([]);
   });
+
+  it('reports a size slip whose resting remainder the market takes in full, not a size taken in full on arrival', async () => {
+    const t = T0 + 600_000;
+    const base = [...background(T0, T0 + 900_000), ...history('F', T0 + 150_000, 4, () => 0.001, () => 100)];
+    const fill = (ts: number, o: ExchangeEvent, size: number, asMaker: boolean) =>
+      ev({
+        type: 'trade', id: `f${n++}`, ts, market: M, tradeId: `ft${n}`, price: (o as { price: string }).price, size: String(size), aggressor: asMaker ? 'sell' : 'buy',
+        ...(asMaker ? { makerOrderId: (o as { orderId: string }).orderId, makerAccountId: 'F', takerOrderId: `x${n}`, takerAccountId: 'T' } : { takerOrderId: (o as { orderId: string }).orderId, takerAccountId: 'F', makerOrderId: `x${n}`, makerAccountId: 'T' }),
+      });
+    // a bid 200× the account's usual size at the touch, lifted in full by other accounts' sells within a second
+    const err = place(t, 'F', 'buy', 2, 20_000);
+    const alerts = await run([...base, err, fill(t + 400, err, 12_000, true), fill(t + 900, err, 8_000, true)]);
+    expect(alerts.map((a) => a.accounts)).toEqual([['F']]);
+    expect(alerts[0].detectedAt).toBe(t + 900);
+    expect(alerts[0].evidence.features.find((f) => f.name === 'filled_in_full_after_ms')!.value).toBe(900);
+    expect(alerts[0].evidence.features.find((f) => f.name === 'size_multiple_of_threshold')!.value).toBeGreaterThan(3);
+    expect(alerts[0].explanation).toContain('executed in full');
+    // the same size bought through the book and filled in full on arrival: a deliberate take
+    const take = place(t, 'F', 'buy', 2.01, 20_000);
+    expect(await run([...base, take, fill(t, take, 20_000, false)])).toEqual([]);
+    // only a little over the size threshold (below filledRatio × it): a large order, not a slip
+    const big = place(t, 'F', 'buy', 2, 2_000);
+    expect(await run([...base, big, fill(t + 400, big, 2_000, true)])).toEqual([]);
+  });
 });
 
 async function e2e(seed: number, sim: SimConfigInput): Promise<TypologyMetrics> {

@@ -3,6 +3,7 @@ import type { EventOf, ExchangeEvent } from '../../events/schema.js';
 import { KeyedState, pairKey } from '../../stream/keyed.js';
 import { RollingWindow } from '../../stream/rolling.js';
 import type { BookSnapshot, BookSource } from '../../stream/books.js';
+import type { MarketFlow } from '../../stream/order-flow.js';
 import { P2Quantile } from '../../stream/rolling-quantile.js';
 import { baseParams, defineDetector, policyFrom, type Detector, type DetectorContext, type EpisodePolicy } from '../detector.js';
 import type { Episode } from '../emitter.js';
@@ -51,7 +52,13 @@ import { num, pct, plural, time } from './format.js';
  * account cancels it (or amends it down) within `noticeMs` of placing it with part of it still
  * unfilled — the alert then dates from the placement. Deliberate blocks (a whale's sweep, an
  * algo's position, a momentum entry) execute and stay; if a market order's size sweeps the book,
- * its prints are tested for price (off_market_trade).
+ * its prints are tested for price (off_market_trade). A slip can also be picked off before the
+ * trader notices: a size-only suspect of an account with little history in the market (judged
+ * against the underlying's or its peers' sizes), at least `filledRatio` × the size threshold, whose
+ * resting remainder other participants take in full within `noticeMs`, alerts on that last fill. One
+ * that executes in full on arrival (a deliberate take) does not, nor one the account followed with
+ * another order in the market while it rested (a slip is one order; a campaign, e.g. marking the
+ * close, places more).
  *
  * In a fast market the band widens with it: the threshold is at least the width of the traded
  * range over `rangeMs` (max/min − 1), as exchanges' dynamic price bands do — a crash or a pump is not
@@ -107,6 +114,7 @@ export const fatFingerParams = z.object({
   historyIdleMs: z.number().int().positive().default(7 * 86_400_000).describe('forget an account’s size history after this much inactivity'),
   maxAccounts: z.number().int().positive().default(500_000).describe('cap on accounts with size history (memory bound)'),
   noticeMs: z.number().int().positive().default(60_000).describe('a size-only suspect alerts when the account cancels or amends it down within this of placing it'),
+  filledRatio: z.number().positive().default(4).describe('a size-only suspect from an account with little history in the market (sizes judged against the underlying or its peers) also alerts when its resting remainder is taken in full by others within noticeMs (not in full on arrival) and its size is at least this multiple of the size threshold (sizeMultiple × the usual size)'),
   rangeMs: z.number().int().positive().default(300_000).describe('passive orders are also measured from the market’s traded range over this window'),
   confirmMs: z.number().int().nonnegative().default(10_000).describe('a passive off-market order alerts after this long unless the account placed another off-market quote on that side meanwhile (a deliberate repricing)'),
   repeatShare: z.number().positive().default(0.5).describe('a later quote counts as a repeat when its deviation exceeds this share of the price threshold'),
@@ -137,6 +145,11 @@ interface Suspect extends OrderSeen {
   score: number;
   marketable: boolean;
   book: BookSnapshot | undefined;
+  /** size as a float, and how much of it has executed so far */
+  sizeNum: number;
+  filled: number;
+  /** the account placed another order in the market while it rested (a campaign, not one slip) */
+  followed: boolean;
 }
 
 /** An order found off-market or oversized, with what the alert reports. */
@@ -172,11 +185,38 @@ interface Ref {
 
 interface Hist {
   size: P2Quantile;
-  dev: P2Quantile;
+  /** Limit-price deviations; created on the first price-tested order (never for the underlying's entry). */
+  dev: P2Quantile | undefined;
+  /** The account's entry across the underlying's markets (same map, key Mkt.groupKey): notionals; undefined on that entry itself. */
+  group: Hist | undefined;
 }
 
 function newHistory(): Map<string, Hist> {
   return new Map();
+}
+
+/** Everything kept per market, fetched with one lookup per event. */
+class Mkt {
+  /** traded prices over rangeMs (min/max); created on the first trade */
+  range: RollingWindow | undefined = undefined;
+  /** mark price; index price (perps from mark_price, spot components from index_price) */
+  mark: Ref | undefined = undefined;
+  index: Ref | undefined = undefined;
+  /** last order tested by the price test (its prints are not tested again) */
+  lastTested: string | undefined = undefined;
+  /** P² quantile and median of order notionals (each account's first peerOrders orders) */
+  sizes: P2Quantile | undefined = undefined;
+  medians: P2Quantile | undefined = undefined;
+  /** P² quantile of limit-price deviations (all accounts) */
+  devs: P2Quantile | undefined = undefined;
+  /** the last few oversized placements (see pairedWithLinked) */
+  oversized: { account: string; side: string; ts: number }[] = [];
+  /** orderId -> size-only suspect */
+  readonly suspects = new Map<string, Suspect>();
+  /** key of the account's history across the underlying's markets (ctx.partitionKey), set on first use */
+  groupKey = '';
+  /** the market's order flow (markets are never removed from it), once it exists */
+  flow: MarketFlow | undefined = undefined;
 }
 
 class FatFingerDetector implements Detector {
@@ -191,60 +231,87 @@ class FatFingerDetector implements Detector {
   private refKind = '';
   private marketable = false;
   private samples = 0;
-  /** market -> P² quantile of order notionals (all accounts) */
-  private readonly marketSizes = new Map<string, P2Quantile>();
-  /** market -> P² median of order notionals (all accounts) */
-  private readonly marketMedians = new Map<string, P2Quantile>();
-  /** market -> P² quantile of limit-price deviations (all accounts) */
-  private readonly marketDevs = new Map<string, P2Quantile>();
-  /** market -> mark price; market -> index price (perps from mark_price, spot components from index_price) */
-  private readonly marks = new Map<string, Ref>();
-  private readonly indexes = new Map<string, Ref>();
-  /** market -> last order tested by the price test (its prints are not tested again) */
-  private readonly lastTested = new Map<string, string>();
-  /** market -> traded prices over rangeMs (min/max) */
-  private readonly ranges = new Map<string, RollingWindow>();
-  /** `${market}\0${orderId}` -> size-only suspect */
-  private readonly suspects = new Map<string, Suspect>();
-  /** market -> the last few oversized placements (see pairedWithLinked) */
-  private readonly oversized = new Map<string, { account: string; side: string; ts: number }[]>();
+  private readonly mkts = new Map<string, Mkt>();
+  /** size-only suspects over all markets (each market keeps its own) */
+  private nSuspects = 0;
   /** account × market -> passive off-market order waiting confirmMs (no repeat) before it alerts */
   private readonly pending = new Map<string, Finding>();
+  /** dev at or below this cannot reach any price threshold (or the repeat share of one): the lowest threshold × min(1, repeatShare) */
+  private readonly devBound: number;
 
   constructor(private readonly p: FatFingerParams) {
     this.policy = policyFrom(p);
     this.eventTypes = p.checkTrades ? ORDER_TYPES : ORDER_TYPES.filter((t) => t !== 'trade');
     this.history = new KeyedState(newHistory, { idleMs: p.historyIdleMs, maxKeys: p.maxAccounts });
+    this.devBound = Math.min(p.minDeviationPct, p.coldStartDeviationPct) * Math.min(1, p.repeatShare);
+  }
+
+  private flowOf(mk: Mkt, market: string, ctx: DetectorContext): MarketFlow | undefined {
+    return mk.flow ?? (mk.flow = ctx.flow.peekMarket(market));
+  }
+
+  private mkt(market: string): Mkt {
+    let m = this.mkts.get(market);
+    if (m === undefined) this.mkts.set(market, (m = new Mkt()));
+    return m;
   }
 
   onEvent(ev: ExchangeEvent, ctx: DetectorContext): void {
     const ts = ctx.ts;
     if (ev.type === 'trade') {
-      let r = this.ranges.get(ev.market);
-      if (r === undefined) this.ranges.set(ev.market, (r = new RollingWindow(this.p.rangeMs)));
-      this.onTrade(ev, ctx);
-      r.add(ts, ctx.px);
+      const m = this.mkt(ev.market);
+      if (m.range === undefined) m.range = new RollingWindow(this.p.rangeMs);
+      this.evPx = ctx.px;
+      this.onTrade(ev, m, ctx);
+      m.range.add(ts, this.evPx);
       return;
     }
     if (ev.type === 'order.cancelled') {
-      if (this.suspects.size > 0 && ev.reason === 'user') this.noticed(ev.market, ev.orderId, ts, ctx);
+      if (this.nSuspects > 0 && ev.reason === 'user') this.noticed(this.mkt(ev.market), ev.market, ev.orderId, ts, ctx);
       return;
     }
     if (ev.type === 'mark_price') {
-      setRef(this.marks, ev.market, +ev.markPrice, ts);
-      if (ev.indexPrice !== undefined) setRef(this.indexes, ev.market, +ev.indexPrice, ts);
+      const m = this.mkt(ev.market);
+      m.mark = setRef(m.mark, +ev.markPrice, ts);
+      if (ev.indexPrice !== undefined) m.index = setRef(m.index, +ev.indexPrice, ts);
       return;
     }
     if (ev.type === 'index_price') {
       const px = ctx.px;
-      if (ev.components !== undefined && ev.components.length > 0) for (const c of ev.components) setRef(this.indexes, c.market, px, ts);
-      else if (ev.market.endsWith('-INDEX')) setRef(this.indexes, ev.market.slice(0, -6), px, ts);
+      if (ev.components !== undefined && ev.components.length > 0) {
+        for (const c of ev.components) {
+          const m = this.mkt(c.market);
+          m.index = setRef(m.index, px, ts);
+        }
+      } else if (ev.market.endsWith('-INDEX')) {
+        const m = this.mkt(ev.market.slice(0, -6));
+        m.index = setRef(m.index, px, ts);
+      }
       return;
     }
-    if (ev.type !== 'order.placed' && ev.type !== 'order.amended') return;
-    const e = ev;
-    // the limit price, read once: this function is too large for the ctx getter to inline, and each call returns a boxed float
-    const lp = ctx.px;
+    if (ev.type === 'order.placed' || ev.type === 'order.amended') {
+      // read here, where the getters inline: onOrder is too large for them to, and a float returned from a call is boxed
+      this.evPx = ctx.px;
+      this.evSz = ctx.sz;
+      this.onOrder(ev, ctx);
+    }
+  }
+
+  /** The event's price and size as floats (ctx.px, ctx.sz), set by onEvent. */
+  private evPx = NaN;
+  private evSz = NaN;
+
+  /** An order placed or amended: the price test, then the size test. */
+  private onOrder(e: EventOf<'order.placed'> | EventOf<'order.amended'>, ctx: DetectorContext): void {
+    const ts = ctx.ts;
+    const m = this.mkt(e.market);
+    const lp = this.evPx;
+    if (m.suspects.size > 0 && e.type === 'order.placed') for (const s of m.suspects.values()) if (s.account === e.accountId) s.followed = true;
+    // the touch, read once (a scratch object the books overwrite on every call)
+    const t = ctx.books.touch(e.market);
+    const tBid = t.bid;
+    const tAsk = t.ask;
+    const tMid = t.mid;
     let priceScore = 0;
     let dev = NaN;
     let thr = NaN;
@@ -255,24 +322,27 @@ class FatFingerDetector implements Detector {
     const isLimit = e.type === 'order.amended' || e.orderType === 'limit';
     const byMarket = this.history.get(e.accountId, ts);
     let h = byMarket.get(e.market);
-    if (h === undefined) byMarket.set(e.market, (h = { size: new P2Quantile(this.p.sizeQuantile), dev: new P2Quantile(this.p.devQuantile) }));
+    if (h === undefined) {
+      // Across the markets of one underlying only (ctx.partitionKey): an "all markets" history would
+      // differ between --workers 1 and N, whose partitions each see a subset of the markets.
+      if (m.groupKey === '') m.groupKey = pairKey('', ctx.partitionKey(e.market));
+      let g = byMarket.get(m.groupKey);
+      if (g === undefined) byMarket.set(m.groupKey, (g = { size: new P2Quantile(this.p.sizeQuantile), dev: undefined, group: undefined }));
+      byMarket.set(e.market, (h = { size: new P2Quantile(this.p.sizeQuantile), dev: undefined, group: g }));
+    }
     let devQ = NaN;
     let peerQ = NaN;
-    let devN = 0;
-    if (isLimit && e.price !== undefined && this.reference(e.market, ts, ctx, side)) {
+    if (isLimit && e.price !== undefined && this.reference(e.market, m, ts, ctx, tMid, t.spread, t.ts, t.source)) {
       const px = lp;
-      this.nearestDeviation(px, e.market, ts, ctx);
+      this.nearestDeviation(e.market, m, ctx);
       dev = this.best * 100;
-      this.volatilityPct(e.market, ctx);
-      vol = this.volPct;
-      this.lastTested.set(e.market, e.orderId);
+      m.lastTested = e.orderId;
+      const r = m.range;
+      if (r !== undefined) r.advance(ts);
       if (side !== undefined) {
-        const t = ctx.books.touch(e.market);
-        this.marketable = side === 'buy' ? px >= t.ask : px <= t.bid;
+        this.marketable = side === 'buy' ? px >= tAsk : px <= tBid;
         // A passive order: off-market only beyond the recent traded range on its side.
-        const r = this.marketable ? undefined : this.ranges.get(e.market);
-        if (r !== undefined) {
-          r.advance(ts);
+        if (r !== undefined && !this.marketable) {
           const edge = r.count > 0 ? (side === 'buy' ? r.min() : r.max()) : NaN;
           if (edge > 0 && (side === 'buy' ? px >= edge : px <= edge)) dev = 0;
           else if (edge > 0) {
@@ -285,28 +355,26 @@ class FatFingerDetector implements Detector {
           }
         }
       }
-      thr = Number.isFinite(vol) ? Math.max(this.p.minDeviationPct, this.p.k * vol) : this.p.coldStartDeviationPct;
-      this.rangeWidthPct(e.market, ts);
-      if (this.widthPct > thr) thr = this.widthPct;
-      devN = h.dev.count;
-      let peers = this.marketDevs.get(e.market);
-      if (peers === undefined) this.marketDevs.set(e.market, (peers = new P2Quantile(this.p.devQuantile)));
-      if (devN >= this.p.minDevHistory) {
-        devQ = h.dev.value();
-        if (devQ * this.p.devMultiple > thr) thr = devQ * this.p.devMultiple;
-      } else {
-        if (!this.marketable && thr < this.p.newAccountDeviationPct) thr = this.p.newAccountDeviationPct;
-        if (peers.count >= this.p.minPeerSamples) {
-          peerQ = peers.value();
-          if (peerQ * this.p.devMultiple > thr) thr = peerQ * this.p.devMultiple;
-        }
+      let hd = h.dev;
+      if (hd === undefined) h.dev = hd = new P2Quantile(this.p.devQuantile);
+      let peers = m.devs;
+      if (peers === undefined) m.devs = peers = new P2Quantile(this.p.devQuantile);
+      // Every threshold below only raises the lowest one: a quote within devBound (most quotes) is
+      // judged without the volatility, range and habit lookups.
+      if (dev > this.devBound) {
+        this.priceThreshold(e.market, m, hd, peers, ctx);
+        vol = this.volPct;
+        thr = this.thr;
+        devQ = this.devQ;
+        peerQ = this.peerQ;
+        if (dev > thr) priceScore = score(dev / thr) + (this.marketable ? 10 : 0);
       }
-      if (dev > thr) priceScore = score(dev / thr) + (this.marketable ? 10 : 0);
       if (Number.isFinite(dev)) {
-        h.dev.add(ts, dev);
+        // (P² has no window: its time argument is unused, and 0 is not a boxed float)
+        hd.add(0, dev);
         // The market's habit is learnt from orders that did not alert: a burst of fat fingers must
         // not raise the bar for the next one (an account's own habit still absorbs its repeats).
-        if (priceScore === 0) peers.add(ts, dev);
+        if (priceScore === 0) peers.add(0, dev);
       }
     }
     // Size against the account's own history in this market (placements, and amendments that grow).
@@ -316,21 +384,17 @@ class FatFingerDetector implements Detector {
     let histN = 0;
     let sizeBasis: SizeBasis = 'own';
     let peerLim = NaN;
-    const touch = ctx.books.touch(e.market);
     // At or through the touch: marketable, a market order, or joining/improving the best level.
-    const atTouch = !isLimit || !(lp > 0) || side === undefined || (side === 'buy' ? !(lp < touch.bid) : !(lp > touch.ask));
+    const atTouch = !isLimit || !(lp > 0) || side === undefined || (side === 'buy' ? !(lp < tBid) : !(lp > tAsk));
     if (e.size !== undefined) {
-      size = ctx.sz;
+      size = this.evSz;
       const q = h.size;
       histN = q.count;
-      // Across the markets of one underlying only (ctx.partitionKey): an "all markets" history would
-      // differ between --workers 1 and N, whose partitions each see a subset of the markets.
-      const groupKey = pairKey('', ctx.partitionKey(e.market));
-      let all = byMarket.get(groupKey);
-      if (all === undefined) byMarket.set(groupKey, (all = { size: new P2Quantile(this.p.sizeQuantile), dev: new P2Quantile(this.p.devQuantile) }));
-      const px = e.price !== undefined ? lp : ctx.books.touch(e.market).mid;
+      const all = h.group!;
+      const px = e.price !== undefined ? lp : tMid;
       const notional = px > 0 ? size * px : NaN;
-      peerLim = notional > 0 ? this.peerLimit(e.market) : NaN;
+      // the peers' limit matters only to an account with little history here (the size test below, and the pairing test)
+      peerLim = notional > 0 && histN <= this.p.minHistory ? this.peerLimit(m) : NaN;
       if (histN >= this.p.minHistory) {
         sizeQ = q.value();
         // the account's usual notional across the underlying's markets, as a size here
@@ -343,7 +407,7 @@ class FatFingerDetector implements Detector {
       } else if (all.size.count < this.p.minAccountHistory && notional > 0) {
         if (Number.isFinite(peerLim)) {
           sizeBasis = 'peers';
-          histN = this.marketSizes.get(e.market)!.count;
+          histN = m.sizes!.count;
           sizeQ = (peerLim / this.p.sizeMultiple / notional) * size;
           if (size > this.p.sizeMultiple * sizeQ) sizeScore = score(size / (this.p.sizeMultiple * sizeQ));
         }
@@ -360,37 +424,37 @@ class FatFingerDetector implements Detector {
       if (e.type === 'order.placed') {
         // peers: each account's first peerOrders orders here, so every account weighs alike
         if (notional > 0 && histN < this.p.peerOrders) {
-          let mq = this.marketSizes.get(e.market);
-          if (mq === undefined) this.marketSizes.set(e.market, (mq = new P2Quantile(this.p.sizeQuantile)));
-          let md = this.marketMedians.get(e.market);
-          if (md === undefined) this.marketMedians.set(e.market, (md = new P2Quantile(0.5)));
-          md.add(ts, notional);
-          mq.add(ts, notional);
+          if (m.sizes === undefined) m.sizes = new P2Quantile(this.p.sizeQuantile);
+          if (m.medians === undefined) m.medians = new P2Quantile(0.5);
+          m.medians.add(0, notional);
+          m.sizes.add(0, notional);
         }
-        q.add(ts, size);
-        if (notional > 0) all.size.add(ts, notional);
+        q.add(0, size);
+        if (notional > 0) all.size.add(0, notional);
       }
     }
     // (a low-history account's order beyond the peers' limit counts as oversized even when its own few orders were as large)
-    if ((sizeScore > 0 || (h.size.count <= this.p.minHistory && size * (lp > 0 ? lp : touch.mid) > peerLim)) && e.type === 'order.placed' && this.pairedWithLinked(e.market, e.accountId, side, ts, ctx)) sizeScore = 0;
+    if ((sizeScore > 0 || (h.size.count <= this.p.minHistory && size * (lp > 0 ? lp : tMid) > peerLim)) && e.type === 'order.placed' && this.pairedWithLinked(m, e.accountId, side, ts, ctx)) sizeScore = 0;
     if (!atTouch) sizeScore = 0;
     const marketable = this.marketable || !isLimit;
     if (priceScore === 0 && sizeScore > 0) {
       // size alone: wait for the trader to notice (cancel or amend down)
-      if (e.type === 'order.placed' && this.suspects.size < 10_000) {
-        this.suspects.set(pairKey(e.market, e.orderId), {
+      if (e.type === 'order.placed' && this.nSuspects < 10_000) {
+        if (!m.suspects.has(e.orderId)) this.nSuspects++;
+        m.suspects.set(e.orderId, {
           eventId: e.id, ts, account: e.accountId, market: e.market, orderId: e.orderId, side: side ?? '?', price: e.price ?? '', size: e.size ?? '', sizeQ, histN, basis: sizeBasis,
-          score: sizeScore, marketable, book: ctx.books.snapshot(e.market, this.p.bookLevels),
+          score: sizeScore, marketable, book: ctx.books.snapshot(e.market, this.p.bookLevels), sizeNum: size, filled: 0, followed: false,
         });
-      } else if (e.type === 'order.amended') this.noticed(e.market, e.orderId, ts, ctx);
+      } else if (e.type === 'order.amended') this.noticed(m, e.market, e.orderId, ts, ctx);
       return;
     }
-    if (e.type === 'order.amended' && this.suspects.size > 0) this.noticed(e.market, e.orderId, ts, ctx);
+    if (e.type === 'order.amended' && this.nSuspects > 0) this.noticed(m, e.market, e.orderId, ts, ctx);
+    if (priceScore === 0 && !(Number.isFinite(dev) && dev > thr * this.p.repeatShare)) return;
     // A passive off-market quote that repeats an earlier one of the account on this side (within
     // confirmMs) is a deliberate repricing — a quoting algorithm widening in a fast market, a ladder
     // shifted in one go — not a slip: the earlier one is withdrawn and this one is not reported.
-    const pk = priceScore > 0 || (Number.isFinite(dev) && dev > thr * this.p.repeatShare) ? pairKey(e.accountId, e.market) : '';
-    if (pk !== '' && this.pending.size > 0) {
+    const pk = pairKey(e.accountId, e.market);
+    if (this.pending.size > 0) {
       const prev = this.pending.get(pk);
       if (prev !== undefined && prev.side === (side ?? '?') && ts - prev.ts <= this.p.confirmMs) {
         prev.repeated = true;
@@ -412,6 +476,38 @@ class FatFingerDetector implements Detector {
     this.emit(f, ctx, ts);
   }
 
+  // priceThreshold's results (fields: a float returned from a call that is not inlined is boxed)
+  private thr = NaN;
+  private devQ = NaN;
+  private peerQ = NaN;
+
+  /**
+   * The price threshold of an order (into thr, volPct, devQ, peerQ): the floor and k × volatility
+   * (coldStartDeviationPct before minSamples trades), the traded range's width, and the account's
+   * own deviation habit (or, with little history, newAccountDeviationPct when passive and its peers').
+   */
+  private priceThreshold(market: string, m: Mkt, hd: P2Quantile, peers: P2Quantile, ctx: DetectorContext): void {
+    this.volatilityPct(market, m, ctx);
+    const vol = this.volPct;
+    let thr = Number.isFinite(vol) ? Math.max(this.p.minDeviationPct, this.p.k * vol) : this.p.coldStartDeviationPct;
+    const r = m.range;
+    const width = r !== undefined && r.count > 1 ? (r.max() / r.min() - 1) * 100 : 0;
+    if (width > thr) thr = width;
+    this.devQ = NaN;
+    this.peerQ = NaN;
+    if (hd.count >= this.p.minDevHistory) {
+      const devQ = (this.devQ = hd.value());
+      if (devQ * this.p.devMultiple > thr) thr = devQ * this.p.devMultiple;
+    } else {
+      if (!this.marketable && thr < this.p.newAccountDeviationPct) thr = this.p.newAccountDeviationPct;
+      if (peers.count >= this.p.minPeerSamples) {
+        const peerQ = (this.peerQ = peers.value());
+        if (peerQ * this.p.devMultiple > thr) thr = peerQ * this.p.devMultiple;
+      }
+    }
+    this.thr = thr;
+  }
+
   private emit(f: Finding, ctx: DetectorContext, now: number): void {
     const ep = ctx.alerts.episode(this, pairKey(f.account, f.market), { id: f.eventId, ts: f.ts });
     ep.variant ??= 'order';
@@ -429,7 +525,7 @@ class FatFingerDetector implements Detector {
       if (Number.isFinite(f.dev)) {
         ep.notes.refKind = f.refKind;
         ep.notes.ref = String(f.refPrice);
-        this.samples = ctx.flow.peekMarket(f.market)?.price.count ?? 0;
+        this.samples = this.flowOf(this.mkt(f.market), f.market, ctx)?.price.count ?? 0;
         this.refPrice = f.refPrice;
         this.priceFeatures(ep, f.dev, f.thr, f.vol, +f.price);
         if (Number.isFinite(f.devQ)) ep.feature('deviation_vs_own_history', f.dev, f.devQ * this.p.devMultiple, '>', '%');
@@ -448,9 +544,9 @@ class FatFingerDetector implements Detector {
   }
 
   /** The peers' notional limit in a market: the lower of marketSizeMultiple × their p99 and marketMedianMultiple × their median; NaN until minPeerSamples. */
-  private peerLimit(market: string): number {
-    const mq = this.marketSizes.get(market);
-    const md = this.marketMedians.get(market);
+  private peerLimit(mk: Mkt): number {
+    const mq = mk.sizes;
+    const md = mk.medians;
     if (mq === undefined || md === undefined || mq.count < this.p.minPeerSamples) return NaN;
     const v = mq.value();
     const m = md.value();
@@ -464,15 +560,14 @@ class FatFingerDetector implements Detector {
    * prearranged cross), not one trader's slip: neither is a size suspect. Keeps the last few
    * oversized placements per market.
    */
-  private pairedWithLinked(market: string, account: string, side: string | undefined, ts: number, ctx: DetectorContext): boolean {
-    let recent = this.oversized.get(market);
-    if (recent === undefined) this.oversized.set(market, (recent = []));
+  private pairedWithLinked(m: Mkt, account: string, side: string | undefined, ts: number, ctx: DetectorContext): boolean {
+    const recent = m.oversized;
     let paired = false;
     for (const r of recent) {
       if (ts - r.ts > this.p.noticeMs || r.side === side || r.account === account) continue;
       if (ts - r.ts > this.p.pairMs && !ctx.links.areLinked(r.account, account)) continue;
       paired = true;
-      for (const [k, s] of this.suspects) if (s.account === r.account && s.market === market) this.suspects.delete(k);
+      if (m.suspects.size > 0) for (const [k, s] of m.suspects) if (s.account === r.account) this.dropSuspect(m, k);
     }
     if (recent.length >= 8) recent.shift();
     recent.push({ account, side: side ?? '?', ts });
@@ -484,26 +579,50 @@ class FatFingerDetector implements Detector {
    * error that was noticed: it is the spoofing pattern (a large order shown, a trade on the other
    * side, the order pulled), judged by the spoofing detector. The suspect is dropped.
    */
-  private tradedAgainst(market: string, ctx: DetectorContext): void {
+  private tradedAgainst(m: Mkt, ctx: DetectorContext): void {
     const { maker, taker, takerSide } = ctx.trade;
     if (takerSide === undefined) return;
-    for (const [k, s] of this.suspects) {
-      if (s.market !== market) continue;
+    for (const [k, s] of m.suspects) {
       // the taker bought: a sell suspect of the taker, or a buy suspect of the maker (who sold)
       const other = s.side !== takerSide ? taker : maker;
-      if (other !== undefined && (other === s.account || ctx.links.areLinked(s.account, other))) this.suspects.delete(k);
+      if (other !== undefined && (other === s.account || ctx.links.areLinked(s.account, other))) this.dropSuspect(m, k);
     }
   }
 
   /** The account cancelled or amended a size suspect: alert if within noticeMs (dated from its placement). */
-  private noticed(market: string, orderId: string, ts: number, ctx: DetectorContext): void {
-    const k = pairKey(market, orderId);
-    const s = this.suspects.get(k);
+  private noticed(m: Mkt, market: string, orderId: string, ts: number, ctx: DetectorContext): void {
+    const s = m.suspects.get(orderId);
     if (s === undefined) return;
-    this.suspects.delete(k);
+    this.dropSuspect(m, orderId);
     if (ts - s.ts > this.p.noticeMs) return;
     const account = ctx.books.accountOf(market, orderId);
     if (account === undefined) return;
+    this.suspectAlert(s, account, market, orderId, ts, ctx, 'cancelled_after_ms');
+  }
+
+  /**
+   * A size suspect from an account with little history in the market, far beyond the threshold
+   * (filledRatio), whose remainder rested at the touch and was taken in full by other participants
+   * within noticeMs: a slip the market picked off before the trader could cancel it, reported on its
+   * last fill. An order that executes in full on arrival (a deliberate take: a block, a momentum
+   * entry) does not qualify, nor do accounts judged on their own history here (whales, algos), nor
+   * one the account followed with another order in the market while it rested (a campaign — e.g.
+   * pressing the price into a close — not one slip).
+   */
+  private fills(e: EventOf<'trade'>, m: Mkt, ctx: DetectorContext): void {
+    let s = e.makerOrderId !== undefined ? m.suspects.get(e.makerOrderId) : undefined;
+    const asMaker = s !== undefined;
+    if (s === undefined && e.takerOrderId !== undefined) s = m.suspects.get(e.takerOrderId);
+    if (s === undefined) return;
+    s.filled += ctx.sz;
+    if (!(s.filled >= s.sizeNum * (1 - 1e-9))) return;
+    this.dropSuspect(m, s.orderId);
+    const ts = ctx.ts;
+    if (!asMaker || s.followed || ts - s.ts > this.p.noticeMs || s.basis === 'own' || !(s.sizeNum >= this.p.filledRatio * this.p.sizeMultiple * s.sizeQ)) return;
+    this.suspectAlert(s, s.account, e.market, s.orderId, ts, ctx, 'filled_in_full_after_ms');
+  }
+
+  private suspectAlert(s: Suspect, account: string, market: string, orderId: string, ts: number, ctx: DetectorContext, how: 'cancelled_after_ms' | 'filled_in_full_after_ms'): void {
     const ep = ctx.alerts.episode(this, pairKey(account, market), { id: s.eventId, ts: s.ts });
     ep.variant ??= 'order';
     ep.addMarket(market).addAccount(account).addOrder(orderId);
@@ -520,7 +639,8 @@ class FatFingerDetector implements Detector {
       ep.feature('size_multiple_of_history_quantile', +s.size / s.sizeQ, this.p.sizeMultiple, '>', 'x');
       ep.feature('order_size', +s.size, this.p.sizeMultiple * s.sizeQ, '>');
       ep.feature('history_orders', s.histN, this.minHistoryFor(s.basis), '>=');
-      ep.feature('cancelled_after_ms', ts - s.ts, this.p.noticeMs, '<=', 'ms');
+      ep.feature(how, ts - s.ts, this.p.noticeMs, '<=', 'ms');
+      if (how === 'filled_in_full_after_ms') ep.feature('size_multiple_of_threshold', s.sizeNum / (this.p.sizeMultiple * s.sizeQ), this.p.filledRatio, '>=', 'x');
       ep.notes.sizeBasis = s.basis;
       if (s.book !== undefined) ep.book = s.book;
     }
@@ -536,25 +656,33 @@ class FatFingerDetector implements Detector {
       }
     }
     // forget suspects nobody cancelled in time (they executed or stayed: deliberate)
-    if (this.suspects.size === 0) return;
-    for (const [k, s] of this.suspects) if (t - s.ts > this.p.noticeMs) this.suspects.delete(k);
+    if (this.nSuspects === 0) return;
+    for (const m of this.mkts.values()) if (m.suspects.size > 0) for (const [k, s] of m.suspects) if (t - s.ts > this.p.noticeMs) this.dropSuspect(m, k);
   }
 
-  private onTrade(e: EventOf<'trade'>, ctx: DetectorContext): void {
-    if (this.suspects.size > 0) this.tradedAgainst(e.market, ctx);
-    if (e.takerOrderId !== undefined && this.lastTested.get(e.market) === e.takerOrderId) return;
+  private dropSuspect(m: Mkt, orderId: string): void {
+    if (m.suspects.delete(orderId)) this.nSuspects--;
+  }
+
+  private onTrade(e: EventOf<'trade'>, m: Mkt, ctx: DetectorContext): void {
+    if (m.suspects.size > 0) {
+      this.tradedAgainst(m, ctx);
+      if (m.suspects.size > 0) this.fills(e, m, ctx);
+    }
+    if (e.takerOrderId !== undefined && m.lastTested === e.takerOrderId) return;
     // With account data the taker's order was judged itself (its limit price, or its size for a
     // market order): a print off the mid is then the depth it met (a sweep of a thin book, a pump's
     // rush), not a second error. Prints of unknown takers (public feeds) are tested.
     if (ctx.trade.taker !== undefined && e.takerOrderId !== undefined) return;
     const ts = ctx.ts;
-    if (!this.reference(e.market, ts, ctx, undefined)) return;
-    const px = ctx.px;
-    this.nearestDeviation(px, e.market, ts, ctx);
+    const t = ctx.books.touch(e.market);
+    if (!this.reference(e.market, m, ts, ctx, t.mid, t.spread, t.ts, t.source)) return;
+    const px = this.evPx;
+    this.nearestDeviation(e.market, m, ctx);
     const dev = this.best * 100;
-    this.volatilityPct(e.market, ctx);
+    this.volatilityPct(e.market, m, ctx);
     const vol = this.volPct;
-    this.rangeWidthPct(e.market, ts);
+    this.rangeWidthPct(m, ts);
     const thr = Math.max(Number.isFinite(vol) ? Math.max(this.p.minDeviationPct, this.p.k * vol) : this.p.coldStartDeviationPct, this.widthPct);
     if (!(dev > thr)) return;
     const taker = ctx.trade.taker;
@@ -590,17 +718,19 @@ class FatFingerDetector implements Detector {
   }
 
   /**
-   * Relative deviation of `px` from the nearest fresh reference (into `best`; ×100 for %): the one
+   * Relative deviation of the event's price (evPx) from the nearest fresh reference (into `best`; ×100 for %): the one
    * set by reference() plus the last trade, the mark and the index. Sets refPrice/refKind to that
    * reference. Results go to fields: a float returned from a call that is not inlined is boxed.
    */
-  private nearestDeviation(px: number, market: string, ts: number, ctx: DetectorContext): void {
+  private nearestDeviation(market: string, mk: Mkt, ctx: DetectorContext): void {
+    const px = this.evPx;
+    const ts = ctx.ts;
     this.best = Math.abs(px - this.refPrice) / this.refPrice;
-    const mf = ctx.flow.peekMarket(market);
+    const mf = this.flowOf(mk, market, ctx);
     if (mf !== undefined) this.consider(px, mf.lastPrice, mf.lastTradeTs, ts, 'last trade');
-    const m = this.marks.get(market);
+    const m = mk.mark;
     if (m !== undefined) this.consider(px, m.px, m.ts, ts, 'mark price');
-    const i = this.indexes.get(market);
+    const i = mk.index;
     if (i !== undefined) this.consider(px, i.px, i.ts, ts, 'index price');
   }
 
@@ -616,15 +746,14 @@ class FatFingerDetector implements Detector {
   }
 
   /** Sets refPrice/refKind; false if no usable reference. */
-  private reference(market: string, ts: number, ctx: DetectorContext, _side: 'buy' | 'sell' | undefined): boolean {
-    const t = ctx.books.touch(market);
+  private reference(market: string, mk: Mkt, ts: number, ctx: DetectorContext, mid: number, spread: number, touchTs: number, source: BookSource): boolean {
     this.marketable = false;
-    if (t.mid > 0 && t.spread / t.mid <= this.p.maxSpreadPct / 100 && ts - t.ts <= this.p.maxReferenceAgeMs) {
-      this.refPrice = t.mid;
-      this.refKind = MID_KIND[t.source];
+    if (mid > 0 && spread / mid <= this.p.maxSpreadPct / 100 && ts - touchTs <= this.p.maxReferenceAgeMs) {
+      this.refPrice = mid;
+      this.refKind = MID_KIND[source];
       return true;
     }
-    const mf = ctx.flow.peekMarket(market);
+    const mf = this.flowOf(mk, market, ctx);
     if (mf !== undefined && mf.lastPrice > 0 && ts - mf.lastTradeTs <= this.p.maxReferenceAgeMs) {
       this.refPrice = mf.lastPrice;
       this.refKind = 'last trade';
@@ -635,8 +764,8 @@ class FatFingerDetector implements Detector {
 
   /** Width of the market's traded range over rangeMs, in % of its low (0 without trades), into `widthPct`. */
   private widthPct = 0;
-  private rangeWidthPct(market: string, ts: number): void {
-    const r = this.ranges.get(market);
+  private rangeWidthPct(m: Mkt, ts: number): void {
+    const r = m.range;
     if (r === undefined) {
       this.widthPct = 0;
       return;
@@ -647,8 +776,8 @@ class FatFingerDetector implements Detector {
 
   /** Rolling relative volatility of the market in %, NaN until minSamples trades, into `volPct`. */
   private volPct = NaN;
-  private volatilityPct(market: string, ctx: DetectorContext): void {
-    const mf = ctx.flow.peekMarket(market);
+  private volatilityPct(market: string, mk: Mkt, ctx: DetectorContext): void {
+    const mf = this.flowOf(mk, market, ctx);
     this.samples = mf?.price.count ?? 0;
     this.volPct = mf === undefined || mf.price.count < this.p.minSamples ? NaN : mf.relativeVolatility() * 100;
   }
@@ -682,21 +811,22 @@ class FatFingerDetector implements Detector {
     const sizeText = sz !== undefined && sz.passed ? `its size is ${num(sz.value, 1)}× ${basis} (threshold ${num(sz.threshold, 1)}×)` : '';
     const parts = [dev !== undefined && dev.passed ? `its price is ${priceText}` : '', sizeText].filter((s) => s !== '');
     const marketable = n.marketable === 'yes' ? '; it was marketable on arrival' : '';
-    return `${who} ${what}: ${parts.join('; and ')}${marketable}${more}.`;
+    const filled = ep.get('filled_in_full_after_ms');
+    const filledText = filled !== undefined ? `; it executed in full ${num(filled.value / 1000, 1)} s after it was placed, never cancelled` : '';
+    return `${who} ${what}: ${parts.join('; and ')}${marketable}${filledText}${more}.`;
   }
 }
 
 /** The reference kind of a mid by its book source (a constant string: no template per order). */
 const MID_KIND: Record<BookSource, string> = { l3: 'mid (l3)', l2: 'mid (l2)', bbo: 'mid (bbo)', none: 'mid (none)' };
 
-function setRef(map: Map<string, Ref>, market: string, px: number, ts: number): void {
-  if (!(px > 0)) return;
-  const r = map.get(market);
-  if (r === undefined) map.set(market, { px, ts });
-  else {
-    r.px = px;
-    r.ts = ts;
-  }
+/** The reference updated in place (created on first use); unchanged when px is not a price. */
+function setRef(r: Ref | undefined, px: number, ts: number): Ref | undefined {
+  if (!(px > 0)) return r;
+  if (r === undefined) return { px, ts };
+  r.px = px;
+  r.ts = ts;
+  return r;
 }
 
 /** 50 at the threshold, +25 per doubling beyond it. */
