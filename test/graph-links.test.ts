@@ -44,6 +44,30 @@ describe('GraphLinks (ctx.links from the entity graph)', () => {
     expect(l.linked('g1')).toEqual(['g2']);
   });
 
+  it('answers from its cache exactly what ties() computes afresh, through random logins, withdrawals and transfers', () => {
+    let x = 12345;
+    const r = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const l = new GraphLinks();
+    const acct = () => `a${Math.floor(r() * 30)}`;
+    for (let i = 0; i < 1500; i++) {
+      const t = T + i * 1000;
+      const k = r();
+      if (k < 0.5) l.onEvent(E.login(acct(), t, `d${Math.floor(r() * 25)}`, `10.0.0.${Math.floor(r() * 12)}`));
+      else if (k < 0.75) l.onEvent(E.withdrawal(acct(), t, `0x${Math.floor(r() * 20).toString(16).padStart(40, '0')}`));
+      else {
+        const a = acct();
+        const b = acct();
+        if (a !== b) l.onEvent(E.transfer(a, b, t));
+      }
+      for (let q = 0; q < 3; q++) {
+        const a = acct();
+        const fresh = l.ties(a);
+        expect(l.linked(a), `${a} after event ${i}`).toEqual(fresh.filter((f) => f.weight >= l.threshold).map((f) => f.account).sort());
+        for (const f of fresh) expect(l.evidence(a, f.account)).toEqual(f);
+      }
+    }
+  });
+
   it('ignores events carrying a market, so every surveillance partition holds the same links', () => {
     const l = new GraphLinks();
     l.onEvent(E.trade('a', 'b', T, '1'));

@@ -198,6 +198,8 @@ export class EntityGraphBuilder implements Operator {
   private readonly adjEdges: EntityEdgeAttributes[][] | null;
   /** New edges so far (structure changes; updates of known edges do not count). */
   newEdges = 0;
+  /** Per node: `newEdges` right after its latest new edge (see lastNewEdge). */
+  private edgeStamps = new Float64Array(0);
 
   constructor(opts: EntityGraphBuilderOptions = {}) {
     this.bucketMs = opts.bucketMs ?? opts.graph?.getAttribute('bucketMs') ?? 60_000;
@@ -621,7 +623,20 @@ export class EntityGraphBuilder implements Operator {
     this.pending.push(map.size * 8 + EDGE_TYPES.indexOf(type));
     map.add(from, to, undefined);
     this.newEdges++;
+    const hi = from > to ? from : to;
+    if (hi >= this.edgeStamps.length) {
+      const next = new Float64Array(Math.max(1024, this.edgeStamps.length * 2, hi + 1));
+      next.set(this.edgeStamps);
+      this.edgeStamps = next;
+    }
+    this.edgeStamps[from] = this.newEdges;
+    this.edgeStamps[to] = this.newEdges;
     return this.columns[type];
+  }
+
+  /** `newEdges` as it was right after the last new edge touching node i (0 if none yet). */
+  lastNewEdge(i: number): number {
+    return i < this.edgeStamps.length ? this.edgeStamps[i] : 0;
   }
 
   /** With adjacency on, a new edge needs its object at once (the lists hold it). */

@@ -92,11 +92,18 @@ export class GraphLinks {
     return this.current(a).ties.get(b) ?? null;
   }
 
-  /** The account's links and ties now, recomputed only when the graph gained an edge since. */
+  /**
+   * The account's links and ties now, recomputed only when an edge was added since at the account or
+   * at one of its neighbours (its identifiers, whose users decide their weight, and its transfer
+   * counterparties, whose transfer degree does): nothing else enters ties().
+   */
   private current(accountId: string): { linked: readonly string[]; ties: Map<string, LinkEvidence> } {
     const stamp = this.builder.newEdges;
     const hit = this.cache.get(accountId);
-    if (hit && hit.stamp === stamp) return hit;
+    if (hit !== undefined && (hit.stamp === stamp || this.unchangedSince(accountId, hit.stamp))) {
+      hit.stamp = stamp;
+      return hit;
+    }
     const ties = new Map<string, LinkEvidence>();
     const out = new Set<string>(this.groupOf.get(accountId) ?? []);
     for (const l of this.ties(accountId)) {
@@ -107,6 +114,19 @@ export class GraphLinks {
     if (this.cache.size > 100_000) this.cache.clear();
     this.cache.set(accountId, entry);
     return entry;
+  }
+
+  /** No edge was added at the account or at any of its neighbours after `stamp` (a newEdges value). */
+  private unchangedSince(accountId: string, stamp: number): boolean {
+    const b = this.builder;
+    const me = b.nodeId('account', accountId);
+    if (me === undefined) return true; // still unknown: still no ties
+    if (b.lastNewEdge(me) > stamp) return false;
+    let ok = true;
+    b.forEachNeighbor(me, (nb) => {
+      if (ok && b.lastNewEdge(nb) > stamp) ok = false;
+    });
+    return ok;
   }
 
   /** When the account was opened, if its account.opened event was seen. */
