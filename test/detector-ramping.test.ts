@@ -37,18 +37,28 @@ function background(from: number, to: number): ExchangeEvent[] {
   return out;
 }
 
-/** `who` buys aggressively in `k` orders, each sweeping two levels, lifting the mid 2 ticks per order. */
-function ignition(who: string, start: number, k: number, sweep = true): { events: ExchangeEvent[]; top: number } {
+/**
+ * `who` buys aggressively in `k` orders, each sweeping two levels, lifting the mid 2 ticks per order;
+ * with `refill` the makers restore the book at 10.000 right after each order (the price does not move).
+ */
+function ignition(who: string, start: number, k: number, sweep = true, refill = false): { events: ExchangeEvent[]; top: number } {
   const out: ExchangeEvent[] = [];
   let mid = 10;
   for (let i = 0; i < k; i++) {
     const t = start + i * 2_000;
     out.push(trade(t, who, 'buy', mid + 0.005, 20, `ig${who}${i}`));
     if (sweep) out.push(trade(t, who, 'buy', mid + 0.015, 20, `ig${who}${i}`));
-    mid += 0.02;
+    if (!refill) mid += 0.02;
     out.push(bbo(t + 1, mid));
   }
   return { events: out, top: mid };
+}
+
+/** Makers' passive fills of `who` selling `k` × 40 to other takers (a reversal into the followers). */
+function reversal(who: string, start: number, k: number, px: number): ExchangeEvent[] {
+  const out: ExchangeEvent[] = [];
+  for (let i = 0; i < k; i++) out.push(trade(start + i * 3_000, `f${i}`, 'buy', px, 40, `fo${who}${i}`, who));
+  return out;
 }
 
 describe('ramping detector', () => {
@@ -68,5 +78,52 @@ describe('ramping detector', () => {
     for (let i = 0; i < 6; i++) back.push(trade(T0 + 170_000 + i * 1_000, 'hft', 'sell', 10.1, 20, `hs${i}`));
     const alerts = await run([...background(T0, T0 + 300_000), ...buyer, ...hft, ...back]);
     expect(alerts).toEqual([]);
+  });
+
+  it('reports a sweeping run that did not move the price, then reversed, as an attempt scoring below 50', async () => {
+    const ig = ignition('tryer', T0 + 60_000, 6, true, true);
+    const alerts = await run([...background(T0, T0 + 200_000), ...ig.events, ...reversal('tryer', T0 + 90_000, 6, 10)]);
+    expect(alerts.map((a) => [a.accounts, a.variant])).toEqual([[['tryer'], 'attempted']]);
+    expect(alerts[0].score).toBeGreaterThanOrEqual(40);
+    expect(alerts[0].score).toBeLessThan(50);
+    expect(alerts[0].explanation).toContain('attempted ignition');
+    const move = alerts[0].evidence.features.find((f) => f.name === 'price_move_bps');
+    expect(move?.passed).toBe(false);
+  });
+
+  it('keeps attempts silent without a reversal, without sweeps, or when attempts are off', async () => {
+    const oneWay = ignition('whale', T0 + 20_000, 6, true, true).events;
+    const noSweep = ignition('hft', T0 + 120_000, 6, false, true).events;
+    const alerts = await run([...background(T0, T0 + 300_000), ...oneWay, ...noSweep, ...reversal('hft', T0 + 140_000, 6, 10)]);
+    expect(alerts).toEqual([]);
+    const off = Object.fromEntries(BUILTIN_DETECTORS.filter((d) => d.name !== 'ramping').map((d) => [d.name, { enabled: false }]));
+    const col = new AlertCollector();
+    const engine = new SurveillanceEngine({ config: { detectors: { ...off, ramping: { enabled: true, attempts: false } } }, sinks: [col] });
+    const evs = [...background(T0, T0 + 200_000), ...ignition('tryer', T0 + 60_000, 6, true, true).events, ...reversal('tryer', T0 + 90_000, 6, 10)];
+    for (const e of evs.sort((a, b) => a.ts - b.ts)) engine.onEvent(e);
+    await engine.finish();
+    expect(finalAlerts(col.transitions).filter((a) => a.typology === 'ramping')).toEqual([]);
+  });
+
+  it('counts a reversal that is itself a sweeping run moving the price the other way', async () => {
+    const ig = ignition('rampr', T0 + 60_000, 6);
+    const dump: ExchangeEvent[] = [];
+    let mid = 10; // the background's quotes are back at 10.000
+    for (let i = 0; i < 4; i++) {
+      const t = T0 + 90_000 + i * 2_000;
+      dump.push(trade(t, 'rampr', 'sell', mid - 0.005, 20, `d${i}`), trade(t, 'rampr', 'sell', mid - 0.015, 20, `d${i}`));
+      mid -= 0.02;
+      dump.push(bbo(t + 1, mid));
+    }
+    const alerts = await run([...background(T0, T0 + 200_000), ...ig.events, ...dump]);
+    expect(alerts.map((a) => [a.accounts, a.variant])).toEqual([[['rampr'], 'ramp_up']]);
+  });
+
+  it('names the episode after the ignition that moved the price when an attempt came first', async () => {
+    const first = ignition('rampr', T0 + 60_000, 6, true, true);
+    const second = ignition('rampr', T0 + 120_000, 6);
+    const alerts = await run([...background(T0, T0 + 300_000), ...first.events, ...reversal('rampr', T0 + 80_000, 4, 10), ...second.events, ...reversal('rampr', T0 + 140_000, 6, second.top)]);
+    expect(alerts.map((a) => [a.accounts, a.variant])).toEqual([[['rampr'], 'ramp_up']]);
+    expect(alerts[0].score).toBeGreaterThanOrEqual(50);
   });
 });

@@ -11,7 +11,7 @@ import { num, time } from './format.js';
  *
  * Per account × market the detector follows *ignition runs*: the account's aggressive (taker)
  * orders on one side, each within `maxGapMs` of the previous one. A run is an ignition when it has
- * at least `minOrders` aggressive orders of which at least `minSweeps` swept a level (printed at
+ * at least `minOrders` aggressive orders of which at least `minMovedSweeps` swept a level (printed at
  * more than one price — ignition consumes depth, a pick-off of a stale quote does not), it is one-way (the account's own fills on the other side
  * while it lasted are at most `maxOppShare` of its volume — market makers and HFT pick-off traders
  * trade both ways throughout), it took at least `minShare` of the market's traded volume
@@ -22,7 +22,13 @@ import { num, time } from './format.js';
  * after the last order understates what the run did). After an ignition the account's executions
  * on the other side (as maker or taker) within `reversalWindowMs` of the run's end are the
  * *reversal*; the alert opens when the reversal volume reaches `minReversalRatio` × the ignition
- * volume.
+ * volume. A new ignition the other way (often the reversal itself, sweeping and moving the price
+ * back) does not end that count.
+ *
+ * An *attempted* ignition (variant `attempted`; MAR art. 12 and 15 cover attempts) is a run that meets
+ * every condition but the move — the book refilled or other flow pushed the other way — and shows
+ * its aggression instead by at least `minSweeps` sweeping orders; its reversal alerts the same way,
+ * scored below every ignition that moved the price. Off with `attempts: false`.
  *
  * Cross-market pushes are left to the cross_market detector: no alert when, on another market of
  * the same underlying (`ctx.partitionKey`), the account held a position in the ignition's direction
@@ -36,7 +42,9 @@ import { num, time } from './format.js';
  * Score: 50 + 10·log2(move / threshold) + 5·log2(sweeps / minSweeps) + 15·min(1, reversal ratio − required
  * threshold) + 10 when the
  * reversal was at a better average price than the ignition (it profited from the move); capped at
- * 100. One episode per account × market within `episodeGapMs`.
+ * 100. An attempt: `attemptScore` (40) + 3·log2(sweeps / minSweeps) + 5·min(1, reversal ratio −
+ * required) + 4 when profitable, capped at 49. One episode per account × market within
+ * `episodeGapMs`; an ignition that moved the price renames an episode an attempt opened.
  *
  * Method: SEC Concept Release on Equity Market Structure (2010, 75 FR 3594, "momentum ignition");
  * FINRA Regulatory Notice 15-09 and its guidance on algorithmic strategies; ESMA MAR Guidelines
@@ -50,7 +58,8 @@ export const rampingParams = z.object({
   minOrders: z.number().int().positive().default(3).describe('aggressive orders in an ignition run'),
   minShare: z.number().min(0).max(1).default(0.4).describe('the run’s share of the market’s traded volume while it lasted'),
   maxOppShare: z.number().min(0).default(0.1).describe('the account’s own fills on the other side during the run, at most this share of the run’s volume (an ignition is one-way)'),
-  minSweeps: z.number().int().nonnegative().default(3).describe('aggressive orders of the run that printed at more than one price (swept a level)'),
+  minSweeps: z.number().int().nonnegative().default(3).describe('aggressive orders of the run that printed at more than one price (swept a level), for an attempt (the mid did not move beyond the threshold)'),
+  minMovedSweeps: z.number().int().nonnegative().default(2).describe('…and for a run that moved the mid beyond the threshold (the move already shows its impact; one sweep let small two-way traders through)'),
   minMoveBps: z.number().nonnegative().default(2).describe('mid move in the run’s direction, floor (basis points)'),
   moveSigmas: z.number().nonnegative().default(1).describe('…and this many standard deviations of the market’s own mid moves over the run’s horizon (realised variance rate of the mid before the run, scaled by √horizon)'),
   minHorizonMs: z.number().int().positive().default(5_000).describe('shortest horizon the mid’s noise is scaled to (a run of orders in one instant is judged over this)'),
@@ -61,6 +70,8 @@ export const rampingParams = z.object({
   minVolSamples: z.number().int().nonnegative().default(50).describe('mid changes observed in the market before its variance rate is trusted (the floor applies alone until then)'),
   accountIdleMs: z.number().int().positive().default(1_800_000).describe('forget an account × market after this much inactivity'),
   maxAccounts: z.number().int().positive().default(500_000).describe('cap on tracked account × market states'),
+  attempts: z.boolean().default(true).describe('also alert on attempted ignitions: runs meeting every condition but the price move, followed by the reversal (MAR art. 15: attempted manipulation), variant `attempted`'),
+  attemptScore: z.number().min(0).max(49).default(40).describe('base score of an attempted ignition (capped below 50, the floor of an ignition that moved the price)'),
   bookLevels: z.number().int().positive().default(5).describe('levels per side in the evidence book snapshot'),
 });
 export type RampingParams = z.output<typeof rampingParams>;
@@ -104,6 +115,8 @@ class Ignition {
   moveThr = 0;
   moveSigmas = NaN;
   share = 0;
+  /** The mid did not move beyond the threshold: an attempted ignition (see the class doc). */
+  attempted = false;
   revVolume = 0;
   revNotional = 0;
   /** Positions (float) of the account on the other markets of the underlying when the ignition armed. */
@@ -130,6 +143,8 @@ class MidVar {
 class AcctState {
   run = new Run();
   ign: Ignition | undefined;
+  /** A live ignition of the other side that `ign` followed (often its own sweeping reversal): its reversal still counts. */
+  prev: Ignition | undefined;
 }
 
 function newState(): AcctState {
@@ -243,12 +258,12 @@ class RampingDetector implements Detector {
     const ign = st.ign;
     if (ign !== undefined) {
       if (t - ign.end > this.p.reversalWindowMs) st.ign = undefined;
-      else if (side !== ign.side) {
-        ign.revVolume += sz;
-        ign.revNotional += sz * px;
-        if (ign.tradeIds.length < 100) ign.tradeIds.push(e.tradeId);
-        this.report(account, ign, e, ctx);
-      }
+      else if (side !== ign.side) this.reverse(account, ign, sz, px, e, ctx);
+    }
+    const prev = st.prev;
+    if (prev !== undefined) {
+      if (t - prev.end > this.p.reversalWindowMs) st.prev = undefined;
+      else if (side !== prev.side) this.reverse(account, prev, sz, px, e, ctx);
     }
     const run = st.run;
     if (run.orders > 0 && side !== run.side && t - run.last <= this.p.maxGapMs) run.oppVolume += sz;
@@ -293,14 +308,23 @@ class RampingDetector implements Detector {
     const sd = run.varRate >= 0 ? Math.sqrt(run.varRate * Math.max(this.p.minHorizonMs, t - run.start)) : NaN;
     const thr = sd > 0 ? Math.max(this.p.minMoveBps, this.p.moveSigmas * sd) : this.p.minMoveBps;
     const share = run.volume / Math.max(run.volume, run.mktVolEnd - run.mktVolStart);
-    if (!(moveBps >= thr) || share < this.p.minShare || run.sweeps < this.p.minSweeps || run.oppVolume > this.p.maxOppShare * run.volume) return;
+    if (share < this.p.minShare || run.oppVolume > this.p.maxOppShare * run.volume) return;
+    const attempted = !(moveBps >= thr);
+    if (attempted ? !this.p.attempts || run.sweeps < this.p.minSweeps : run.sweeps < this.p.minMovedSweeps) return;
     // (Re)arm the ignition with the run so far.
     let g = st.ign;
     if (g === undefined || g.start !== run.start || g.side !== side) {
+      // An attempt does not displace a live ignition (e.g. a sweeping reversal of one): its reversal is still being counted.
+      if (attempted && g !== undefined && t - g.end <= this.p.reversalWindowMs) return;
+      // A new ignition the other way (typically the sweeping reversal of this one) keeps this one's reversal counting.
+      if (g !== undefined && g.side !== side && t - g.end <= this.p.reversalWindowMs) st.prev = g;
       g = st.ign = new Ignition();
       g.side = side;
       g.start = run.start;
       g.related = this.relatedPositions(account, e.market, ctx);
+    } else if (attempted && !g.attempted) {
+      // The run moved the price earlier (its threshold grows with its horizon): it stays the ignition it was then.
+      return;
     }
     g.end = t;
     g.orders = run.orders;
@@ -311,8 +335,16 @@ class RampingDetector implements Detector {
     g.moveThr = thr;
     g.moveSigmas = sd > 0 ? moveBps / sd : NaN;
     g.share = share;
+    g.attempted = attempted;
     g.tradeIds.length = 0;
     for (const id of run.tradeIds) g.tradeIds.push(id);
+  }
+
+  private reverse(account: string, g: Ignition, sz: number, px: number, e: EventOf<'trade'>, ctx: DetectorContext): void {
+    g.revVolume += sz;
+    g.revNotional += sz * px;
+    if (g.tradeIds.length < 100) g.tradeIds.push(e.tradeId);
+    this.report(account, g, e, ctx);
   }
 
   private report(account: string, g: Ignition, e: EventOf<'trade'>, ctx: DetectorContext): void {
@@ -322,22 +354,29 @@ class RampingDetector implements Detector {
     const need = this.p.minReversalRatio;
     if (ratio < need) return;
     if (this.crossMarket(account, e.market, g, ctx)) return;
-    const score = Math.min(100, 50 + 10 * Math.log2(Math.max(1, g.moveBps / g.moveThr)) + 5 * Math.log2(Math.max(1, g.sweeps / Math.max(1, this.p.minSweeps))) + 15 * Math.min(1, Math.max(0, ratio - need)) + (profitable ? 10 : 0));
+    const sweepScore = Math.log2(Math.max(1, g.sweeps / Math.max(1, this.p.minSweeps)));
+    const revScore = Math.min(1, Math.max(0, ratio - need));
+    // An attempt scores below every ignition that moved the price (< 50).
+    const score = g.attempted
+      ? Math.min(49, this.p.attemptScore + 3 * sweepScore + 5 * revScore + (profitable ? 4 : 0))
+      : Math.min(100, 50 + 10 * Math.log2(Math.max(1, g.moveBps / g.moveThr)) + 5 * sweepScore + 15 * revScore + (profitable ? 10 : 0));
     const ep = ctx.alerts.episode(this, pairKey(account, e.market), { id: e.id, ts: g.start });
     ep.addMarket(e.market).addAccount(account);
     for (const id of g.tradeIds) ep.addTrade(id);
     ep.addTrade(e.tradeId);
     if (ctx.ts > ep.endTime) ep.endTime = ctx.ts;
-    ep.variant ??= g.side === 'buy' ? 'ramp_up' : 'ramp_down';
+    // An ignition that moved the price names the episode even when an attempt opened it.
+    if (ep.variant === undefined || (ep.variant === 'attempted' && !g.attempted)) ep.variant = g.attempted ? 'attempted' : g.side === 'buy' ? 'ramp_up' : 'ramp_down';
     if (ep.offer(score)) {
       ep.feature('ignition_orders', g.orders, this.p.minOrders, '>=');
-      ep.feature('sweeping_orders', g.sweeps, this.p.minSweeps, '>=');
+      ep.feature('sweeping_orders', g.sweeps, g.attempted ? this.p.minSweeps : this.p.minMovedSweeps, '>=');
       ep.feature('price_move_bps', g.moveBps, g.moveThr, '>=', 'bps');
       if (Number.isFinite(g.moveSigmas)) ep.feature('price_move_sigmas', g.moveSigmas, this.p.moveSigmas, '>=', 'sigma');
       ep.feature('share_of_market_volume', g.share, this.p.minShare, '>=');
       ep.feature('reversal_over_ignition_volume', ratio, need, '>=', 'x');
       ep.feature('reversal_vwap', revVwap, g.vwap, g.side === 'buy' ? '>' : '<');
       ep.notes.side = g.side;
+      ep.notes.attempted = g.attempted ? '1' : '';
       ep.notes.start = String(g.start);
       ep.notes.end = String(g.end);
       ep.notes.volume = num(g.volume, 8);
@@ -355,8 +394,9 @@ class RampingDetector implements Detector {
     const rv = ep.get('reversal_vwap');
     const opp = n.side === 'buy' ? 'sold' : 'bought';
     const dir = n.side === 'buy' ? 'up' : 'down';
+    const moved = n.attempted === '1' ? `but moving the mid ${dir} only ${num(mv?.value ?? 0, 1)} bps (threshold ${num(mv?.threshold ?? 0, 1)}: an attempted ignition)` : `moving the mid ${dir} ${num(mv?.value ?? 0, 1)} bps (threshold ${num(mv?.threshold ?? 0, 1)})`;
     const profit = rv !== undefined && rv.passed ? `at a better average price (${num(rv.value, 8)} vs ${num(rv.threshold, 8)})` : `at an average price of ${num(rv?.value ?? 0, 8)} (ignition ${num(rv?.threshold ?? 0, 8)})`;
-    return `Account ${ep.accounts.join(', ')} ${n.side === 'buy' ? 'bought' : 'sold'} ${n.volume} aggressively in ${num(ep.get('ignition_orders')?.value ?? 0, 0)} orders in ${ep.markets.join(', ')} between ${time(Number(n.start))} and ${time(Number(n.end))} (${num((sh?.value ?? 0) * 100, 0)}% of the market’s volume), moving the mid ${dir} ${num(mv?.value ?? 0, 1)} bps (threshold ${num(mv?.threshold ?? 0, 1)}), then ${opp} ${n.rev} into the move by ${time(Number(n.ts))} ${profit}.`;
+    return `Account ${ep.accounts.join(', ')} ${n.side === 'buy' ? 'bought' : 'sold'} ${n.volume} aggressively in ${num(ep.get('ignition_orders')?.value ?? 0, 0)} orders in ${ep.markets.join(', ')} between ${time(Number(n.start))} and ${time(Number(n.end))} (${num((sh?.value ?? 0) * 100, 0)}% of the market’s volume), ${moved}, then ${opp} ${n.rev} into the move by ${time(Number(n.ts))} ${profit}.`;
   }
 }
 
