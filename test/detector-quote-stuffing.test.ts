@@ -80,6 +80,13 @@ describe('quote_stuffing detector', () => {
     expect(alerts[0].variant).toBe('excessive_otr');
   });
 
+  // Default warm-up (5 min): a sustained flood 7 minutes into the market's observation is judged (with 15 it was not).
+  it('alerts on excessive order-to-trade rate early in a capture, and not on the steady maker', async () => {
+    const alerts = await run([...background(T0, T0 + 720_000), ...flood('early', T0 + 420_000, 120_000, 8, 400)], { baselineWarmupMs: undefined });
+    expect(alerts.map((a) => a.accounts)).toEqual([['early']]);
+    expect(alerts[0].variant).toBe('excessive_otr');
+  });
+
   it('stays silent for a market maker with a high but steady rate, and for a slower burst of resting orders', async () => {
     // The maker runs at 40 messages/s all along; another account posts 80 orders/s that rest for seconds.
     const alerts = await run([...background(T0, T0 + 300_000, 40), ...flood('slow', T0 + 120_000, 3_000, 80, 4_000)]);

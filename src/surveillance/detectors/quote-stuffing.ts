@@ -30,7 +30,11 @@ import { num, time } from './format.js';
  * The account baseline needs `baselineWarmupMs` of observation of the market before the long
  * window; until then only
  * the peer tests apply, with doubled multiples. A market maker that quotes at a high but steady rate
- * has a baseline as high as its current rate and never passes the baseline test.
+ * has a baseline as high as its current rate and never passes the baseline test. The warm-up is 5
+ * minutes (it was 15): the baseline is normalised over the observed time, so a few minutes of a
+ * steady quoter already give its rate, and with 15 a sustained flood in a capture's (or a
+ * restart's) first quarter of an hour went unseen (dev seed 16: 5 minutes of excessive_otr starting
+ * 12 minutes in, missed).
  *
  * Score: 50 + 20·log2(rate / threshold) of the weaker of the baseline and peer ratios, +10 for the
  * burst variant when cancels follow placements within `fastCancelMs` on average; capped at 100.
@@ -48,7 +52,7 @@ export const quoteStuffingParams = z.object({
   sustainWindowMs: z.number().int().positive().default(60_000).describe('long window for sustained message rates and order-to-trade ratios'),
   sustainMinRate: z.number().positive().default(2.5).describe('excessive_otr: minimum messages per second over the long window'),
   baselineHalfLifeMs: z.number().int().positive().default(1_800_000).describe('half-life of the account’s own message-rate baseline'),
-  baselineWarmupMs: z.number().int().nonnegative().default(900_000).describe('observation of the market before the long window needed before account baselines are trusted (an account silent so far has a zero baseline); until then excessive_otr is off and burst thresholds double'),
+  baselineWarmupMs: z.number().int().nonnegative().default(300_000).describe('observation of the market before the long window needed before account baselines are trusted (an account silent so far has a zero baseline); until then excessive_otr is off and burst thresholds double'),
   baselineMultiple: z.number().positive().default(15).describe('rate must exceed this multiple of the account’s own baseline'),
   peerMultiple: z.number().positive().default(5).describe('rate must exceed this multiple of the market’s message rate per active account'),
   minOtr: z.number().positive().default(40).describe('excessive_otr: order messages per execution over the long window'),
