@@ -8,6 +8,7 @@ import { BUILTIN_DETECTORS } from '../src/surveillance/detectors/index.js';
 import type { TypologyMetrics } from '../src/surveillance/eval.js';
 import type { SimConfigInput } from '../src/sim/config.js';
 import { ev, runDetectorE2e } from './helpers/detector-e2e.js';
+import { PlacedTimes } from '../src/surveillance/detectors/quote-stuffing.js';
 
 
 const MINE = ['quote_stuffing'];
@@ -79,6 +80,13 @@ describe('quote_stuffing detector', () => {
     expect(alerts[0].variant).toBe('excessive_otr');
   });
 
+  // Default warm-up (5 min): a sustained flood 7 minutes into the market's observation is judged (with 15 it was not).
+  it('alerts on excessive order-to-trade rate early in a capture, and not on the steady maker', async () => {
+    const alerts = await run([...background(T0, T0 + 720_000), ...flood('early', T0 + 420_000, 120_000, 8, 400)], { baselineWarmupMs: undefined });
+    expect(alerts.map((a) => a.accounts)).toEqual([['early']]);
+    expect(alerts[0].variant).toBe('excessive_otr');
+  });
+
   it('stays silent for a market maker with a high but steady rate, and for a slower burst of resting orders', async () => {
     // The maker runs at 40 messages/s all along; another account posts 80 orders/s that rest for seconds.
     const alerts = await run([...background(T0, T0 + 300_000, 40), ...flood('slow', T0 + 120_000, 3_000, 80, 4_000)]);
@@ -97,4 +105,39 @@ describe('quote_stuffing on a simulator run', () => {
     expect(m?.labels ?? 0).toBeGreaterThanOrEqual(3);
     expect(m?.f1 ?? 0).toBeGreaterThanOrEqual(0.9);
   }, 120_000);
+});
+
+describe('quote_stuffing PlacedTimes', () => {
+  it('behaves as a Map of order ids (set, get, delete, size, clear), integer and other ids alike', () => {
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
+    for (let round = 0; round < 4; round++) {
+      const a = new PlacedTimes();
+      const b = new Map<string, number>();
+      const ids: string[] = [];
+      for (let i = 0; i < 3_000; i++) {
+        const r = rnd();
+        ids.push(r < 0.7 ? String(Math.floor(rnd() * 1e6) + (round % 2 ? 1e14 : 0)) : r < 0.8 ? `x${Math.floor(rnd() * 500)}` : r < 0.85 ? `0${Math.floor(rnd() * 50)}` : String(Math.floor(rnd() * 4_096) * 4_096));
+      }
+      for (let op = 0; op < 50_000; op++) {
+        const id = ids[Math.floor(rnd() * ids.length)];
+        const r = rnd();
+        if (r < 0.5) {
+          if (a.size < 4_096) {
+            a.set(id, op * 1.5);
+            b.set(id, op * 1.5);
+          }
+        } else if (r < 0.7) expect(a.take(id, false)).toBe(b.get(id));
+        else if (r < 0.9995) {
+          expect(a.take(id, true)).toBe(b.get(id));
+          b.delete(id);
+        } else {
+          a.clear();
+          b.clear();
+        }
+        expect(a.size).toBe(b.size);
+      }
+      for (const [k, v] of b) expect(a.take(k, false)).toBe(v);
+    }
+  });
 });

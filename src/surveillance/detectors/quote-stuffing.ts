@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { EventOf, ExchangeEvent } from '../../events/schema.js';
 import { EwRate } from '../../stream/ewma.js';
-import { KeyedState, pairKey } from '../../stream/keyed.js';
-import { RollingCount, RollingWindow } from '../../stream/rolling.js';
+import { pairKey } from '../../stream/keyed.js';
+import { orderKey } from '../../stream/books.js';
+import { RollingWindow } from '../../stream/rolling.js';
 import { baseParams, defineDetector, policyFrom, type Detector, type DetectorContext, type EpisodePolicy } from '../detector.js';
 import type { Episode } from '../emitter.js';
 import { num, time } from './format.js';
@@ -29,7 +30,11 @@ import { num, time } from './format.js';
  * The account baseline needs `baselineWarmupMs` of observation of the market before the long
  * window; until then only
  * the peer tests apply, with doubled multiples. A market maker that quotes at a high but steady rate
- * has a baseline as high as its current rate and never passes the baseline test.
+ * has a baseline as high as its current rate and never passes the baseline test. The warm-up is 5
+ * minutes (it was 15): the baseline is normalised over the observed time, so a few minutes of a
+ * steady quoter already give its rate, and with 15 a sustained flood in a capture's (or a
+ * restart's) first quarter of an hour went unseen (dev seed 16: 5 minutes of excessive_otr starting
+ * 12 minutes in, missed).
  *
  * Score: 50 + 20·log2(rate / threshold) of the weaker of the baseline and peer ratios, +10 for the
  * burst variant when cancels follow placements within `fastCancelMs` on average; capped at 100.
@@ -47,7 +52,7 @@ export const quoteStuffingParams = z.object({
   sustainWindowMs: z.number().int().positive().default(60_000).describe('long window for sustained message rates and order-to-trade ratios'),
   sustainMinRate: z.number().positive().default(2.5).describe('excessive_otr: minimum messages per second over the long window'),
   baselineHalfLifeMs: z.number().int().positive().default(1_800_000).describe('half-life of the account’s own message-rate baseline'),
-  baselineWarmupMs: z.number().int().nonnegative().default(900_000).describe('observation of the market before the long window needed before account baselines are trusted (an account silent so far has a zero baseline); until then excessive_otr is off and burst thresholds double'),
+  baselineWarmupMs: z.number().int().nonnegative().default(300_000).describe('observation of the market before the long window needed before account baselines are trusted (an account silent so far has a zero baseline); until then excessive_otr is off and burst thresholds double'),
   baselineMultiple: z.number().positive().default(15).describe('rate must exceed this multiple of the account’s own baseline'),
   peerMultiple: z.number().positive().default(5).describe('rate must exceed this multiple of the market’s message rate per active account'),
   minOtr: z.number().positive().default(40).describe('excessive_otr: order messages per execution over the long window'),
@@ -60,68 +65,345 @@ export const quoteStuffingParams = z.object({
 });
 export type QuoteStuffingParams = z.output<typeof quoteStuffingParams>;
 
+/**
+ * A sliding event-time count with RollingCount's exact semantics (a sample older than `now` counts
+ * at `now`); its buffer is a plain array allocated on first use: most account × market pairs see a
+ * handful of messages, and a typed array costs microseconds to allocate.
+ */
+class Times {
+  ts: number[] = NONE;
+  mask = -1;
+  start = 0;
+  end = 0;
+  now = -Infinity;
+  constructor(readonly windowMs: number) {}
+
+  get count(): number {
+    return this.end - this.start;
+  }
+
+  add(t: number): void {
+    if (t > this.now) this.advance(t);
+    else t = this.now;
+    if (this.end - this.start === this.mask + 1) this.grow();
+    this.ts[this.end++ & this.mask] = t;
+  }
+
+  advance(t: number): void {
+    if (t > this.now) this.now = t;
+    const cutoff = this.now - this.windowMs;
+    while (this.end > this.start && this.ts[this.start & this.mask] <= cutoff) this.start++;
+  }
+
+  private grow(): void {
+    const n = this.end - this.start;
+    const ts = ringOf(this.ts, this.start, this.end, this.mask, n === 0 ? 4 : n * 2);
+    this.ts = ts;
+    this.mask = ts.length - 1;
+    this.start = 0;
+    this.end = n;
+  }
+}
+
+const NONE: number[] = [];
+
+/** A new ring of capacity cap (a power of two) holding old[start..end) from index 0 (doubles from the start: no elements-kind transition). */
+function ringOf(old: number[], start: number, end: number, mask: number, cap: number): number[] {
+  const ts: number[] = [];
+  for (let i = start; i < end; i++) ts.push(old[i & mask]);
+  while (ts.length < cap) ts.push(0.5);
+  return ts;
+}
+
+/**
+ * The account's order messages over the short and the long window: one ring, two window starts.
+ * Both windows see the same samples at the same times, so this equals two RollingCounts exactly.
+ */
+class Messages {
+  private ts: number[] = NONE;
+  private mask = -1;
+  private shortStart = 0;
+  private longStart = 0;
+  private end = 0;
+  now = -Infinity;
+  constructor(
+    private readonly shortMs: number,
+    private readonly longMs: number,
+  ) {}
+
+  get short(): number {
+    return this.end - this.shortStart;
+  }
+
+  get long(): number {
+    return this.end - this.longStart;
+  }
+
+  add(t: number): void {
+    if (t > this.now) {
+      this.now = t;
+      const ts = this.ts;
+      const mask = this.mask;
+      const end = this.end;
+      let c = t - this.shortMs;
+      let i = this.shortStart;
+      while (i < end && ts[i & mask] <= c) i++;
+      this.shortStart = i;
+      c = t - this.longMs;
+      i = this.longStart;
+      while (i < end && ts[i & mask] <= c) i++;
+      this.longStart = i;
+    } else t = this.now;
+    const start = Math.min(this.shortStart, this.longStart);
+    if (this.end - start === this.mask + 1) {
+      const n = this.end - start;
+      const ts = ringOf(this.ts, start, this.end, this.mask, n === 0 ? 4 : n * 2);
+      this.ts = ts;
+      this.mask = ts.length - 1;
+      this.shortStart -= start;
+      this.longStart -= start;
+      this.end = n;
+    }
+    this.ts[this.end++ & this.mask] = t;
+  }
+}
+
+const EMPTY_KEY = -0.5;
+
+/**
+ * Order id → placement time offset, with Map semantics (set, get, delete, size, clear). Integer ids
+ * (orderKey) sit in an open-addressing table in plain arrays (linear probing, backward-shift
+ * deletion: no tombstones); other ids in a Map. A Map of order ids cost more than the rest of the
+ * detector together (measured: about half its time per event). Exported for tests.
+ */
+export class PlacedTimes {
+  private keys: number[] = NONE;
+  private vals: number[] = NONE;
+  private mask = -1;
+  private shift = 32;
+  private n = 0;
+  private strs: Map<string, number> | undefined = undefined;
+
+  get size(): number {
+    return this.strs === undefined ? this.n : this.n + this.strs.size;
+  }
+
+  set(id: string, v: number): void {
+    const k = orderKey(id);
+    if (typeof k === 'string') {
+      (this.strs ??= new Map()).set(k, v);
+      return;
+    }
+    if ((this.n + 1) * 2 > this.mask + 1) this.grow();
+    const keys = this.keys;
+    let i = this.home(k);
+    for (;;) {
+      const x = keys[i];
+      if (x === EMPTY_KEY) {
+        keys[i] = k;
+        this.vals[i] = v;
+        this.n++;
+        return;
+      }
+      if (x === k) {
+        this.vals[i] = v;
+        return;
+      }
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  /** The value for id, or undefined; with `remove`, also deletes it. */
+  take(id: string, remove: boolean): number | undefined {
+    const k = orderKey(id);
+    if (typeof k === 'string') {
+      const v = this.strs?.get(k);
+      if (v !== undefined && remove) this.strs!.delete(k);
+      return v;
+    }
+    if (this.n === 0) return undefined;
+    const keys = this.keys;
+    const mask = this.mask;
+    let i = this.home(k);
+    for (;;) {
+      const x = keys[i];
+      if (x === EMPTY_KEY) return undefined;
+      if (x === k) break;
+      i = (i + 1) & mask;
+    }
+    const v = this.vals[i];
+    if (remove) {
+      // backward-shift: move later entries of the cluster into the hole unless that would put them before their home
+      let j = i;
+      for (;;) {
+        j = (j + 1) & mask;
+        const y = keys[j];
+        if (y === EMPTY_KEY) break;
+        const h = this.home(y);
+        if (i <= j ? h <= i || h > j : h <= i && h > j) {
+          keys[i] = y;
+          this.vals[i] = this.vals[j];
+          i = j;
+        }
+      }
+      keys[i] = EMPTY_KEY;
+      this.n--;
+    }
+    return v;
+  }
+
+  clear(): void {
+    if (this.n > 0) this.keys.fill(EMPTY_KEY);
+    this.n = 0;
+    this.strs?.clear();
+  }
+
+  private home(k: number): number {
+    return Math.imul((k >>> 0) ^ ((k / 4_294_967_296) | 0), 0x9e3779b1) >>> this.shift;
+  }
+
+  private grow(): void {
+    const oldKeys = this.keys;
+    const oldVals = this.vals;
+    const cap = this.mask < 0 ? 16 : (this.mask + 1) * 2;
+    this.keys = [];
+    this.vals = [];
+    for (let i = 0; i < cap; i++) {
+      this.keys.push(EMPTY_KEY);
+      this.vals.push(0.5);
+    }
+    this.mask = cap - 1;
+    this.shift = 32 - Math.log2(cap);
+    this.n = 0;
+    for (let i = 0; i < oldKeys.length; i++) if (oldKeys[i] !== EMPTY_KEY) this.set2(oldKeys[i], oldVals[i]);
+  }
+
+  private set2(k: number, v: number): void {
+    let i = this.home(k);
+    while (this.keys[i] !== EMPTY_KEY) i = (i + 1) & this.mask;
+    this.keys[i] = k;
+    this.vals[i] = v;
+    this.n++;
+  }
+}
+
+/** Counters of one account × market, replaced by a fresh set after `accountIdleMs` of inactivity. */
 class AcctState {
-  readonly short: RollingCount;
-  readonly long: RollingCount;
-  readonly fills: RollingCount;
-  readonly placedLong: RollingCount;
-  readonly cancelLong: RollingCount;
+  readonly msgs: Messages;
+  readonly fills: Times;
+  readonly placedLong: Times;
+  readonly cancelLong: Times;
   readonly baseline: EwRate;
   firstTs: number;
-  /** Placement times of recent orders as offsets from firstTs (small integers: a Map stores them without a boxed number), for cancel latency. */
-  readonly placedAt = new Map<string, number>();
-  /** Latencies (placement to user cancel) of the cancels in the short window. */
-  readonly latency: RollingWindow;
+  /** Placement times of recent orders as offsets from firstTs (small integers: a Map stores them without a boxed number), for cancel latency; created on the first placement. */
+  placedAt: PlacedTimes | undefined = undefined;
+  /** Latencies (placement to user cancel) of the cancels in the short window; created on the first such cancel. */
+  latency: RollingWindow | undefined = undefined;
+  /** Latest time the latency window was advanced to before it existed (it clamps late samples to it). */
+  latencyNow = -Infinity;
   flagged = false;
   constructor(p: QuoteStuffingParams, t: number) {
-    this.short = new RollingCount(p.burstWindowMs);
-    this.long = new RollingCount(p.sustainWindowMs);
-    this.fills = new RollingCount(p.sustainWindowMs);
-    this.placedLong = new RollingCount(p.sustainWindowMs);
-    this.cancelLong = new RollingCount(p.sustainWindowMs);
+    this.msgs = new Messages(p.burstWindowMs, p.sustainWindowMs);
+    this.fills = new Times(p.sustainWindowMs);
+    this.placedLong = new Times(p.sustainWindowMs);
+    this.cancelLong = new Times(p.sustainWindowMs);
     this.baseline = new EwRate(p.baselineHalfLifeMs);
-    this.latency = new RollingWindow(p.burstWindowMs, { minMax: false });
     this.firstTs = t;
+  }
+
+  placedMap(): PlacedTimes {
+    return (this.placedAt ??= new PlacedTimes());
+  }
+
+  latencyWindow(windowMs: number): RollingWindow {
+    if (this.latency === undefined) {
+      this.latency = new RollingWindow(windowMs, { minMax: false });
+      if (this.latencyNow !== -Infinity) this.latency.advance(this.latencyNow);
+    }
+    return this.latency;
+  }
+
+  /** Mean latency in the short window at t (NaN when none). */
+  meanLatency(t: number): number {
+    if (this.latency === undefined) {
+      if (t > this.latencyNow) this.latencyNow = t;
+      return NaN;
+    }
+    this.latency.advance(t);
+    return this.latency.mean();
+  }
+}
+
+/**
+ * One account in one market, found with one Map lookup per message (the market's, keyed by account).
+ * It holds the account's counters (`c`, replaced when idle for `accountIdleMs` or dropped by the
+ * `maxAccounts` cap, as a KeyedState would) and its place in the market's active-account set, which
+ * outlives both.
+ */
+class Slot {
+  c: AcctState;
+  /** Last order message or execution (idle expiry of `c`). */
+  seen: number;
+  /** Dropped by the cap: `c` is stale and the slot stays only while in the active set. */
+  evicted = false;
+  /** Last order message, as an offset from the market's firstTs, while in the active set. */
+  lastMsg = 0;
+  active = false;
+  constructor(
+    readonly account: string,
+    readonly market: MarketState,
+    p: QuoteStuffingParams,
+    t: number,
+  ) {
+    this.c = new AcctState(p, t);
+    this.seen = t;
   }
 }
 
 class MarketState {
-  readonly messages: RollingCount;
-  readonly fills: RollingCount;
-  /** Accounts with order messages in the long window: last message time (offset from firstTs, unboxed in the Map), and a FIFO of (account, time). */
-  readonly lastSeen = new Map<string, number>();
-  private qAcc: string[] = [];
+  readonly messages: Times;
+  readonly fills: Times;
+  readonly slots = new Map<string, Slot>();
+  /** Accounts with order messages in the long window (lazily expired through a FIFO of (slot, time)). */
+  activeCount = 0;
+  private qSlot: Slot[] = [];
   private qTs: number[] = [];
   private head = 0;
   constructor(p: QuoteStuffingParams, readonly firstTs: number) {
-    this.messages = new RollingCount(p.sustainWindowMs);
-    this.fills = new RollingCount(p.sustainWindowMs);
+    this.messages = new Times(p.sustainWindowMs);
+    this.fills = new Times(p.sustainWindowMs);
   }
 
-  /** Records a message of `account` at t and expires accounts silent for longer than windowMs (exact, event time only). */
-  touch(account: string, t: number, windowMs: number): void {
-    const p = this.lastSeen.get(account);
-    const prev = p === undefined ? undefined : p + this.firstTs;
-    this.lastSeen.set(account, t - this.firstTs);
+  /** Records a message of the slot's account at t and expires accounts silent for longer than windowMs (event time only). */
+  touch(s: Slot, t: number, windowMs: number): void {
+    const prev = s.active ? s.lastMsg + this.firstTs : undefined;
+    s.lastMsg = t - this.firstTs;
+    if (!s.active) {
+      s.active = true;
+      this.activeCount++;
+    }
     if (prev === undefined || t - prev > windowMs / 8) {
-      this.qAcc.push(account);
+      this.qSlot.push(s);
       this.qTs.push(t);
     }
     while (this.head < this.qTs.length && t - this.qTs[this.head] > windowMs) {
-      const a = this.qAcc[this.head];
-      const last = this.lastSeen.get(a);
-      if (last !== undefined && t - (last + this.firstTs) > windowMs) this.lastSeen.delete(a);
+      const a = this.qSlot[this.head];
+      if (a.active && t - (a.lastMsg + this.firstTs) > windowMs) {
+        a.active = false;
+        this.activeCount--;
+        if (a.evicted) this.slots.delete(a.account);
+      }
       this.head++;
     }
     if (this.head > 4_096 && this.head * 2 > this.qTs.length) {
-      this.qAcc = this.qAcc.slice(this.head);
+      this.qSlot = this.qSlot.slice(this.head);
       this.qTs = this.qTs.slice(this.head);
       this.head = 0;
     }
   }
 
   get active(): number {
-    return Math.max(1, this.lastSeen.size);
+    return Math.max(1, this.activeCount);
   }
 }
 
@@ -131,18 +413,64 @@ class QuoteStuffingDetector implements Detector {
   readonly eventTypes = ['order.placed', 'order.amended', 'order.cancelled', 'trade'] as const;
   readonly onEventTypes = [] as const;
   readonly policy: EpisodePolicy;
-  private readonly state: KeyedState<string, AcctState>;
   private readonly markets = new Map<string, MarketState>();
+  private lastMarket = '';
+  private lastMarketState: MarketState | undefined = undefined;
+  /** Live slots in creation order (the cap drops the oldest first, as KeyedState does). */
+  private order: Slot[] = [];
+  private orderHead = 0;
+
+  private readonly kDecay: number;
+  /** e^(-k·sustainWindowMs) */
+  private readonly expW: number;
+  /** e^(-k·t) drops measurably per ms, so span > 0 once observed ≥ sustainWindowMs + 1 (the lower bound on base is safe). */
+  private readonly boundOk: boolean;
 
   constructor(private readonly p: QuoteStuffingParams) {
     this.policy = policyFrom(p);
-    this.state = new KeyedState((_k: string, t: number) => new AcctState(p, t), { idleMs: p.accountIdleMs, maxKeys: p.maxAccounts });
+    this.kDecay = Math.LN2 / p.baselineHalfLifeMs;
+    this.expW = Math.exp(-this.kDecay * p.sustainWindowMs);
+    this.boundOk = this.kDecay >= 1e-12 && Math.exp(-this.kDecay * (p.sustainWindowMs + 1)) < this.expW;
   }
 
   private market(m: string, t: number): MarketState {
+    if (m === this.lastMarket && this.lastMarketState !== undefined) return this.lastMarketState;
     let s = this.markets.get(m);
     if (s === undefined) this.markets.set(m, (s = new MarketState(this.p, t)));
+    this.lastMarket = m;
+    this.lastMarketState = s;
     return s;
+  }
+
+  /** The account's slot in the market at t, its counters fresh if new, idle for more than accountIdleMs, or dropped by the cap. */
+  private slot(ms: MarketState, account: string, t: number): Slot {
+    let s = ms.slots.get(account);
+    if (s === undefined) {
+      if (this.order.length - this.orderHead >= this.p.maxAccounts) this.evictOldest();
+      s = new Slot(account, ms, this.p, t);
+      ms.slots.set(account, s);
+      this.order.push(s);
+    } else if (s.evicted) {
+      if (this.order.length - this.orderHead >= this.p.maxAccounts) this.evictOldest();
+      s.evicted = false;
+      s.c = new AcctState(this.p, t);
+      s.seen = t;
+      this.order.push(s);
+    } else if (t > s.seen) {
+      if (t - s.seen > this.p.accountIdleMs) s.c = new AcctState(this.p, t);
+      s.seen = t;
+    }
+    return s;
+  }
+
+  private evictOldest(): void {
+    const s = this.order[this.orderHead++];
+    s.evicted = true;
+    if (!s.active) s.market.slots.delete(s.account);
+    if (this.orderHead > 4_096 && this.orderHead * 2 > this.order.length) {
+      this.order = this.order.slice(this.orderHead);
+      this.orderHead = 0;
+    }
   }
 
   onEvent(): void {}
@@ -152,8 +480,10 @@ class QuoteStuffingDetector implements Detector {
       const t = ctx.ts;
       const ms = this.market(ev.market, t);
       ms.fills.add(t);
-      if (ctx.trade.maker !== undefined) this.state.get(pairKey(ctx.trade.maker, ev.market), t).fills.add(t);
-      if (ctx.trade.taker !== undefined && ctx.trade.taker !== ctx.trade.maker) this.state.get(pairKey(ctx.trade.taker, ev.market), t).fills.add(t);
+      const maker = ctx.trade.maker;
+      const taker = ctx.trade.taker;
+      if (maker !== undefined) this.slot(ms, maker, t).c.fills.add(t);
+      if (taker !== undefined && taker !== maker) this.slot(ms, taker, t).c.fills.add(t);
       return;
     }
     if (ev.type !== 'order.placed' && ev.type !== 'order.amended' && ev.type !== 'order.cancelled') return;
@@ -164,33 +494,35 @@ class QuoteStuffingDetector implements Detector {
     const t = ctx.ts;
     const ms = this.market(e.market, t);
     ms.messages.add(t);
-    ms.touch(e.accountId, t, this.p.sustainWindowMs);
-    const st = this.state.get(pairKey(e.accountId, e.market), t);
-    st.short.add(t);
-    st.long.add(t);
+    const slot = this.slot(ms, e.accountId, t);
+    ms.touch(slot, t, this.p.sustainWindowMs);
+    const st = slot.c;
+    const msgs = st.msgs;
+    msgs.add(t);
     if (!st.flagged) st.baseline.add(t);
     else st.baseline.advance(t);
     if (e.type === 'order.placed') {
       st.placedLong.add(t);
-      if (st.placedAt.size < 4_096) st.placedAt.set(e.orderId, t - st.firstTs);
+      const placedAt = st.placedMap();
+      if (placedAt.size < 4_096) placedAt.set(e.orderId, t - st.firstTs);
     } else if (e.type === 'order.cancelled') {
-      const off = st.placedAt.get(e.orderId);
+      const placedAt = st.placedAt;
+      const off = placedAt === undefined ? undefined : placedAt.take(e.orderId, true);
       const pt = off === undefined ? undefined : off + st.firstTs;
-      if (pt !== undefined) st.placedAt.delete(e.orderId);
       // Only cancels the account asked for (not IOC remainders, STP or system cancels).
       if (e.reason === 'user') {
         st.cancelLong.add(t);
-        if (pt !== undefined) st.latency.add(t, t - pt);
+        if (pt !== undefined) st.latencyWindow(this.p.burstWindowMs).add(t, t - pt);
       }
     }
     // Cheap pre-filter: neither window can qualify.
-    const shortRate = (st.short.count * 1000) / this.p.burstWindowMs;
-    const longRate = (st.long.count * 1000) / this.p.sustainWindowMs;
+    const shortRate = (msgs.short * 1000) / this.p.burstWindowMs;
+    const longRate = (msgs.long * 1000) / this.p.sustainWindowMs;
     if (shortRate < this.p.burstMinRate && longRate < this.p.sustainMinRate) {
       if (st.flagged && longRate < this.p.sustainMinRate / 2) st.flagged = false;
       return;
     }
-    if (st.placedAt.size >= 4_096) st.placedAt.clear();
+    if (st.placedAt !== undefined && st.placedAt.size >= 4_096) st.placedAt.clear();
     // Baselines.
     st.baseline.advance(t);
     // warm: the market was observed for baselineWarmupMs before the long window
@@ -199,31 +531,32 @@ class QuoteStuffingDetector implements Detector {
     // The decayed counter minus the window's messages (each decayed by at most the window's age),
     // normalised over the observed time before the window (bias-corrected for the decay).
     const observed = Math.max(1, t - ms.firstTs);
-    const kDecay = Math.LN2 / this.p.baselineHalfLifeMs;
     const w = this.p.sustainWindowMs;
-    const before = st.flagged ? st.baseline.level : Math.max(0, st.baseline.level - st.long.count);
-    const span = Math.exp(-kDecay * w) - Math.exp(-kDecay * observed);
+    const before = st.flagged ? st.baseline.level : Math.max(0, st.baseline.level - msgs.long);
     // floored at one message over the observed time before the window (no rate is known to be lower)
-    const base = observed > w && span > 0 ? (Math.max(1, before) * kDecay * 1000) / span : 0;
+    const num = Math.max(1, before) * this.kDecay * 1000;
+    // base = num / span with span <= e^(-k·w): num / e^(-k·w) bounds it from below without an exp
+    // (a steady quoter passes the pre-filter on most messages and fails the baseline test here)
+    const baseLow = this.boundOk && observed - w >= 1 ? num / this.expW : 0;
+    let base = -1;
     const k = warm ? 1 : 2;
     const activeAccounts = ms.active;
     ms.messages.advance(t);
     ms.fills.advance(t);
-    const peerRate = (Math.max(0, ms.messages.count - st.long.count) * 1000) / this.p.sustainWindowMs / Math.max(1, activeAccounts - 1);
+    const peerRate = (Math.max(0, ms.messages.count - msgs.long) * 1000) / this.p.sustainWindowMs / Math.max(1, activeAccounts - 1);
     let variant: 'burst' | 'excessive_otr' | undefined;
     let rate = 0;
     let rateThr = 0;
-    st.latency.advance(t);
-    const avgCancel = st.latency.mean();
-    if (shortRate >= k * this.p.burstMinRate && avgCancel <= this.p.fastCancelMs && shortRate >= k * this.p.peerMultiple * peerRate && (!warm || shortRate >= this.p.baselineMultiple * base)) {
+    const avgCancel = st.meanLatency(t);
+    if (shortRate >= k * this.p.burstMinRate && avgCancel <= this.p.fastCancelMs && shortRate >= k * this.p.peerMultiple * peerRate && (!warm || (shortRate >= this.p.baselineMultiple * baseLow && shortRate >= this.p.baselineMultiple * (base = this.base(num, observed))))) {
       variant = 'burst';
       rate = shortRate;
       rateThr = this.p.burstMinRate;
-    } else if (warm && longRate >= this.p.sustainMinRate && longRate >= k * this.p.peerMultiple * peerRate && (!warm || longRate >= this.p.baselineMultiple * base)) {
+    } else if (warm && longRate >= this.p.sustainMinRate && longRate >= k * this.p.peerMultiple * peerRate && longRate >= this.p.baselineMultiple * baseLow && longRate >= this.p.baselineMultiple * (base = this.base(num, observed))) {
       st.fills.advance(t);
       st.placedLong.advance(t);
       st.cancelLong.advance(t);
-      const otr = st.long.count / Math.max(1, st.fills.count);
+      const otr = msgs.long / Math.max(1, st.fills.count);
       const mOtr = this.peerOtr(ms, st);
       const cr = st.placedLong.count > 0 ? st.cancelLong.count / st.placedLong.count : 0;
       if (otr >= this.p.minOtr && otr >= this.p.peerOtrMultiple * mOtr && cr >= this.p.minCancelRatio) {
@@ -233,9 +566,10 @@ class QuoteStuffingDetector implements Detector {
       }
     }
     if (variant === undefined) return;
+    if (base < 0) base = this.base(num, observed);
     if (!st.flagged) {
       // the window's messages belong to the episode, not to the account's habit
-      st.baseline.level = Math.max(0, st.baseline.level - st.long.count);
+      st.baseline.level = Math.max(0, st.baseline.level - msgs.long);
       st.flagged = true;
     }
     const ep = ctx.alerts.episode(this, pairKey(e.accountId, e.market), e);
@@ -257,7 +591,7 @@ class QuoteStuffingDetector implements Detector {
       st.fills.advance(t);
       st.placedLong.advance(t);
       st.cancelLong.advance(t);
-      const otr = st.long.count / Math.max(1, st.fills.count);
+      const otr = msgs.long / Math.max(1, st.fills.count);
       const mOtr = this.peerOtr(ms, st);
       ep.feature('order_to_trade_ratio', otr, this.p.minOtr, '>=', 'x');
       ep.feature('market_order_to_trade_ratio', mOtr, otr / this.p.peerOtrMultiple, '<=', 'x');
@@ -268,9 +602,15 @@ class QuoteStuffingDetector implements Detector {
     ctx.alerts.commit(ep, t);
   }
 
+  /** The account's rate before the long window: num spread over the observed time before it, bias-corrected for the decay. */
+  private base(num: number, observed: number): number {
+    const span = this.expW - Math.exp(-this.kDecay * observed);
+    return observed > this.p.sustainWindowMs && span > 0 ? num / span : 0;
+  }
+
   /** The market's order-to-trade ratio over the long window without the account's own messages and fills (its peers'). */
   private peerOtr(ms: MarketState, st: AcctState): number {
-    return Math.max(0, ms.messages.count - st.long.count) / Math.max(1, ms.fills.count - st.fills.count);
+    return Math.max(0, ms.messages.count - st.msgs.long) / Math.max(1, ms.fills.count - st.fills.count);
   }
 
   explain(ep: Episode): string {
