@@ -343,20 +343,109 @@ export class RollingQuantile {
   }
 }
 
-// Offsets in P2Quantile's buffer.
-const N = 5;
-const NS = 10;
-const DN = 15;
 const P2_SCRATCH = new Float64Array(5);
 /** Copied per estimator: a plain array of doubles (a Float64Array costs an off-heap allocation of several µs, and detectors make one per account × market). */
 const P2_TEMPLATE: number[] = [];
 for (let i = 0; i < 20; i++) P2_TEMPLATE.push(0.5); // packed doubles
 
+/**
+ * P²'s update, on markers kept at offset `o` of `b`: heights b[o..o+5), positions b[o+5..o+10),
+ * desired positions b[o+10..o+15), their increments b[o+15..o+20); `n` samples so far. Returns the
+ * new count. P2Quantile uses it, and so do states that embed the markers in their own arrays.
+ */
+export function p2Update(b: number[], o: number, n: number, p: number, x: number): number {
+  if (!Number.isFinite(x)) return n;
+  const N = o + 5;
+  const NS = o + 10;
+  const DN = o + 15;
+  if (n < 5) {
+    b[o + n++] = x;
+    if (n === 5) {
+      sort5(b, o);
+      for (let i = 0; i < 5; i++) b[N + i] = i + 1;
+      b[NS] = 1;
+      b[NS + 1] = 1 + 2 * p;
+      b[NS + 2] = 1 + 4 * p;
+      b[NS + 3] = 3 + 2 * p;
+      b[NS + 4] = 5;
+      b[DN] = 0;
+      b[DN + 1] = p / 2;
+      b[DN + 2] = p;
+      b[DN + 3] = (1 + p) / 2;
+      b[DN + 4] = 1;
+    }
+    return n;
+  }
+  n++;
+  let k: number;
+  if (x < b[o]) {
+    b[o] = x;
+    k = 0;
+  } else if (x < b[o + 1]) k = 0;
+  else if (x < b[o + 2]) k = 1;
+  else if (x < b[o + 3]) k = 2;
+  else if (x <= b[o + 4]) k = 3;
+  else {
+    b[o + 4] = x;
+    k = 3;
+  }
+  for (let i = k + 1; i < 5; i++) b[N + i]++;
+  for (let i = 0; i < 5; i++) b[NS + i] += b[DN + i];
+  for (let i = 1; i < 4; i++) {
+    const ni = b[N + i];
+    const d = b[NS + i] - ni;
+    if ((d >= 1 && b[N + i + 1] - ni > 1) || (d <= -1 && b[N + i - 1] - ni < -1)) {
+      const s = d > 0 ? 1 : -1;
+      const nPrev = b[N + i - 1];
+      const nNext = b[N + i + 1];
+      const q = o + i;
+      const qp = b[q] + (s / (nNext - nPrev)) * ((ni - nPrev + s) * (b[q + 1] - b[q]) / (nNext - ni) + (nNext - ni - s) * (b[q] - b[q - 1]) / (ni - nPrev));
+      if (b[q - 1] < qp && qp < b[q + 1]) b[q] = qp;
+      else b[q] = b[q] + (s * (b[q + s] - b[q])) / (b[N + i + s] - ni);
+      b[N + i] = ni + s;
+    }
+  }
+  return n;
+}
+
+/** Sorts b[o..o+5) as Float64Array#sort does (ascending, −0 before +0; the values are finite). */
+function sort5(b: number[], o: number): void {
+  for (let i = o + 1; i < o + 5; i++) {
+    const x = b[i];
+    let j = i;
+    while (j > o && (b[j - 1] > x || (b[j - 1] === 0 && x === 0 && Object.is(x, -0) && !Object.is(b[j - 1], -0)))) {
+      b[j] = b[j - 1];
+      j--;
+    }
+    b[j] = x;
+  }
+}
+
+/** P²'s estimate from markers at offset `o` of `b` after `n` samples: exact (nearest rank) below 5 samples, NaN before any. */
+export function p2Estimate(b: number[], o: number, n: number, p: number): number {
+  if (n === 0) return NaN;
+  if (n < 5) {
+    // nearest rank among the first samples, sorted in a scratch buffer (no allocation)
+    const s = P2_SCRATCH;
+    for (let i = 0; i < n; i++) {
+      const x = b[o + i];
+      let j = i;
+      while (j > 0 && s[j - 1] > x) {
+        s[j] = s[j - 1];
+        j--;
+      }
+      s[j] = x;
+    }
+    return s[Math.min(n - 1, Math.max(0, Math.ceil(p * n) - 1))];
+  }
+  return b[o + 2];
+}
+
 /** The P² streaming estimator of one quantile p of an unbounded stream (approximate, O(1) memory). */
 export class P2Quantile {
   readonly p: number;
-  // Marker heights q, positions n, desired positions ns and their increments dn, five each, in one
-  // buffer (one allocation per estimator: detectors keep one per account × market).
+  // Marker heights, positions, desired positions and their increments, five each, in one array
+  // (detectors keep one estimator per account × market).
   private readonly b: number[] = P2_TEMPLATE.slice();
   count = 0;
 
@@ -366,81 +455,12 @@ export class P2Quantile {
 
   /** `t` is accepted for the uniform API; P² has no window. */
   add(_t: number, x: number): void {
-    if (!Number.isFinite(x)) return;
-    const b = this.b;
-    if (this.count < 5) {
-      b[this.count++] = x;
-      if (this.count === 5) {
-        for (let i = 1; i < 5; i++) {
-          const x0 = b[i];
-          let j = i;
-          for (; j > 0 && b[j - 1] > x0; j--) b[j] = b[j - 1];
-          b[j] = x0;
-        }
-        const p = this.p;
-        for (let i = 0; i < 5; i++) b[N + i] = i + 1;
-        b[NS] = 1;
-        b[NS + 1] = 1 + 2 * p;
-        b[NS + 2] = 1 + 4 * p;
-        b[NS + 3] = 3 + 2 * p;
-        b[NS + 4] = 5;
-        b[DN] = 0;
-        b[DN + 1] = p / 2;
-        b[DN + 2] = p;
-        b[DN + 3] = (1 + p) / 2;
-        b[DN + 4] = 1;
-      }
-      return;
-    }
-    this.count++;
-    let k: number;
-    if (x < b[0]) {
-      b[0] = x;
-      k = 0;
-    } else if (x < b[1]) k = 0;
-    else if (x < b[2]) k = 1;
-    else if (x < b[3]) k = 2;
-    else if (x <= b[4]) k = 3;
-    else {
-      b[4] = x;
-      k = 3;
-    }
-    for (let i = k + 1; i < 5; i++) b[N + i]++;
-    for (let i = 0; i < 5; i++) b[NS + i] += b[DN + i];
-    for (let i = 1; i < 4; i++) {
-      const ni = b[N + i];
-      const d = b[NS + i] - ni;
-      if ((d >= 1 && b[N + i + 1] - ni > 1) || (d <= -1 && b[N + i - 1] - ni < -1)) {
-        const s = d > 0 ? 1 : -1;
-        const nPrev = b[N + i - 1];
-        const nNext = b[N + i + 1];
-        const qp = b[i] + (s / (nNext - nPrev)) * ((ni - nPrev + s) * (b[i + 1] - b[i]) / (nNext - ni) + (nNext - ni - s) * (b[i] - b[i - 1]) / (ni - nPrev));
-        if (b[i - 1] < qp && qp < b[i + 1]) b[i] = qp;
-        else b[i] = b[i] + (s * (b[i + s] - b[i])) / (b[N + i + s] - ni);
-        b[N + i] = ni + s;
-      }
-    }
+    this.count = p2Update(this.b, 0, this.count, this.p, x);
   }
 
   /** The estimate; exact (nearest rank) while fewer than 5 samples were seen; NaN before any. */
   value(): number {
-    if (this.count === 0) return NaN;
-    if (this.count < 5) {
-      // nearest rank among the first samples, sorted in a scratch buffer (no allocation)
-      const n = this.count;
-      const s = P2_SCRATCH;
-      for (let i = 0; i < n; i++) {
-        const x = this.b[i];
-        let j = i;
-        while (j > 0 && s[j - 1] > x) {
-          s[j] = s[j - 1];
-          j--;
-        }
-        s[j] = x;
-      }
-      return s[Math.min(n - 1, Math.max(0, Math.ceil(this.p * n) - 1))];
-    }
-    return this.b[2];
+    return p2Estimate(this.b, 0, this.count, this.p);
   }
 
   advance(_t: number): void {}

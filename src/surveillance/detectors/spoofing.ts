@@ -5,6 +5,7 @@ import { baseParams, defineDetector, policyFrom, type Detector, type DetectorCon
 import type { Episode } from '../emitter.js';
 import { num, plural, time } from './format.js';
 import type { MarketBook, MarketBooks } from '../../stream/books.js';
+import { p2Estimate, p2Update } from '../../stream/rolling-quantile.js';
 
 /**
  * Spoofing and layering: non-bona-fide orders that show size on one side of the book and are
@@ -125,10 +126,7 @@ const F_STACK_PX = F_STACK_TS + 2 * STACK;
 const F_LAST_ACT = F_STACK_PX + 2 * STACK;
 const F_ACT_HEAD = F_LAST_ACT + 2;
 const F_STACK_HEAD = F_ACT_HEAD + 2;
-const F_P2 = F_STACK_HEAD + 2;
-const P2_N = F_P2 + 5;
-const P2_NS = F_P2 + 10;
-const P2_DN = F_P2 + 15;
+const F_P2 = F_STACK_HEAD + 2; // 20 numbers, laid out as p2Update expects
 const F_SIZE = F_P2 + 20;
 /**
  * A new state's numbers. States copy it into a plain array of doubles: it is allocated on the JS
@@ -139,7 +137,6 @@ for (let i = 0; i < F_SIZE; i++) F_INIT.push(0.5); // doubles from the start (un
 for (let i = 0; i < F_SIZE; i++) F_INIT[i] = (i >= F_ACTS && i < F_STACK_PX) || (i >= F_LAST_ACT && i < F_ACT_HEAD) ? -Infinity : 0;
 /** The median's quantile. */
 const P2_P = 0.5;
-const P2_SCRATCH = new Float64Array(5);
 
 /**
  * One account × market. The maps and lists that only candidates need are created on the first one.
@@ -242,97 +239,14 @@ function stackLevels(st: AcctState, side: number, t: number, ms: number): number
   return n;
 }
 
-/**
- * P2Quantile.add (src/stream/rolling-quantile.ts) on a state's numbers `b` holding `n` samples (p =
- * 0.5): the same arithmetic. Returns the new count. Exported for tests.
- */
+/** P2Quantile.add on a state's numbers `b` holding `n` samples (p = 0.5). Returns the new count. Exported for tests. */
 export function p2Add(b: number[], n: number, x: number): number {
-  if (!Number.isFinite(x)) return n;
-  const q = F_P2;
-  if (n < 5) {
-    b[q + n++] = x;
-    if (n === 5) {
-      sort5(b, q);
-      const p = P2_P;
-      for (let i = 0; i < 5; i++) b[P2_N + i] = i + 1;
-      b[P2_NS] = 1;
-      b[P2_NS + 1] = 1 + 2 * p;
-      b[P2_NS + 2] = 1 + 4 * p;
-      b[P2_NS + 3] = 3 + 2 * p;
-      b[P2_NS + 4] = 5;
-      b[P2_DN] = 0;
-      b[P2_DN + 1] = p / 2;
-      b[P2_DN + 2] = p;
-      b[P2_DN + 3] = (1 + p) / 2;
-      b[P2_DN + 4] = 1;
-    }
-    return n;
-  }
-  n++;
-  let k: number;
-  if (x < b[q]) {
-    b[q] = x;
-    k = 0;
-  } else if (x < b[q + 1]) k = 0;
-  else if (x < b[q + 2]) k = 1;
-  else if (x < b[q + 3]) k = 2;
-  else if (x <= b[q + 4]) k = 3;
-  else {
-    b[q + 4] = x;
-    k = 3;
-  }
-  const N = P2_N;
-  const NS = P2_NS;
-  const DN = P2_DN;
-  for (let i = k + 1; i < 5; i++) b[N + i]++;
-  for (let i = 0; i < 5; i++) b[NS + i] += b[DN + i];
-  for (let i = 1; i < 4; i++) {
-    const ni = b[N + i];
-    const d = b[NS + i] - ni;
-    if ((d >= 1 && b[N + i + 1] - ni > 1) || (d <= -1 && b[N + i - 1] - ni < -1)) {
-      const s = d > 0 ? 1 : -1;
-      const nPrev = b[N + i - 1];
-      const nNext = b[N + i + 1];
-      const qp = b[q + i] + (s / (nNext - nPrev)) * ((ni - nPrev + s) * (b[q + i + 1] - b[q + i]) / (nNext - ni) + (nNext - ni - s) * (b[q + i] - b[q + i - 1]) / (ni - nPrev));
-      if (b[q + i - 1] < qp && qp < b[q + i + 1]) b[q + i] = qp;
-      else b[q + i] = b[q + i] + (s * (b[q + i + s] - b[q + i])) / (b[N + i + s] - ni);
-      b[N + i] = ni + s;
-    }
-  }
-  return n;
+  return p2Update(b, F_P2, n, P2_P, x);
 }
 
-/** Sorts b[q..q+5) as Float64Array#sort does (ascending, −0 before +0; the values are finite). */
-function sort5(b: number[], q: number): void {
-  for (let i = q + 1; i < q + 5; i++) {
-    const x = b[i];
-    let j = i;
-    while (j > q && (b[j - 1] > x || (b[j - 1] === 0 && x === 0 && Object.is(x, -0) && !Object.is(b[j - 1], -0)))) {
-      b[j] = b[j - 1];
-      j--;
-    }
-    b[j] = x;
-  }
-}
-
-/** P2Quantile.value of `n` samples in `b`: exact (nearest rank) below 5 samples, NaN before any. Exported for tests. */
+/** P2Quantile.value of `n` samples in `b`. Exported for tests. */
 export function p2Value(b: number[], n: number): number {
-  if (n === 0) return NaN;
-  const q = F_P2;
-  if (n < 5) {
-    const s = P2_SCRATCH;
-    for (let i = 0; i < n; i++) {
-      const x = b[q + i];
-      let j = i;
-      while (j > 0 && s[j - 1] > x) {
-        s[j] = s[j - 1];
-        j--;
-      }
-      s[j] = x;
-    }
-    return s[Math.min(n - 1, Math.max(0, Math.ceil(P2_P * n) - 1))];
-  }
-  return b[q + 2];
+  return p2Estimate(b, F_P2, n, P2_P);
 }
 
 type Kind = 'spoofing' | 'layering';
