@@ -24,11 +24,14 @@ function ev(x: ExchangeEventInput): ExchangeEvent {
   return r.event;
 }
 
-/** The two reference detectors only (other built-ins switched off), so these tests pin the engine core. */
+/**
+ * The two reference detectors only (other built-ins switched off), so these tests pin the engine core;
+ * self_trade observes every self-trade (minTrades 1, its default asks for 2) so each one is an observation.
+ */
 const REFERENCE = ['self_trade', 'fat_finger'];
 function referenceOnly(cfg: SurveillanceConfigInput = {}): SurveillanceConfigInput {
   const off = Object.fromEntries(BUILTIN_DETECTORS.filter((d) => !REFERENCE.includes(d.name)).map((d) => [d.name, { enabled: false }]));
-  return { ...cfg, detectors: { ...off, ...(cfg.detectors ?? {}) } };
+  return { ...cfg, detectors: { ...off, self_trade: { minTrades: 1 }, ...(cfg.detectors ?? {}) } };
 }
 
 async function run(
