@@ -120,6 +120,12 @@ export class BookLevels {
     return n === 0 ? undefined : this.levels.get(this.prices[n - 1]);
   }
 
+  /** The best level's price (ticks) without looking the level up; NaN when the side is empty. */
+  bestPrice(): number {
+    const n = this.prices.length;
+    return n === 0 ? NaN : this.prices[n - 1];
+  }
+
   /** Levels from the touch outwards. */
   *walk(): Generator<PriceLevel> {
     for (let i = this.prices.length - 1; i >= 0; i--) yield this.levels.get(this.prices[i])!;

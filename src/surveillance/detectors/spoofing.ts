@@ -438,12 +438,11 @@ class SpoofingState {
     let bid: number;
     let ask: number;
     let mid = NaN;
-    const l3 = b?.l3;
-    const nb = l3 === undefined ? 0 : l3.bids.prices.length;
-    const na = l3 === undefined ? 0 : l3.asks.prices.length;
-    if (nb > 0 && na > 0) {
-      bid = b!.pxFloat(l3!.bids.prices[nb - 1]);
-      ask = b!.pxFloat(l3!.asks.prices[na - 1]);
+    const bestBid = b === undefined ? NaN : b.l3.bids.bestPrice();
+    const bestAsk = b === undefined ? NaN : b.l3.asks.bestPrice();
+    if (bestBid === bestBid && bestAsk === bestAsk) {
+      bid = b!.pxFloat(bestBid);
+      ask = b!.pxFloat(bestAsk);
     } else {
       const t = this.books.touch(e.market);
       bid = t.bid;
@@ -471,7 +470,7 @@ class SpoofingState {
     const live = st.live ?? (st.live = new Map());
     if (live.size >= this.p.maxLiveCandidates) return;
     const behind = side === BUY ? px < bid : px > ask;
-    if (nb > 0 && na > 0) mid = (bid + ask) / 2;
+    if (bestBid === bestBid && bestAsk === bestAsk) mid = (bid + ask) / 2;
     const distBps = side === BUY ? ((ask - px) / mid) * 1e4 : ((px - bid) / mid) * 1e4;
     live.set(e.orderId, { side, price: px, size, placedTs: ts, ref, behind, distBps });
   }
