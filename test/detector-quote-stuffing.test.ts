@@ -8,7 +8,6 @@ import { BUILTIN_DETECTORS } from '../src/surveillance/detectors/index.js';
 import type { TypologyMetrics } from '../src/surveillance/eval.js';
 import type { SimConfigInput } from '../src/sim/config.js';
 import { ev, runDetectorE2e } from './helpers/detector-e2e.js';
-import { PlacedTimes } from '../src/surveillance/detectors/quote-stuffing.js';
 
 
 const MINE = ['quote_stuffing'];
@@ -105,39 +104,4 @@ describe('quote_stuffing on a simulator run', () => {
     expect(m?.labels ?? 0).toBeGreaterThanOrEqual(3);
     expect(m?.f1 ?? 0).toBeGreaterThanOrEqual(0.9);
   }, 120_000);
-});
-
-describe('quote_stuffing PlacedTimes', () => {
-  it('behaves as a Map of order ids (set, get, delete, size, clear), integer and other ids alike', () => {
-    let seed = 7;
-    const rnd = () => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
-    for (let round = 0; round < 4; round++) {
-      const a = new PlacedTimes();
-      const b = new Map<string, number>();
-      const ids: string[] = [];
-      for (let i = 0; i < 3_000; i++) {
-        const r = rnd();
-        ids.push(r < 0.7 ? String(Math.floor(rnd() * 1e6) + (round % 2 ? 1e14 : 0)) : r < 0.8 ? `x${Math.floor(rnd() * 500)}` : r < 0.85 ? `0${Math.floor(rnd() * 50)}` : String(Math.floor(rnd() * 4_096) * 4_096));
-      }
-      for (let op = 0; op < 50_000; op++) {
-        const id = ids[Math.floor(rnd() * ids.length)];
-        const r = rnd();
-        if (r < 0.5) {
-          if (a.size < 4_096) {
-            a.set(id, op * 1.5);
-            b.set(id, op * 1.5);
-          }
-        } else if (r < 0.7) expect(a.take(id, false)).toBe(b.get(id));
-        else if (r < 0.9995) {
-          expect(a.take(id, true)).toBe(b.get(id));
-          b.delete(id);
-        } else {
-          a.clear();
-          b.clear();
-        }
-        expect(a.size).toBe(b.size);
-      }
-      for (const [k, v] of b) expect(a.take(k, false)).toBe(v);
-    }
-  });
 });

@@ -1,3 +1,5 @@
+import { IdMap } from './id-map.js';
+
 /**
  * A per-order (L3) limit order book with price-time priority.
  *
@@ -9,7 +11,7 @@
  * Memory: orders live in parallel typed arrays (struct of arrays) indexed by a slot, with a free
  * list, rather than one object per order; accounts are interned (reference-counted) so a million
  * resting orders of a few thousand accounts hold a few thousand account strings. The only per-order
- * heap object is the id's entry in the id -> slot map. `get()` returns a fresh snapshot (cold paths);
+ * heap object is a string id's entry in the id -> slot map (integer ids sit in an open-addressing table). `get()` returns a fresh snapshot (cold paths);
  * hot paths use `slotOf()` and the `*At(slot)` accessors, which allocate nothing.
  */
 export type BookSide = 'buy' | 'sell';
@@ -143,7 +145,8 @@ const SELL = 1;
 const NONE = -1;
 
 export class L3Book {
-  private readonly index = new Map<OrderKey, number>();
+  /** Order key → slot. */
+  private readonly index = new IdMap();
   readonly bids = new BookLevels(true);
   readonly asks = new BookLevels(false);
 
@@ -307,7 +310,9 @@ export class L3Book {
   }
 
   clear(): void {
-    for (const [id, s] of [...this.index]) this.removeSlot(id, s);
+    const all: [OrderKey, number][] = [];
+    this.index.forEach((s, id) => all.push([id, s]));
+    for (const [id, s] of all) this.removeSlot(id, s);
   }
 
   // ------------------------------------------------------------ internals

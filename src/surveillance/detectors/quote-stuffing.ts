@@ -3,6 +3,7 @@ import type { EventOf, ExchangeEvent } from '../../events/schema.js';
 import { EwRate } from '../../stream/ewma.js';
 import { pairKey } from '../../stream/keyed.js';
 import { orderKey } from '../../stream/books.js';
+import { IdMap } from '../../market/id-map.js';
 import { RollingWindow } from '../../stream/rolling.js';
 import { baseParams, defineDetector, policyFrom, type Detector, type DetectorContext, type EpisodePolicy } from '../detector.js';
 import type { Episode } from '../emitter.js';
@@ -168,125 +169,6 @@ class Messages {
   }
 }
 
-const EMPTY_KEY = -0.5;
-
-/**
- * Order id → placement time offset, with Map semantics (set, get, delete, size, clear). Integer ids
- * (orderKey) sit in an open-addressing table in plain arrays (linear probing, backward-shift
- * deletion: no tombstones); other ids in a Map. A Map of order ids cost more than the rest of the
- * detector together (measured: about half its time per event). Exported for tests.
- */
-export class PlacedTimes {
-  private keys: number[] = NONE;
-  private vals: number[] = NONE;
-  private mask = -1;
-  private shift = 32;
-  private n = 0;
-  private strs: Map<string, number> | undefined = undefined;
-
-  get size(): number {
-    return this.strs === undefined ? this.n : this.n + this.strs.size;
-  }
-
-  set(id: string, v: number): void {
-    const k = orderKey(id);
-    if (typeof k === 'string') {
-      (this.strs ??= new Map()).set(k, v);
-      return;
-    }
-    if ((this.n + 1) * 2 > this.mask + 1) this.grow();
-    const keys = this.keys;
-    let i = this.home(k);
-    for (;;) {
-      const x = keys[i];
-      if (x === EMPTY_KEY) {
-        keys[i] = k;
-        this.vals[i] = v;
-        this.n++;
-        return;
-      }
-      if (x === k) {
-        this.vals[i] = v;
-        return;
-      }
-      i = (i + 1) & this.mask;
-    }
-  }
-
-  /** The value for id, or undefined; with `remove`, also deletes it. */
-  take(id: string, remove: boolean): number | undefined {
-    const k = orderKey(id);
-    if (typeof k === 'string') {
-      const v = this.strs?.get(k);
-      if (v !== undefined && remove) this.strs!.delete(k);
-      return v;
-    }
-    if (this.n === 0) return undefined;
-    const keys = this.keys;
-    const mask = this.mask;
-    let i = this.home(k);
-    for (;;) {
-      const x = keys[i];
-      if (x === EMPTY_KEY) return undefined;
-      if (x === k) break;
-      i = (i + 1) & mask;
-    }
-    const v = this.vals[i];
-    if (remove) {
-      // backward-shift: move later entries of the cluster into the hole unless that would put them before their home
-      let j = i;
-      for (;;) {
-        j = (j + 1) & mask;
-        const y = keys[j];
-        if (y === EMPTY_KEY) break;
-        const h = this.home(y);
-        if (i <= j ? h <= i || h > j : h <= i && h > j) {
-          keys[i] = y;
-          this.vals[i] = this.vals[j];
-          i = j;
-        }
-      }
-      keys[i] = EMPTY_KEY;
-      this.n--;
-    }
-    return v;
-  }
-
-  clear(): void {
-    if (this.n > 0) this.keys.fill(EMPTY_KEY);
-    this.n = 0;
-    this.strs?.clear();
-  }
-
-  private home(k: number): number {
-    return Math.imul((k >>> 0) ^ ((k / 4_294_967_296) | 0), 0x9e3779b1) >>> this.shift;
-  }
-
-  private grow(): void {
-    const oldKeys = this.keys;
-    const oldVals = this.vals;
-    const cap = this.mask < 0 ? 16 : (this.mask + 1) * 2;
-    this.keys = [];
-    this.vals = [];
-    for (let i = 0; i < cap; i++) {
-      this.keys.push(EMPTY_KEY);
-      this.vals.push(0.5);
-    }
-    this.mask = cap - 1;
-    this.shift = 32 - Math.log2(cap);
-    this.n = 0;
-    for (let i = 0; i < oldKeys.length; i++) if (oldKeys[i] !== EMPTY_KEY) this.set2(oldKeys[i], oldVals[i]);
-  }
-
-  private set2(k: number, v: number): void {
-    let i = this.home(k);
-    while (this.keys[i] !== EMPTY_KEY) i = (i + 1) & this.mask;
-    this.keys[i] = k;
-    this.vals[i] = v;
-    this.n++;
-  }
-}
-
 /** Counters of one account × market, replaced by a fresh set after `accountIdleMs` of inactivity. */
 class AcctState {
   readonly msgs: Messages;
@@ -296,7 +178,7 @@ class AcctState {
   readonly baseline: EwRate;
   firstTs: number;
   /** Placement times of recent orders as offsets from firstTs (small integers: a Map stores them without a boxed number), for cancel latency; created on the first placement. */
-  placedAt: PlacedTimes | undefined = undefined;
+  placedAt: IdMap | undefined = undefined;
   /** Latencies (placement to user cancel) of the cancels in the short window; created on the first such cancel. */
   latency: RollingWindow | undefined = undefined;
   /** Latest time the latency window was advanced to before it existed (it clamps late samples to it). */
@@ -311,8 +193,8 @@ class AcctState {
     this.firstTs = t;
   }
 
-  placedMap(): PlacedTimes {
-    return (this.placedAt ??= new PlacedTimes());
+  placedMap(): IdMap {
+    return (this.placedAt ??= new IdMap());
   }
 
   latencyWindow(windowMs: number): RollingWindow {
@@ -504,10 +386,10 @@ class QuoteStuffingDetector implements Detector {
     if (e.type === 'order.placed') {
       st.placedLong.add(t);
       const placedAt = st.placedMap();
-      if (placedAt.size < 4_096) placedAt.set(e.orderId, t - st.firstTs);
+      if (placedAt.size < 4_096) placedAt.set(orderKey(e.orderId), t - st.firstTs);
     } else if (e.type === 'order.cancelled') {
       const placedAt = st.placedAt;
-      const off = placedAt === undefined ? undefined : placedAt.take(e.orderId, true);
+      const off = placedAt === undefined ? undefined : placedAt.take(orderKey(e.orderId));
       const pt = off === undefined ? undefined : off + st.firstTs;
       // Only cancels the account asked for (not IOC remainders, STP or system cancels).
       if (e.reason === 'user') {
