@@ -133,13 +133,9 @@ export class IdMap {
     const oldKeys = this.keys;
     const oldVals = this.vals;
     const cap = this.mask < 0 ? 16 : (this.mask + 1) * 2;
-    // pushed one by one from empty: holey or preallocated arrays would change elements kind
-    const keys: number[] = [];
-    const vals: number[] = [];
-    for (let i = 0; i < cap; i++) {
-      keys.push(EMPTY);
-      vals.push(0.5);
-    }
+    // exact capacity (push would leave up to half again as much spare); holey double elements throughout
+    const keys: number[] = new Array<number>(cap).fill(EMPTY);
+    const vals: number[] = new Array<number>(cap).fill(0.5);
     this.keys = keys;
     this.vals = vals;
     this.mask = cap - 1;
