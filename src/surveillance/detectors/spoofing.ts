@@ -4,7 +4,7 @@ import { pairKey } from '../../stream/keyed.js';
 import { baseParams, defineDetector, policyFrom, type Detector, type DetectorContext, type EpisodePolicy } from '../detector.js';
 import type { Episode } from '../emitter.js';
 import { num, plural, time } from './format.js';
-import type { MarketBook, MarketBooks } from '../../stream/books.js';
+import { orderKey, type MarketBook, type MarketBooks } from '../../stream/books.js';
 import { p2Estimate, p2Update } from '../../stream/rolling-quantile.js';
 
 /**
@@ -90,6 +90,8 @@ export const spoofingParams = z.object({
 export type SpoofingParams = z.output<typeof spoofingParams>;
 
 const ACTS = 16;
+/** Accounts with more resting candidates than this (market makers) are measured against whole levels. */
+const OWN_MAX = 64;
 const NONE: readonly string[] = [];
 const STACK = 16;
 const BUY = 0;
@@ -117,11 +119,13 @@ interface Fleeting {
 }
 
 // Layout of an account × market's numbers (AcctState.f), per side s (0 buy, 1 sell):
-// the ring of recent opposite-side interest times (ACTS each), the ring of layer-sized placements
+// the ring of recent bursts of interest (ACTS starts, then ACTS ends: interest less than quietMs after
+// the previous one extends its burst), the ring of layer-sized placements
 // (STACK times, STACK prices), the last interest time and the two rings' heads; then the P² median
 // of the account's order sizes (markers q, positions n, desired positions ns, increments dn).
 const F_ACTS = 0;
-const F_STACK_TS = 2 * ACTS;
+const F_ACT_END = F_ACTS + 2 * ACTS;
+const F_STACK_TS = F_ACT_END + 2 * ACTS;
 const F_STACK_PX = F_STACK_TS + 2 * STACK;
 const F_LAST_ACT = F_STACK_PX + 2 * STACK;
 const F_ACT_HEAD = F_LAST_ACT + 2;
@@ -202,24 +206,50 @@ class MarketState {
   book: MarketBook | undefined = undefined;
 }
 
-function record(st: AcctState, side: number, ts: number): void {
+/**
+ * Notes interest (an execution, or an order at or through the touch) on `side` at ts. Interest
+ * within quietMs of the side's latest extends that burst; only a new burst takes a ring slot. (One
+ * slot per act let a run of fills, e.g. a resting order taken in 16 pieces, push out what happened
+ * before the cluster, and its interest could then never be shown to be new.)
+ */
+function record(st: AcctState, side: number, ts: number, quietMs: number): void {
   const f = st.f;
-    if (ts > f[F_LAST_ACT + side]) f[F_LAST_ACT + side] = ts;
+  const last = f[F_LAST_ACT + side];
   const h = f[F_ACT_HEAD + side];
-  f[F_ACTS + side * ACTS + h] = ts;
+  const cur = (h + ACTS - 1) % ACTS;
+  if (ts >= last ? ts - last <= quietMs : ts >= f[F_ACTS + side * ACTS + cur] - quietMs) {
+    // in the current burst (a late event inside it, or before it by less than quietMs, moves its start)
+    if (ts > last) f[F_LAST_ACT + side] = f[F_ACT_END + side * ACTS + cur] = ts;
+    else if (ts < f[F_ACTS + side * ACTS + cur]) f[F_ACTS + side * ACTS + cur] = ts;
+    return;
+  }
   f[F_ACT_HEAD + side] = (h + 1) % ACTS;
+  if (ts > last) {
+    f[F_LAST_ACT + side] = ts;
+    f[F_ACTS + side * ACTS + h] = f[F_ACT_END + side * ACTS + h] = ts;
+    return;
+  }
+  // a late act well before the current burst: its own slot behind the current one (which stays the newest)
+  f[F_ACTS + side * ACTS + h] = f[F_ACTS + side * ACTS + cur];
+  f[F_ACT_END + side * ACTS + h] = f[F_ACT_END + side * ACTS + cur];
+  f[F_ACTS + side * ACTS + cur] = f[F_ACT_END + side * ACTS + cur] = ts;
 }
 
-/** Interest on `side` after `from` that was new: none in [from − quietMs, from) (and the ring reaches back that far). */
+/**
+ * Interest on `side` after `from` that was new: none in [from − quietMs, from) (and the ring reaches
+ * back that far). Bursts are separated by more than quietMs, so a burst that began before `from` and
+ * reaches it had interest in that quiet window.
+ */
 function newInterest(st: AcctState, side: number, from: number, quietMs: number): boolean {
   const f = st.f;
   if (!(f[F_LAST_ACT + side] >= from)) return false;
-  const base = F_ACTS + side * ACTS;
+  const starts = F_ACTS + side * ACTS;
+  const ends = F_ACT_END + side * ACTS;
   let oldest = Infinity;
   for (let i = 0; i < ACTS; i++) {
-    const t = f[base + i];
+    const t = f[starts + i];
     if (t < oldest) oldest = t;
-    if (t < from && t >= from - quietMs) return false;
+    if (t < from && f[ends + i] >= from - quietMs) return false;
   }
   return oldest < from;
 }
@@ -273,6 +303,9 @@ class SpoofingState {
   private head: AcctState | undefined = undefined;
   private tail: AcctState | undefined = undefined;
   private readonly pool: AcctState[] = [];
+  /** Scratch for refLevelSizeOfOthers: the account's resting candidates on one side (price ticks, size lots). */
+  private readonly ownPx: number[] = F_INIT.slice(0, OWN_MAX);
+  private readonly ownSz: number[] = F_INIT.slice(0, OWN_MAX);
   /** IP states (market × IP), oldest created first, with KeyedState's rules as for accounts. */
   private ipCount = 0;
   private ipHead: IpState | undefined = undefined;
@@ -381,8 +414,8 @@ class SpoofingState {
     const t = side === 'buy' ? BUY : SELL;
     const taker = ctx.trade.taker;
     const maker = ctx.trade.maker;
-    if (taker !== undefined) record(this.get(this.market(ev.market), taker, ctx.ts), t, ctx.ts);
-    if (maker !== undefined) record(this.get(this.market(ev.market), maker, ctx.ts), 1 - t, ctx.ts);
+    if (taker !== undefined) record(this.get(this.market(ev.market), taker, ctx.ts), t, ctx.ts, this.p.quietMs);
+    if (maker !== undefined) record(this.get(this.market(ev.market), maker, ctx.ts), 1 - t, ctx.ts, this.p.quietMs);
   }
 
   private noteIp(st: AcctState, e: EventOf<'order.placed'>, ts: number): void {
@@ -456,13 +489,13 @@ class SpoofingState {
     const st = this.get(m, e.accountId, ts);
     this.noteIp(st, e, ts);
     // Interest at or through the touch counts as trading on this side.
-    if (marketable || (side === BUY ? px >= bid : px <= ask)) record(st, side, ts);
+    if (marketable || (side === BUY ? px >= bid : px <= ask)) record(st, side, ts, this.p.quietMs);
     const size = ctx.sz;
     const own = st.n >= this.p.minHistory ? p2Value(st.f, st.n) : NaN;
     st.n = p2Add(st.f, st.n, size);
     if (marketable || type !== 'limit' || !(bid > 0 && ask > bid)) return;
     if (ts - m.first < this.p.warmupMs) return;
-    const ref = this.refLevelSize(b, side, size);
+    const ref = st.live !== undefined && st.live.size > 0 && st.live.size <= OWN_MAX ? this.refLevelSizeOfOthers(b, side, st.live) : this.refLevelSize(b, side, size);
     if (!(ref > 0)) return;
     if (!(size >= this.p.layerMinMultiple * ref)) return;
     st.stack(side, ts, px);
@@ -493,6 +526,41 @@ class SpoofingState {
       if (size < min * b.szFloat(sum / n)) return NaN;
     }
     return b.szFloat(sum / n);
+  }
+
+  /**
+   * refLevelSize without the account's own resting candidates: a layerer's first layers sit among the
+   * best levels and raised the reference its next layers were measured against (dev seed 9001: the
+   * third of four layers fell short of its own first). Levels holding only the account's orders are
+   * skipped; the mean is over the best `refLevels` levels of other participants' size.
+   */
+  private refLevelSizeOfOthers(b: MarketBook | undefined, side: number, live: Map<string, Cand>): number {
+    if (b === undefined) return NaN;
+    const l3 = b.l3;
+    const ownPx = this.ownPx;
+    const ownSz = this.ownSz;
+    let k = 0;
+    for (const [id, c] of live) {
+      if (c.side !== side) continue;
+      const s = l3.slotOf(orderKey(id));
+      if (s === -1) continue;
+      ownPx[k] = l3.priceAt(s);
+      ownSz[k] = l3.sizeAt(s);
+      k++;
+    }
+    const levels = side === BUY ? l3.bids : l3.asks;
+    const prices = levels.prices;
+    let sum = 0;
+    let counted = 0;
+    for (let i = prices.length - 1; i >= 0 && counted < this.p.refLevels; i--) {
+      const p = prices[i];
+      let net = levels.levels.get(p)?.total ?? 0;
+      for (let j = 0; j < k; j++) if (ownPx[j] === p) net -= ownSz[j];
+      if (!(net > 0)) continue;
+      sum += net;
+      counted++;
+    }
+    return counted < this.p.minRefLevels ? NaN : b.szFloat(sum / counted);
   }
 
   private onCancelled(e: EventOf<'order.cancelled'>, ctx: DetectorContext): Hit | undefined {
