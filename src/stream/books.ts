@@ -1,7 +1,7 @@
 import type { ExchangeEvent, EventOf } from '../events/schema.js';
 import { L3Book, type OrderKey, type RestingOrder } from '../market/l3-book.js';
 import { L2Book } from '../market/l2-book.js';
-import { KeyedState } from './keyed.js';
+import { TakerLog } from './taker-log.js';
 import { decimalToFloat, formatScaled, parseDecimal, parsed, toScaledInt, POW10 } from './scaled.js';
 
 /**
@@ -98,11 +98,6 @@ export function orderKey(id: string): OrderKey {
   return v;
 }
 
-interface TakerInfo {
-  accountId: string;
-  side: 'buy' | 'sell';
-}
-
 export const MAKER_FILLED = 1;
 export const TAKER_FILLED = 2;
 
@@ -139,13 +134,13 @@ export class MarketBook {
   lastTradeTs = NaN;
   /** Event time of the last event applied to this market. */
   lastEventTs = NaN;
-  readonly takers: KeyedState<string, TakerInfo>;
+  readonly takers: TakerLog;
 
   constructor(readonly market: string, scales: { price?: number; size?: number } | undefined, takerTtlMs: number) {
     this.fixedScale = scales?.price !== undefined && scales?.size !== undefined;
     if (scales?.price !== undefined) this.priceScale = scales.price;
     if (scales?.size !== undefined) this.sizeScale = scales.size;
-    this.takers = new KeyedState<string, TakerInfo>(newTaker, { idleMs: takerTtlMs, maxKeys: 200_000 });
+    this.takers = new TakerLog(takerTtlMs);
   }
 
   /** Price string -> ticks at this market's scale, upgrading the scale if needed; NaN if unusable. */
@@ -204,10 +199,6 @@ export class MarketBook {
   }
 }
 
-function newTaker(): TakerInfo {
-  return { accountId: '', side: 'buy' };
-}
-
 /** Event types the books apply (every order.* type, trades and market data). */
 const BOOK_TYPES: ReadonlySet<string> = new Set(['trade', 'depth', 'bbo', 'book.status', 'order.placed', 'order.amended', 'order.cancelled', 'order.expired', 'order.rejected']);
 
@@ -257,7 +248,7 @@ export class MarketBooks {
     const b = this.markets.get(market);
     if (b === undefined) return undefined;
     const s = b.l3.slotOf(orderKey(orderId));
-    return (s !== -1 ? b.l3.accountAt(s) : undefined) ?? b.takers.peek(orderId, b.lastEventTs)?.accountId;
+    return (s !== -1 ? b.l3.accountAt(s) : undefined) ?? b.takers.accountOf(orderKey(orderId), b.lastEventTs);
   }
 
   /** A resting order, if the L3 book holds it (a snapshot: allocates). */
@@ -287,11 +278,9 @@ export class MarketBooks {
         taker ??= b.l3.accountAt(to);
         takerSide ??= b.l3.sideAt(to);
       } else {
-        const ti = b.takers.peek(e.takerOrderId, ts);
-        if (ti !== undefined) {
-          taker ??= ti.accountId;
-          takerSide ??= ti.side;
-        }
+        const key = orderKey(e.takerOrderId);
+        taker ??= b.takers.accountOf(key, ts);
+        takerSide ??= b.takers.sideOf(key, ts);
       }
     }
     if (takerSide === undefined && mo !== -1) takerSide = l3!.sideAt(mo) === 'buy' ? 'sell' : 'buy';
@@ -321,7 +310,7 @@ export class MarketBooks {
         const b = this.markets.get(e.market);
         if (b !== undefined) {
           b.l3.remove(orderKey(e.orderId));
-          if (b.takers.size > 0) b.takers.delete(e.orderId);
+          b.takers.delete(orderKey(e.orderId));
           b.l3Ts = ts;
         }
         return 0;
@@ -346,7 +335,7 @@ export class MarketBooks {
 
   /** Expires market-order attributions (call on watermark ticks). */
   sweep(now: number): void {
-    for (const b of this.markets.values()) b.takers.sweep(now);
+    for (const b of this.markets.values()) b.takers.expire(now);
   }
 
   private onPlaced(e: EventOf<'order.placed'>, ts: number): void {
@@ -365,9 +354,7 @@ export class MarketBooks {
       return;
     }
     // Market, IOC/FOK and stop orders do not rest; remember the account for trade attribution.
-    const t = b.takers.get(e.orderId, ts);
-    t.accountId = e.accountId;
-    t.side = e.side;
+    b.takers.add(orderKey(e.orderId), e.accountId, e.side, ts);
   }
 
   private onAmended(e: EventOf<'order.amended'>, ts: number): void {
