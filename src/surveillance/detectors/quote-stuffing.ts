@@ -231,6 +231,8 @@ class Slot {
   /** Last order message, as an offset from the market's firstTs, while in the active set. */
   lastMsg = 0;
   active = false;
+  /** Removed from its market's slots (a memo must not hand it out again). */
+  gone = false;
   constructor(
     readonly account: string,
     readonly market: MarketState,
@@ -273,7 +275,7 @@ class MarketState {
       if (a.active && t - (a.lastMsg + this.firstTs) > windowMs) {
         a.active = false;
         this.activeCount--;
-        if (a.evicted) this.slots.delete(a.account);
+        if (a.evicted) this.drop(a);
       }
       this.head++;
     }
@@ -286,6 +288,12 @@ class MarketState {
 
   get active(): number {
     return Math.max(1, this.activeCount);
+  }
+
+  /** Removes a slot from the market (a later message of its account makes a new one). */
+  drop(s: Slot): void {
+    this.slots.delete(s.account);
+    s.gone = true;
   }
 }
 
@@ -301,6 +309,7 @@ class QuoteStuffingDetector implements Detector {
   /** Live slots in creation order (the cap drops the oldest first, as KeyedState does). */
   private order: Slot[] = [];
   private orderHead = 0;
+  private lastSlot: Slot | undefined = undefined;
 
   private readonly kDecay: number;
   /** e^(-k·sustainWindowMs) */
@@ -326,7 +335,9 @@ class QuoteStuffingDetector implements Detector {
 
   /** The account's slot in the market at t, its counters fresh if new, idle for more than accountIdleMs, or dropped by the cap. */
   private slot(ms: MarketState, account: string, t: number): Slot {
-    let s = ms.slots.get(account);
+    // Consecutive messages are mostly one account's in one market (a market maker's cancel/replace).
+    const memo = this.lastSlot;
+    let s = memo !== undefined && memo.account === account && memo.market === ms && !memo.gone ? memo : ms.slots.get(account);
     if (s === undefined) {
       if (this.order.length - this.orderHead >= this.p.maxAccounts) this.evictOldest();
       s = new Slot(account, ms, this.p, t);
@@ -342,13 +353,14 @@ class QuoteStuffingDetector implements Detector {
       if (t - s.seen > this.p.accountIdleMs) s.c = new AcctState(this.p, t);
       s.seen = t;
     }
+    this.lastSlot = s;
     return s;
   }
 
   private evictOldest(): void {
     const s = this.order[this.orderHead++];
     s.evicted = true;
-    if (!s.active) s.market.slots.delete(s.account);
+    if (!s.active) s.market.drop(s);
     if (this.orderHead > 4_096 && this.orderHead * 2 > this.order.length) {
       this.order = this.order.slice(this.orderHead);
       this.orderHead = 0;
