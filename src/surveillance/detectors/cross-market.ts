@@ -120,6 +120,10 @@ class Pos {
 }
 
 class Basis {
+  constructor(
+    readonly spot: string,
+    readonly perp: string,
+  ) {}
   mean = 0;
   m2 = 0;
   w = 0;
@@ -142,6 +146,9 @@ class CrossMarketDetector implements Detector {
   private readonly perpOf = new Map<string, string | null>();
   private readonly spotOf = new Map<string, string | null>();
   private readonly basis = new Map<string, Basis>();
+  /** The last market's basis state (consecutive events are mostly of one market); reset when a pair is learned. */
+  private lastBasisMarket = '';
+  private lastBasis: Basis | null = null;
 
   constructor(private readonly p: CrossMarketParams) {
     this.policy = policyFrom(p);
@@ -157,7 +164,10 @@ class CrossMarketDetector implements Detector {
       s = null;
       for (const suf of this.p.perpSuffixes) if (perp.length > suf.length && perp.endsWith(suf)) s = perp.slice(0, -suf.length);
       this.spotOf.set(perp, s);
-      if (s !== null) this.perpOf.set(s, perp);
+      if (s !== null) {
+        this.perpOf.set(s, perp);
+        this.lastBasisMarket = '';
+      }
     }
     return s;
   }
@@ -198,24 +208,39 @@ class CrossMarketDetector implements Detector {
   afterEvent(e: ExchangeEvent, ctx: DetectorContext): void {
     if (!this.p.basis) return;
     if (e.type !== 'bbo' && e.type !== 'depth' && e.type !== 'trade' && e.type !== 'order.placed' && e.type !== 'order.cancelled' && e.type !== 'order.amended') return;
-    const spot = this.spotFor(e.market) ?? (this.perpOf.get(e.market) ? e.market : null);
-    if (spot === null) return;
-    const perp = this.perpOf.get(spot);
-    if (perp === undefined || perp === null) return;
-    this.onBasis(e, spot, perp, ctx);
+    const m = e.market;
+    let b = this.lastBasis;
+    if (m !== this.lastBasisMarket) {
+      b = this.basisOf(m);
+      this.lastBasisMarket = m;
+      this.lastBasis = b;
+    }
+    if (b !== null) this.onBasis(e, b, ctx);
   }
 
-  private onBasis(e: ExchangeEvent, spot: string, perp: string, ctx: DetectorContext): void {
+  /** The spot/perp pair a market belongs to (its basis state), or null while it has no counterpart. */
+  private basisOf(m: string): Basis | null {
+    const spot = this.spotFor(m) ?? (this.perpOf.get(m) ? m : null);
+    if (spot === null) return null;
+    const perp = this.perpOf.get(spot);
+    if (perp === undefined || perp === null) return null;
     let b = this.basis.get(spot);
-    if (b === undefined) this.basis.set(spot, (b = new Basis()));
-    if (e.ts - b.lastTs < 1_000) return; // sample at most once a second
+    if (b === undefined) this.basis.set(spot, (b = new Basis(spot, perp)));
+    return b;
+  }
+
+  private onBasis(e: ExchangeEvent, b: Basis, ctx: DetectorContext): void {
+    const ts = ctx.ts;
+    if (ts - b.lastTs < 1_000) return; // sample at most once a second
+    const spot = b.spot;
+    const perp = b.perp;
     // touch() returns one shared scratch object: read the spot's mid before asking for the perp's
     const spotMid = ctx.books.touch(spot).mid;
     const perpMid = ctx.books.touch(perp).mid;
     if (!(spotMid > 0 && perpMid > 0)) return;
     const x = (perpMid / spotMid - 1) * 1e4; // bps
-    const dt = Number.isFinite(b.lastTs) ? e.ts - b.lastTs : 0;
-    b.lastTs = e.ts;
+    const dt = Number.isFinite(b.lastTs) ? ts - b.lastTs : 0;
+    b.lastTs = ts;
     if (b.n >= this.p.basisMinSamples) {
       const sd = Math.sqrt(b.m2);
       const dev = Math.abs(x - b.mean);
@@ -226,7 +251,7 @@ class CrossMarketDetector implements Detector {
         ep.addMarket(spot).addMarket(perp);
         if (ep.offer(Math.min(100, 50 + 25 * Math.log2(dev / thr)))) {
           ep.notes.kind = 'basis';
-          ep.notes.ts = String(e.ts);
+          ep.notes.ts = String(ts);
           ep.notes.spotMid = String(spotMid);
           ep.notes.perpMid = String(perpMid);
           ep.feature('basis_deviation_bps', dev, thr, '>', 'bps');
@@ -234,7 +259,7 @@ class CrossMarketDetector implements Detector {
           ep.feature('basis_sigmas', sd > 0 ? dev / sd : Infinity, this.p.basisK, '>', 'sigma');
           ep.book = ctx.books.snapshot(spot, this.p.bookLevels);
         }
-        ctx.alerts.commit(ep, e.ts);
+        ctx.alerts.commit(ep, ts);
         return; // an outlier does not update the baseline
       }
     }
