@@ -111,6 +111,18 @@ function mergeRun(g: Run, r: Run): void {
 const EVENT_TYPES = ['trade', 'loan.borrow'] as const;
 const RECENT_BUYERS = 32;
 
+/** A market's running totals. */
+class MktState {
+  /** Taker-buy notional so far. */
+  buyNotional = 0;
+  /** The market's latest buyers that started a run (up to RECENT_BUYERS, newest last). */
+  readonly recentBuyers: string[] = [];
+  constructor(
+    /** A spot market (not a perpetual or index symbol): collateral prices come from these. */
+    readonly spot: boolean,
+  ) {}
+}
+
 class CollateralAbuseDetector implements Detector {
   readonly name = 'collateral_abuse';
   readonly typology = 'collateral_abuse' as const;
@@ -118,13 +130,12 @@ class CollateralAbuseDetector implements Detector {
   readonly policy: EpisodePolicy;
   /** account \0 market -> run */
   private readonly runs: KeyedState<string, Run>;
-  /** market -> cumulative taker-buy notional */
-  private readonly marketBuy = new Map<string, number>();
+  /** Per market seen in a trade (consecutive trades are mostly of one market: the last is remembered). */
+  private readonly mkts = new Map<string, MktState>();
+  private lastMkt = '';
+  private lastMktState: MktState | undefined = undefined;
   /** base asset -> spot markets seen in this partition */
   private readonly marketsOfAsset = new Map<string, string[]>();
-  private readonly seenMarkets = new Set<string>();
-  /** market -> accounts that most recently started a buying run there (at most RECENT_BUYERS) */
-  private readonly recentBuyers = new Map<string, string[]>();
 
   constructor(private readonly p: CollateralAbuseParams) {
     this.policy = policyFrom(p);
@@ -149,22 +160,32 @@ class CollateralAbuseDetector implements Detector {
     else if (e.type === 'loan.borrow') this.onBorrow(e, ctx);
   }
 
-  private onTrade(e: EventOf<'trade'>, ctx: DetectorContext): void {
-    if (!this.seenMarkets.has(e.market)) {
-      this.seenMarkets.add(e.market);
-      const b = this.base(e.market);
+  private mkt(market: string): MktState {
+    if (market === this.lastMkt && this.lastMktState !== undefined) return this.lastMktState;
+    let m = this.mkts.get(market);
+    if (m === undefined) {
+      m = new MktState(!market.includes('-'));
+      this.mkts.set(market, m);
+      const b = this.base(market);
       if (b !== undefined) {
         const l = this.marketsOfAsset.get(b) ?? [];
-        l.push(e.market);
+        l.push(market);
         this.marketsOfAsset.set(b, l);
       }
     }
-    if (e.market.includes('-')) return;
+    this.lastMkt = market;
+    this.lastMktState = m;
+    return m;
+  }
+
+  private onTrade(e: EventOf<'trade'>, ctx: DetectorContext): void {
+    const m = this.mkt(e.market);
+    if (!m.spot) return;
     const notional = ctx.px * ctx.sz;
     if (!(notional > 0)) return;
     const side = ctx.trade.takerSide ?? (e.aggressor === 'unknown' ? undefined : e.aggressor);
-    const before = this.marketBuy.get(e.market) ?? 0;
-    if (side === 'buy') this.marketBuy.set(e.market, before + notional);
+    const before = m.buyNotional;
+    if (side === 'buy') m.buyNotional = before + notional;
     const taker = ctx.trade.taker;
     if (taker === undefined || side === undefined) return;
     const key = pairKey(taker, e.market);
@@ -189,8 +210,7 @@ class CollateralAbuseDetector implements Detector {
       r.volAtStart = mf0 !== undefined && mf0.price.count >= 20 ? mf0.relativeVolatility() * 100 : NaN;
       r.firstEventId = e.id;
       r.trades.length = 0;
-      let recent = this.recentBuyers.get(e.market);
-      if (recent === undefined) this.recentBuyers.set(e.market, (recent = []));
+      const recent = m.recentBuyers;
       const at = recent.indexOf(taker);
       if (at >= 0) recent.splice(at, 1);
       else if (recent.length >= RECENT_BUYERS) recent.shift();
@@ -221,7 +241,7 @@ class CollateralAbuseDetector implements Detector {
     let merged: Run | undefined;
     const cands = [account, ...ctx.links.linked(account)];
     // A weaker tie (a shared IP) is enough for an account that was itself buying this market lately.
-    for (const b of this.recentBuyers.get(market) ?? []) if (!cands.includes(b) && (ctx.links.evidence?.(account, b)?.weight ?? 0) > 0) cands.push(b);
+    for (const b of this.mkts.get(market)?.recentBuyers ?? []) if (!cands.includes(b) && (ctx.links.evidence?.(account, b)?.weight ?? 0) > 0) cands.push(b);
     for (const a of cands) {
       const r = this.runs.peek(pairKey(a, market), ctx.ts);
       if (r === undefined || r.buys === 0) continue;
@@ -252,7 +272,7 @@ class CollateralAbuseDetector implements Detector {
     const vol = r.volAtStart;
     const riseThr = Number.isFinite(vol) ? Math.max(this.p.minRisePct, this.p.k * vol) : this.p.minRisePct;
     if (!(rise >= riseThr)) return;
-    const marketBuys = (this.marketBuy.get(market) ?? 0) - r.marketBuyAtStart;
+    const marketBuys = (this.mkts.get(market)?.buyNotional ?? 0) - r.marketBuyAtStart;
     const share = marketBuys > 0 ? r.buyNotional / marketBuys : 0;
     if (!(share >= this.p.minBuyShare)) return;
     const net = r.buyNotional / (r.buyNotional + r.sellNotional);
