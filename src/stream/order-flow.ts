@@ -269,9 +269,10 @@ export class OrderFlow {
 
   /**
    * Applies one event. For trades pass the resolved counterparties and the books' fill flags
-   * (MAKER_FILLED / TAKER_FILLED). `ts` is `e.ts`, passed by callers that already read it.
+   * (MAKER_FILLED / TAKER_FILLED). `ts` is `e.ts`, and `px`/`sz` the trade's price and size as
+   * floats, passed by callers that already have them (NaN: parse them here).
    */
-  apply(e: ExchangeEvent, parties: TradeParties | undefined, fillFlags: number, ts: number = e.ts): void {
+  apply(e: ExchangeEvent, parties: TradeParties | undefined, fillFlags: number, ts: number = e.ts, px = NaN, sz = NaN): void {
     if (ts > this.now) this.now = ts;
     switch (e.type) {
       case 'order.placed':
@@ -286,17 +287,15 @@ export class OrderFlow {
         return;
       }
       case 'trade':
-        this.onTrade(e, parties, fillFlags, ts);
+        this.onTrade(e, parties, fillFlags, ts, px === px ? px : decimalToFloat(e.price), sz === sz ? sz : decimalToFloat(e.size));
         return;
       default:
         return;
     }
   }
 
-  private onTrade(e: EventOf<'trade'>, parties: TradeParties | undefined, flags: number, ts: number): void {
+  private onTrade(e: EventOf<'trade'>, parties: TradeParties | undefined, flags: number, ts: number, px: number, sz: number): void {
     const m = this.market(e.market);
-    const px = decimalToFloat(e.price);
-    const sz = decimalToFloat(e.size);
     const notional = px * sz;
     m.countFill(ts, sz, notional, false);
     m.lastPrice = px;

@@ -147,7 +147,7 @@ export class PartitionRuntime implements DetectorContext {
       }
     }
     const flags = this.books.apply(e, ts);
-    this.flow.apply(e, isTrade ? this.trade : undefined, flags, ts);
+    this.flow.apply(e, isTrade ? this.trade : undefined, flags, ts, this.px, this.sz);
     this.links.onEvent?.(e);
     const after = this.after[type];
     if (after !== undefined) {
