@@ -221,8 +221,7 @@ class RampingDetector implements Detector {
   }
 
   /** The market's mid variance tracker, updated with the mid after this trade. */
-  private updateMidVar(market: string, ts: number, ctx: DetectorContext): MidVar {
-    const v = this.market(market);
+  private updateMidVar(v: MidVar, market: string, ts: number, ctx: DetectorContext): MidVar {
     const mid = ctx.books.touch(market).mid;
     if (!(mid > 0)) return v;
     if (v.mid > 0 && ts > v.ts) {
@@ -297,7 +296,7 @@ class RampingDetector implements Detector {
     if (taker !== undefined) this.onFill(taker, side, true, e, ctx);
     if (maker !== undefined && maker !== taker) this.onFill(maker, side === 'buy' ? 'sell' : 'buy', false, e, ctx);
     this.updateSizes(mv, ctx.ts, ctx.sz);
-    this.updateMidVar(e.market, ctx.ts, ctx);
+    this.updateMidVar(mv, e.market, ctx.ts, ctx);
   }
 
   private varRate = NaN;
