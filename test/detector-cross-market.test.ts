@@ -33,12 +33,12 @@ function background(from: number, to: number): ExchangeEvent[] {
   return out;
 }
 
-/** `who` buys (dir 1) or sells (dir -1) spot aggressively: `orders` orders of `size`, moving the price 0.3%. */
-function push(who: string, start: number, dir: 1 | -1, orders = 7, size = '1.5'): ExchangeEvent[] {
+/** `who` buys (dir 1) or sells (dir -1) spot aggressively: `orders` orders of `size`, moving the price `move` (0.3%). */
+function push(who: string, start: number, dir: 1 | -1, orders = 7, size = '1.5', move = 0.003): ExchangeEvent[] {
   const out: ExchangeEvent[] = [];
   for (let i = 0; i < orders; i++) {
     const t = start + i * 8_000;
-    const px = 60_000 * (1 + (dir * 0.003 * (i + 1)) / orders);
+    const px = 60_000 * (1 + (dir * move * (i + 1)) / orders);
     out.push(trade(t, SPOT, who, dir > 0 ? 'buy' : 'sell', px, size));
     out.push(bbo(t + 3, SPOT, px));
   }
@@ -102,6 +102,30 @@ describe('cross_market detector', () => {
       ...push('M', T0 + 1_800_000, 1, 7, '0.02'), // a long perp holder trading spot at the usual size
     ];
     expect(await run(events)).toEqual([]);
+  });
+
+  it('needs orders of at least 4 × the market’s average trade (routine flow beside a perp position trades at the usual size)', async () => {
+    const start = T0 + 600_000;
+    // 0.07 per order against background trades of 0.02: ~3.4× the average trade
+    const events = [...background(T0, T0 + 1_200_000), snapshot(start - 300_000, 'A', '0.5'), snapshot(start - 60_000, 'A', '4'), ...push('A', start, 1, 7, '0.07')];
+    expect(await run(events)).toEqual([]);
+    expect((await run(events, { minOrderVsTrade: 3 })).map((a) => a.accounts)).toEqual([['A']]);
+    // 0.1 per order: ~4.8×
+    const big = [...background(T0, T0 + 1_200_000), snapshot(start - 300_000, 'A', '0.5'), snapshot(start - 60_000, 'A', '4'), ...push('A', start, 1, 7, '0.1')];
+    const alerts = await run(big);
+    expect(alerts.map((a) => a.accounts)).toEqual([['A']]);
+    expect(alerts[0].evidence.features.find((f) => f.name === 'avg_order_vs_market_trade')).toMatchObject({ threshold: 4, passed: true });
+  });
+
+  it('counts a push whose furthest fill is only 0.8 bp beyond the start (a deep book refilled between its slices)', async () => {
+    const start = T0 + 600_000;
+    const events = [...background(T0, T0 + 1_200_000), snapshot(start - 300_000, 'A', '0.5'), snapshot(start - 60_000, 'A', '4'), ...push('A', start, 1, 7, '1.5', 0.00008)];
+    const alerts = await run(events);
+    expect(alerts.map((a) => a.accounts)).toEqual([['A']]);
+    const mv = alerts[0].evidence.features.find((f) => f.name === 'spot_move_pct')!;
+    expect(mv.value).toBeLessThan(0.01);
+    expect(mv.threshold).toBe(0.005);
+    expect(await run(events, { minMovePct: 0.01 })).toEqual([]);
   });
 });
 

@@ -20,19 +20,19 @@ async function run(events: ExchangeEvent[]): Promise<Alert[]> {
 const T0 = 1_723_161_600_000;
 const M = 'VELAUSDT';
 let n = 0;
-function bbo(ts: number, mid: number): ExchangeEvent {
-  return ev({ type: 'bbo', id: `e${n++}`, ts, market: M, bidPrice: (mid - 0.005).toFixed(3), bidSize: '100', askPrice: (mid + 0.005).toFixed(3), askSize: '100' });
+function bbo(ts: number, mid: number, touch = 100): ExchangeEvent {
+  return ev({ type: 'bbo', id: `e${n++}`, ts, market: M, bidPrice: (mid - 0.005).toFixed(3), bidSize: String(touch), askPrice: (mid + 0.005).toFixed(3), askSize: String(touch) });
 }
 function trade(ts: number, taker: string, side: 'buy' | 'sell', px: number, size: number, takerOrder: string, maker = 'mm'): ExchangeEvent {
   return ev({ type: 'trade', id: `e${n++}`, ts, market: M, tradeId: `t${n}`, price: px.toFixed(3), size: String(size), aggressor: side, takerAccountId: taker, makerAccountId: maker, takerOrderId: takerOrder, makerOrderId: `m${n}` });
 }
 
-/** Background: retail trades both ways around 10.000. */
-function background(from: number, to: number): ExchangeEvent[] {
+/** Background: retail trades of `size` both ways around 10.000, quotes of `touch` per side. */
+function background(from: number, to: number, size = 2, touch = 100): ExchangeEvent[] {
   const out: ExchangeEvent[] = [];
   for (let t = from, i = 0; t < to; t += 4_000, i++) {
-    out.push(bbo(t, 10));
-    out.push(trade(t + 1, `r${i % 11}`, i % 2 ? 'buy' : 'sell', 10, 2, `ro${i}`));
+    out.push(bbo(t, 10, touch));
+    out.push(trade(t + 1, `r${i % 11}`, i % 2 ? 'buy' : 'sell', 10, size, `ro${i}`));
   }
   return out;
 }
@@ -125,5 +125,54 @@ describe('ramping detector', () => {
     const alerts = await run([...background(T0, T0 + 300_000), ...first.events, ...reversal('rampr', T0 + 80_000, 4, 10), ...second.events, ...reversal('rampr', T0 + 140_000, 6, second.top)]);
     expect(alerts.map((a) => [a.accounts, a.variant])).toEqual([[['rampr'], 'ramp_up']]);
     expect(alerts[0].score).toBeGreaterThanOrEqual(50);
+  });
+  // 60 background trades (240 s) before the ignition: the market's mean trade and touch sizes are trusted.
+  const LONG = 240_000;
+  function rampWithRev(who: string, start: number, k: number, revRatio: number, refill = false): ExchangeEvent[] {
+    const ig = ignition(who, start, k, true, refill);
+    const vol = k * 40;
+    const lots = Math.round((vol * revRatio) / 8);
+    const rev: ExchangeEvent[] = [];
+    for (let i = 0; i < 8; i++) rev.push(trade(start + 30_000 + i * 3_000, `f${i}`, 'buy', refill ? 10 : ig.top, lots, `fo${who}${i}`, who));
+    return [...ig.events, ...rev];
+  }
+
+  it('alerts on an ignition that is large for its market, with the size features in the evidence', async () => {
+    // 240 of volume against mean trades of 2 (120×) and touches of 100 (2.4×).
+    const alerts = await run([...background(T0, T0 + LONG + 200_000), ...rampWithRev('rampr', T0 + LONG, 6, 1)]);
+    expect(alerts.map((a) => a.accounts)).toEqual([['rampr']]);
+    const f = alerts[0].evidence.features;
+    expect(f.find((x) => x.name === 'volume_vs_mean_trade')?.value).toBeGreaterThan(100);
+    expect(f.find((x) => x.name === 'volume_vs_mean_touch_size')?.passed).toBe(true);
+    expect(alerts[0].explanation).toContain('its mean trade');
+  });
+
+  it('stays silent when the run is small for its market: few mean trades, or less than twice the usual touch', async () => {
+    // Mean trade 30: the 240 of volume is 8 trades' worth (< 12).
+    expect(await run([...background(T0, T0 + LONG + 200_000, 30), ...rampWithRev('rampr', T0 + LONG, 6, 1)])).toEqual([]);
+    // Touch of 200 per side: 240 is 1.2 touches (< 2).
+    expect(await run([...background(T0, T0 + LONG + 200_000, 2, 200), ...rampWithRev('rampr', T0 + LONG, 6, 1)])).toEqual([]);
+  });
+
+  it('still needs the full reversal ratio after a large ignition (0.4 × its volume is not enough)', async () => {
+    expect(await run([...background(T0, T0 + LONG + 200_000), ...rampWithRev('rampr', T0 + LONG, 6, 0.4)])).toEqual([]);
+    expect((await run([...background(T0, T0 + LONG + 200_000), ...rampWithRev('rampr', T0 + LONG, 6, 0.7)])).map((a) => a.variant)).toEqual(['ramp_up']);
+  });
+  it('takes one sweeping order once the run moved the mid (and stays silent with none)', async () => {
+    const build = (who: string, sweeps: number): ExchangeEvent[] => {
+      const out: ExchangeEvent[] = [];
+      let mid = 10;
+      for (let i = 0; i < 6; i++) {
+        const t = T0 + LONG + i * 2_000;
+        if (i < sweeps) out.push(trade(t, who, 'buy', mid + 0.005, 20, `ig${who}${i}`), trade(t, who, 'buy', mid + 0.015, 20, `ig${who}${i}`));
+        else out.push(trade(t, who, 'buy', mid + 0.005, 40, `ig${who}${i}`));
+        mid += 0.02;
+        out.push(bbo(t + 1, mid));
+      }
+      for (let i = 0; i < 8; i++) out.push(trade(T0 + LONG + 30_000 + i * 3_000, `f${i}`, 'buy', mid, 30, `fo${who}${i}`, who));
+      return out;
+    };
+    expect((await run([...background(T0, T0 + LONG + 200_000), ...build('one', 1)])).map((a) => [a.accounts, a.variant])).toEqual([[['one'], 'ramp_up']]);
+    expect(await run([...background(T0, T0 + LONG + 200_000), ...build('none', 0)])).toEqual([]);
   });
 });

@@ -25,6 +25,11 @@ import { num, time } from './format.js';
  * volume. A new ignition the other way (often the reversal itself, sweeping and moving the price
  * back) does not end that count.
  *
+ * The run must also be large for its market: its volume ≥ `minTradeMultiple` × the market's mean
+ * trade size and ≥ `minDepthMultiple` × its mean visible touch size (mean of bid and ask sizes just
+ * before each trade), both decaying means (half-life `sizeHalfLifeMs`) read just before the run —
+ * a run of a few ordinary trades that happens to coincide with a move is noise, not an ignition.
+ *
  * An *attempted* ignition (variant `attempted`; MAR art. 12 and 15 cover attempts) is a run that meets
  * every condition but the move — the book refilled or other flow pushed the other way — and shows
  * its aggression instead by at least `minSweeps` sweeping orders; its reversal alerts the same way,
@@ -59,7 +64,11 @@ export const rampingParams = z.object({
   minShare: z.number().min(0).max(1).default(0.4).describe('the run’s share of the market’s traded volume while it lasted'),
   maxOppShare: z.number().min(0).default(0.1).describe('the account’s own fills on the other side during the run, at most this share of the run’s volume (an ignition is one-way)'),
   minSweeps: z.number().int().nonnegative().default(3).describe('aggressive orders of the run that printed at more than one price (swept a level), for an attempt (the mid did not move beyond the threshold)'),
-  minMovedSweeps: z.number().int().nonnegative().default(2).describe('…and for a run that moved the mid beyond the threshold (the move already shows its impact; one sweep let small two-way traders through)'),
+  minMovedSweeps: z.number().int().nonnegative().default(1).describe('…and for a run that moved the mid beyond the threshold (the move already shows its impact; small runs are kept out by `minTradeMultiple` and `minDepthMultiple`)'),
+  minTradeMultiple: z.number().nonnegative().default(12).describe('the run’s volume ≥ this × the market’s mean trade size just before it (an ignition is large for its market; 0: off)'),
+  minDepthMultiple: z.number().nonnegative().default(2).describe('the run’s volume ≥ this × the market’s mean visible touch size (mean of bid and ask sizes) just before it (it consumed depth beyond the touch; 0: off)'),
+  sizeHalfLifeMs: z.number().int().positive().default(1_800_000).describe('half-life of the market’s mean trade size and mean touch size (decaying sums over its trades)'),
+  minSizeSamples: z.number().int().nonnegative().default(50).describe('trades observed in the market before its mean trade and touch sizes are trusted (the two size tests apply from then on)'),
   minMoveBps: z.number().nonnegative().default(2).describe('mid move in the run’s direction, floor (basis points)'),
   moveSigmas: z.number().nonnegative().default(1).describe('…and this many standard deviations of the market’s own mid moves over the run’s horizon (realised variance rate of the mid before the run, scaled by √horizon)'),
   minHorizonMs: z.number().int().positive().default(5_000).describe('shortest horizon the mid’s noise is scaled to (a run of orders in one instant is judged over this)'),
@@ -94,6 +103,9 @@ class Run {
   endMid = NaN;
   /** The market's mid variance rate (bps²/ms) just before the run: its own move must stand out of it. */
   varRate = NaN;
+  /** The market's mean trade size and mean touch size just before the run (NaN until trusted). */
+  avgTrade = NaN;
+  avgTouch = NaN;
   /** Mid furthest in the run's direction, right after one of its fills. */
   bestMid = NaN;
   /** Market traded volume when the run started (cumulative counter). */
@@ -115,6 +127,9 @@ class Ignition {
   moveThr = 0;
   moveSigmas = NaN;
   share = 0;
+  /** Run volume over the market's mean trade size and mean touch size before it (NaN: not yet known). */
+  tradeMult = NaN;
+  depthMult = NaN;
   /** The mid did not move beyond the threshold: an attempted ignition (see the class doc). */
   attempted = false;
   revVolume = 0;
@@ -135,6 +150,13 @@ class MidVar {
   r2 = 0;
   dt = 0;
   n = 0;
+  /** Decaying sums over the market's trades (half-life `sizeHalfLifeMs`): trade size, touch size just before the trade, count. */
+  sizeTs = NaN;
+  sumSize = 0;
+  sumTouch = 0;
+  sumTrades = 0;
+  sumTouchN = 0;
+  trades = 0;
   rate(): number {
     return this.dt > 0 ? this.r2 / this.dt : NaN;
   }
@@ -164,17 +186,42 @@ class RampingDetector implements Detector {
   private readonly grouped = new Set<string>();
   private readonly midVar = new Map<string, MidVar>();
   private readonly volTau: number;
+  private readonly sizeTau: number;
 
   constructor(private readonly p: RampingParams) {
     this.policy = policyFrom(p);
     this.state = new KeyedState(newState, { idleMs: p.accountIdleMs, maxKeys: p.maxAccounts });
     this.volTau = p.volHalfLifeMs / Math.LN2;
+    this.sizeTau = p.sizeHalfLifeMs / Math.LN2;
+  }
+
+  /** The market's tracker (mid variance, mean sizes), created on first use. */
+  private market(market: string): MidVar {
+    let v = this.midVar.get(market);
+    if (v === undefined) this.midVar.set(market, (v = new MidVar()));
+    return v;
+  }
+
+  /** Adds this trade's size and the touch size before it to the market's decaying sums. */
+  private updateSizes(v: MidVar, ts: number, sz: number): void {
+    if (!(sz > 0)) return;
+    const decay = v.sizeTs === v.sizeTs && ts > v.sizeTs ? Math.exp(-(ts - v.sizeTs) / this.sizeTau) : 1;
+    if (!(v.sizeTs >= ts)) v.sizeTs = ts;
+    v.sumSize = v.sumSize * decay + sz;
+    v.sumTrades = v.sumTrades * decay + 1;
+    // The touch as it stood before the trade (onEvent): the depth the market showed.
+    const touch = (this.preBidSz + this.preAskSz) / 2;
+    v.sumTouch *= decay;
+    v.sumTouchN *= decay;
+    if (touch > 0) {
+      v.sumTouch += touch;
+      v.sumTouchN++;
+    }
+    v.trades++;
   }
 
   /** The market's mid variance tracker, updated with the mid after this trade. */
-  private updateMidVar(market: string, ts: number, ctx: DetectorContext): MidVar {
-    let v = this.midVar.get(market);
-    if (v === undefined) this.midVar.set(market, (v = new MidVar()));
+  private updateMidVar(v: MidVar, market: string, ts: number, ctx: DetectorContext): MidVar {
     const mid = ctx.books.touch(market).mid;
     if (!(mid > 0)) return v;
     if (v.mid > 0 && ts > v.ts) {
@@ -194,7 +241,10 @@ class RampingDetector implements Detector {
 
   onEvent(_e: ExchangeEvent, ctx: DetectorContext): void {
     if (_e.type !== 'trade') return;
-    this.preMid = ctx.books.touch(_e.market).mid;
+    const t = ctx.books.touch(_e.market);
+    this.preMid = t.mid;
+    this.preBidSz = t.bidSize;
+    this.preAskSz = t.askSize;
     if (!this.grouped.has(_e.market)) {
       this.grouped.add(_e.market);
       const k = ctx.partitionKey(_e.market);
@@ -237,14 +287,24 @@ class RampingDetector implements Detector {
     const taker = ctx.trade.taker;
     const maker = ctx.trade.maker;
     // The variance rate as it was before this trade (a run starting now is judged against it).
-    const mv = this.midVar.get(e.market);
-    this.varRate = mv !== undefined && mv.n >= this.p.minVolSamples ? mv.rate() : NaN;
+    const mv = this.market(e.market);
+    this.varRate = mv.n >= this.p.minVolSamples ? mv.rate() : NaN;
+    // Mean trade and touch sizes before this trade (a run starting now is sized against them).
+    const trusted = mv.trades >= this.p.minSizeSamples && mv.sumTrades > 0;
+    this.avgTrade = trusted ? mv.sumSize / mv.sumTrades : NaN;
+    this.avgTouch = trusted && mv.sumTouchN > 0 ? mv.sumTouch / mv.sumTouchN : NaN;
     if (taker !== undefined) this.onFill(taker, side, true, e, ctx);
     if (maker !== undefined && maker !== taker) this.onFill(maker, side === 'buy' ? 'sell' : 'buy', false, e, ctx);
-    this.updateMidVar(e.market, ctx.ts, ctx);
+    this.updateSizes(mv, ctx.ts, ctx.sz);
+    this.updateMidVar(mv, e.market, ctx.ts, ctx);
   }
 
   private varRate = NaN;
+  private avgTrade = NaN;
+  private avgTouch = NaN;
+  /** Touch sizes just before the current trade (onEvent). */
+  private preBidSz = NaN;
+  private preAskSz = NaN;
   /** The market's traded volume after the current trade (a field: a float argument would be boxed per call). */
   private mktVol = 0;
 
@@ -280,6 +340,8 @@ class RampingDetector implements Detector {
       run.startMid = this.preMid;
       run.bestMid = this.preMid;
       run.varRate = this.varRate;
+      run.avgTrade = this.avgTrade;
+      run.avgTouch = this.avgTouch;
       run.mktVolStart = mktVol - sz;
       run.tradeIds.length = 0;
     }
@@ -309,6 +371,10 @@ class RampingDetector implements Detector {
     const thr = sd > 0 ? Math.max(this.p.minMoveBps, this.p.moveSigmas * sd) : this.p.minMoveBps;
     const share = run.volume / Math.max(run.volume, run.mktVolEnd - run.mktVolStart);
     if (share < this.p.minShare || run.oppVolume > this.p.maxOppShare * run.volume) return;
+    // Large for its market (tests skipped until the market's sizes are known).
+    const tradeMult = run.volume / run.avgTrade;
+    const depthMult = run.volume / run.avgTouch;
+    if (tradeMult < this.p.minTradeMultiple || depthMult < this.p.minDepthMultiple) return;
     const attempted = !(moveBps >= thr);
     if (attempted ? !this.p.attempts || run.sweeps < this.p.minSweeps : run.sweeps < this.p.minMovedSweeps) return;
     // (Re)arm the ignition with the run so far.
@@ -335,6 +401,8 @@ class RampingDetector implements Detector {
     g.moveThr = thr;
     g.moveSigmas = sd > 0 ? moveBps / sd : NaN;
     g.share = share;
+    g.tradeMult = tradeMult;
+    g.depthMult = depthMult;
     g.attempted = attempted;
     g.tradeIds.length = 0;
     for (const id of run.tradeIds) g.tradeIds.push(id);
@@ -373,6 +441,8 @@ class RampingDetector implements Detector {
       ep.feature('price_move_bps', g.moveBps, g.moveThr, '>=', 'bps');
       if (Number.isFinite(g.moveSigmas)) ep.feature('price_move_sigmas', g.moveSigmas, this.p.moveSigmas, '>=', 'sigma');
       ep.feature('share_of_market_volume', g.share, this.p.minShare, '>=');
+      if (Number.isFinite(g.tradeMult)) ep.feature('volume_vs_mean_trade', g.tradeMult, this.p.minTradeMultiple, '>=', 'x');
+      if (Number.isFinite(g.depthMult)) ep.feature('volume_vs_mean_touch_size', g.depthMult, this.p.minDepthMultiple, '>=', 'x');
       ep.feature('reversal_over_ignition_volume', ratio, need, '>=', 'x');
       ep.feature('reversal_vwap', revVwap, g.vwap, g.side === 'buy' ? '>' : '<');
       ep.notes.side = g.side;
@@ -392,11 +462,12 @@ class RampingDetector implements Detector {
     const mv = ep.get('price_move_bps');
     const sh = ep.get('share_of_market_volume');
     const rv = ep.get('reversal_vwap');
+    const tm = ep.get('volume_vs_mean_trade');
     const opp = n.side === 'buy' ? 'sold' : 'bought';
     const dir = n.side === 'buy' ? 'up' : 'down';
     const moved = n.attempted === '1' ? `but moving the mid ${dir} only ${num(mv?.value ?? 0, 1)} bps (threshold ${num(mv?.threshold ?? 0, 1)}: an attempted ignition)` : `moving the mid ${dir} ${num(mv?.value ?? 0, 1)} bps (threshold ${num(mv?.threshold ?? 0, 1)})`;
     const profit = rv !== undefined && rv.passed ? `at a better average price (${num(rv.value, 8)} vs ${num(rv.threshold, 8)})` : `at an average price of ${num(rv?.value ?? 0, 8)} (ignition ${num(rv?.threshold ?? 0, 8)})`;
-    return `Account ${ep.accounts.join(', ')} ${n.side === 'buy' ? 'bought' : 'sold'} ${n.volume} aggressively in ${num(ep.get('ignition_orders')?.value ?? 0, 0)} orders in ${ep.markets.join(', ')} between ${time(Number(n.start))} and ${time(Number(n.end))} (${num((sh?.value ?? 0) * 100, 0)}% of the market’s volume), ${moved}, then ${opp} ${n.rev} into the move by ${time(Number(n.ts))} ${profit}.`;
+    return `Account ${ep.accounts.join(', ')} ${n.side === 'buy' ? 'bought' : 'sold'} ${n.volume} aggressively in ${num(ep.get('ignition_orders')?.value ?? 0, 0)} orders in ${ep.markets.join(', ')} between ${time(Number(n.start))} and ${time(Number(n.end))} (${num((sh?.value ?? 0) * 100, 0)}% of the market’s volume${tm !== undefined ? `, ${num(tm.value, 0)}× its mean trade` : ''}), ${moved}, then ${opp} ${n.rev} into the move by ${time(Number(n.ts))} ${profit}.`;
   }
 }
 
