@@ -8,10 +8,10 @@ import { ev } from './helpers/detector-e2e.js';
 import { BUILTIN_DETECTORS } from '../src/surveillance/detectors/index.js';
 
 
-async function run(events: ExchangeEvent[]): Promise<Alert[]> {
+async function run(events: ExchangeEvent[], opts: { groups?: string[][]; ramping?: Record<string, unknown> } = {}): Promise<Alert[]> {
   const off = Object.fromEntries(BUILTIN_DETECTORS.filter((d) => d.name !== 'ramping').map((d) => [d.name, { enabled: false }]));
   const col = new AlertCollector();
-  const engine = new SurveillanceEngine({ config: { detectors: { ...off, ramping: { enabled: true } } }, sinks: [col] });
+  const engine = new SurveillanceEngine({ config: { detectors: { ...off, ramping: { enabled: true, ...opts.ramping } }, links: { groups: opts.groups ?? [] } }, sinks: [col] });
   for (const e of events.sort((a, b) => a.ts - b.ts)) engine.onEvent(e);
   await engine.finish();
   return finalAlerts(col.transitions).filter((a) => a.typology === 'ramping');
@@ -69,6 +69,19 @@ describe('ramping detector', () => {
     const alerts = await run([...background(T0, T0 + 200_000), ...ig.events, ...rev]);
     expect(alerts.map((a) => a.accounts)).toEqual([['rampr']]);
     expect(alerts[0].variant).toBe('ramp_up');
+  });
+
+  it('leaves a push carried with linked accounts to pump_and_dump (unless groupPushes), but not one with unlinked buyers', async () => {
+    // rampr ignites and reverses as in the first test, while mate buys aggressively during the run.
+    const ig = ignition('rampr', T0 + 60_000, 6);
+    const mate: ExchangeEvent[] = [];
+    for (let i = 0; i < 4; i++) mate.push(trade(T0 + 61_000 + i * 2_000, 'mate', 'buy', 10.05, 5, `mt${i}`));
+    const rev: ExchangeEvent[] = [];
+    for (let i = 0; i < 6; i++) rev.push(trade(T0 + 90_000 + i * 3_000, `f${i}`, 'buy', ig.top, 40, `fo${i}`, 'rampr'));
+    const events = () => [...background(T0, T0 + 200_000), ...ig.events, ...mate, ...rev];
+    expect(await run(events(), { groups: [['rampr', 'mate']] })).toEqual([]);
+    expect((await run(events(), { groups: [['rampr', 'mate']], ramping: { groupPushes: true } })).map((a) => a.accounts)).toEqual([['rampr']]);
+    expect((await run(events())).map((a) => a.accounts)).toEqual([['rampr']]);
   });
 
   it('stays silent for a one-way buyer (no reversal) and for a two-way trader without sweeps', async () => {

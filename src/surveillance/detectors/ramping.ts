@@ -39,6 +39,8 @@ import { num, time } from './format.js';
  * the same underlying (`ctx.partitionKey`), the account held a position in the ignition's direction
  * at its start, or built one during the ignition and reversal, of notional ≥ `maxRelatedShare` × the
  * ignition's (the move then served that position — e.g. a perpetual held while spot is pushed).
+ * Group pushes are left to pump_and_dump: no alert when a linked account (ctx.links) also took
+ * liquidity on the ignition's side of the market while it ran (`groupPushes: true` alerts anyway).
  *
  * A trader who simply executes a large order aggressively (no reversal), a market maker (passive
  * fills on both sides, no aggressive runs) and a momentum follower (does not move the price itself:
@@ -75,6 +77,7 @@ export const rampingParams = z.object({
   volHalfLifeMs: z.number().int().positive().default(1_800_000).describe('half-life of the market’s realised variance rate of the mid'),
   reversalWindowMs: z.number().int().positive().default(180_000).describe('the reversal must come within this after the run’s last order'),
   minReversalRatio: z.number().positive().default(0.6).describe('reversal volume as a share of the ignition volume before the alert opens'),
+  groupPushes: z.boolean().default(false).describe('alert also when linked accounts (ctx.links) bought or sold aggressively on the ignition’s side of the same market while it ran; off by default: a push carried by a linked group is a coordinated pump (pump_and_dump), not one actor’s ignition'),
   maxRelatedShare: z.number().positive().default(0.5).describe('no alert when the account holds or builds a position in the ignition’s direction on another market of the same underlying of at least this × the ignition notional (cross-market, see cross_market)'),
   minVolSamples: z.number().int().nonnegative().default(50).describe('mid changes observed in the market before its variance rate is trusted (the floor applies alone until then)'),
   accountIdleMs: z.number().int().positive().default(1_800_000).describe('forget an account × market after this much inactivity'),
@@ -164,6 +167,9 @@ class MidVar {
 
 class AcctState {
   run = new Run();
+  /** The latest burst of aggressive fills per side (0 buy, 1 sell): first and last time, bursts split by gaps over maxGapMs. */
+  readonly aggFirst = [NaN, NaN];
+  readonly aggLast = [NaN, NaN];
   ign: Ignition | undefined;
   /** A live ignition of the other side that `ign` followed (often its own sweeping reversal): its reversal still counts. */
   prev: Ignition | undefined;
@@ -265,6 +271,21 @@ class RampingDetector implements Detector {
     return out;
   }
 
+  /**
+   * True when a linked account (ctx.links) also took liquidity on the ignition's side of this market
+   * while it ran: the push was a group's. On dev seeds 19, 26 and 33 every ramping false alert was
+   * such a member of a pump-and-dump group (2–4 linked accounts buying with it), and no labelled
+   * ignition had a linked account trading its market.
+   */
+  private groupPush(account: string, market: string, g: Ignition, ctx: DetectorContext): boolean {
+    const si = g.side === 'buy' ? 0 : 1;
+    for (const other of ctx.links.linked(account)) {
+      const os = this.state.peek(pairKey(other, market), ctx.ts);
+      if (os !== undefined && os.aggFirst[si] <= g.end && os.aggLast[si] >= g.start) return true;
+    }
+    return false;
+  }
+
   /** True when the move served a position on a related market (held at the start, or built since, in the ignition's direction). */
   private crossMarket(account: string, market: string, g: Ignition, ctx: DetectorContext): boolean {
     const dir = g.side === 'buy' ? 1 : -1;
@@ -328,6 +349,9 @@ class RampingDetector implements Detector {
     const run = st.run;
     if (run.orders > 0 && side !== run.side && t - run.last <= this.p.maxGapMs) run.oppVolume += sz;
     if (!aggressive) return;
+    const si = side === 'buy' ? 0 : 1;
+    if (!(t - st.aggLast[si] <= this.p.maxGapMs)) st.aggFirst[si] = t;
+    st.aggLast[si] = t;
     if (run.orders === 0 || run.side !== side || t - run.last > this.p.maxGapMs) {
       run.side = side;
       run.start = t;
@@ -422,6 +446,7 @@ class RampingDetector implements Detector {
     const need = this.p.minReversalRatio;
     if (ratio < need) return;
     if (this.crossMarket(account, e.market, g, ctx)) return;
+    if (!this.p.groupPushes && this.groupPush(account, e.market, g, ctx)) return;
     const sweepScore = Math.log2(Math.max(1, g.sweeps / Math.max(1, this.p.minSweeps)));
     const revScore = Math.min(1, Math.max(0, ratio - need));
     // An attempt scores below every ignition that moved the price (< 50).
