@@ -84,6 +84,47 @@ describe('fat_finger detector', () => {
     expect(paired).toEqual([]);
   });
 
+  it('alerts on a passive quote 8% off a calm market from an account without history when it is cancelled, not when left resting', async () => {
+    const t = T0 + 600_000;
+    const base = background(T0, T0 + 900_000);
+    const bid = place(t, 'N', 'buy', 2 * 0.92, 50);
+    const cancel = (ts: number) => ev({ type: 'order.cancelled', id: `c${n++}`, ts, market: M, accountId: 'N', orderId: (bid as { orderId: string }).orderId, reason: 'user' });
+    // noticed and pulled 2 s later: a slip (the threshold is 8σ of the market's 5-minute volatility, 0.86% here, not the former 10% for new accounts)
+    const alerts = await run([...base, bid, cancel(t + 2_000)]);
+    expect(alerts.map((a) => a.accounts)).toEqual([['N']]);
+    const f = alerts[0].evidence.features;
+    expect(f.find((x) => x.name === 'cancelled_after_ms')!.value).toBe(2_000);
+    expect(f.find((x) => x.name === 'deviation_pct')!.threshold).toBeCloseTo(6.85, 1);
+    expect(f.find((x) => x.name === 'deviation_pct')!.value).toBeGreaterThan(7.5);
+    expect(f.find((x) => x.name === 'deviation_sigmas')!.value).toBeGreaterThan(8);
+    expect(alerts[0].explanation).toContain('cancelled it 2 s after');
+    // left resting (or pulled only after noticeMs): a deliberate deep bid, 1.2× the threshold is no shifted decimal point
+    expect(await run([...base, bid])).toEqual([]);
+    expect(await run([...base, bid, cancel(t + 120_000)])).toEqual([]);
+    // a bid ten times lower (a decimal slip) alerts even left resting
+    expect((await run([...base, place(t, 'N', 'buy', 0.2, 50)])).map((a) => a.accounts)).toEqual([['N']]);
+  });
+
+  it('does not take an oversized order for a slip when the account worked in size just before (a spoofer’s genuine side)', async () => {
+    const t = T0 + 600_000;
+    const base = [...background(T0, T0 + 900_000), ...history('F', T0 + 150_000, 4, () => 0.001, () => 100)];
+    const cancel = (ts: number, o: ExchangeEvent) => ev({ type: 'order.cancelled', id: `c${n++}`, ts, market: M, accountId: 'F', orderId: (o as { orderId: string }).orderId, reason: 'user' });
+    const err = place(t, 'F', 'buy', 2, 20_000);
+    // alone: a slip (as above)
+    expect((await run([...base, err, cancel(t + 3_000, err)])).length).toBe(1);
+    // after a larger offer of the same account behind the touch 2 s earlier, both pulled together: a strategy
+    const big = place(t - 2_000, 'F', 'sell', 2.01, 60_000);
+    expect(await run([...base, big, err, cancel(t + 3_000, big), cancel(t + 3_000, err)])).toEqual([]);
+    // a comparable order while it rests also makes it a campaign; a small correction does not
+    const more = place(t + 1_000, 'F', 'buy', 2, 15_000);
+    expect(await run([...base, err, more, cancel(t + 3_000, err)])).toEqual([]);
+    const fix = place(t + 1_000, 'F', 'buy', 2, 200);
+    expect((await run([...base, err, fix, cancel(t + 3_000, err)])).length).toBe(1);
+    // a stop order of that size is not on the book until it triggers: cancelling it is no noticed slip
+    const stop = ev({ type: 'order.placed', id: `p${n++}`, ts: t, market: M, accountId: 'F', orderId: `o${n}`, side: 'buy', orderType: 'stop', timeInForce: 'GTC', stopPrice: '2.1000', size: '20000' });
+    expect(await run([...base, stop, cancel(t + 3_000, stop)])).toEqual([]);
+  });
+
   it('reports a size slip whose resting remainder the market takes in full, not a size taken in full on arrival', async () => {
     const t = T0 + 600_000;
     const base = [...background(T0, T0 + 900_000), ...history('F', T0 + 150_000, 4, () => 0.001, () => 100)];

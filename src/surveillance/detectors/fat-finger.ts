@@ -22,9 +22,13 @@ import { num, pct, plural, time } from './format.js';
  * deviation is measured from the NEAREST of them: an order near the index or the last print is not
  * off-market just because the book is momentarily dislocated (a sweep, a pump, a thin side). The
  * deviation |price − reference| / reference must exceed BOTH the floor `minDeviationPct` AND
- * `k` × the market's rolling volatility (EW standard deviation of trade prices over the
- * half-life `state.priceHalfLifeMs`, relative to their EW mean). Until `minSamples` trades have
- * been seen the volatility is not trusted and the threshold is `coldStartDeviationPct`.
+ * `k` × the market's volatility. For orders that is the volatility over `rangeMs` from sampled mid
+ * returns: the mid is sampled at the first trade `volSampleMs` after the previous sample (spread at
+ * most `maxSpreadPct`), σ of a sample return is 1.4826 × the P² median of |log return| (robust: a
+ * sweep that empties the book for a moment, or a pump long gone, does not set the bar), scaled by
+ * √(rangeMs / volSampleMs). For trade prints it is the EW standard deviation of trade prices over
+ * the half-life `state.priceHalfLifeMs`, relative to their EW mean. Until `minSamples` samples
+ * (trades for prints) the volatility is not trusted and the threshold is `coldStartDeviationPct`.
  *
  * Size test (orders at or through the touch: marketable, or joining or improving the best level on
  * their side — an oversized order resting behind the touch executes nothing and is judged by the
@@ -45,8 +49,13 @@ import { num, pct, plural, time } from './format.js';
  * An account with too little quoting history in the market (< `minDevHistory` orders) is compared
  * with its peers: the price threshold is at least `devMultiple` × the market's `devQuantile`
  * deviation over all accounts' limit orders (deep ladders of thin markets raise it) and at least
- * `newAccountDeviationPct` for a passive order (a marketable one executes at the off-market price
- * now: the floor and the peers apply).
+ * `newAccountDeviationPct` (default 3 %, the floor) for a passive order.
+ *
+ * A size suspect is a slip only if it stands alone: when the account placed an order of at least
+ * `isolationShare` × its size in the market within `noticeMs` before it, or places one while it
+ * rests, the account is working in size (a spoofer's genuine side next to its spoof, a campaign
+ * pressing a close): no size suspect. A conditional order (stop, take-profit) is not on the book
+ * until it triggers: it is not at the touch, and cancelling it is no noticed slip.
  *
  * A size error is an error because the trader notices it: a size-only suspect alerts when the
  * account cancels it (or amends it down) within `noticeMs` of placing it with part of it still
@@ -56,9 +65,9 @@ import { num, pct, plural, time } from './format.js';
  * trader notices: a size-only suspect of an account with little history in the market (judged
  * against the underlying's or its peers' sizes), at least `filledRatio` × the size threshold, whose
  * resting remainder other participants take in full within `noticeMs`, alerts on that last fill. One
- * that executes in full on arrival (a deliberate take) does not, nor one the account followed with
- * another order in the market while it rested (a slip is one order; a campaign, e.g. marking the
- * close, places more).
+ * that executes in full on arrival (a deliberate take) does not, nor one the account preceded
+ * (within `noticeMs`) or followed while it rested with another order in the market (a slip is one
+ * order; a campaign, e.g. marking the close, places more).
  *
  * In a fast market the band widens with it: the threshold is at least the width of the traded
  * range over `rangeMs` (max/min − 1), as exchanges' dynamic price bands do — a crash or a pump is not
@@ -74,9 +83,15 @@ import { num, pct, plural, time } from './format.js';
  * account data the taker's order was judged itself (its limit price, or its size for a market
  * order), and a print off the mid is the depth it met (a sweep of a thin book, a pump's rush).
  *
- * A passive off-market order (it cannot execute on arrival) alerts `confirmMs` after it, unless the
- * account placed or re-priced another quote on that side off-market meanwhile: a slip is one order,
- * a quoting algorithm widening in a fast market or a ladder shifted in one go repeats itself.
+ * A passive off-market order (it cannot execute on arrival) is reported only when its account
+ * cancels or re-prices it within `noticeMs` (it noticed: feature `cancelled_after_ms`), or when it
+ * lies at least `restingMultiple` × the threshold away (no quote is meant there: a shifted decimal
+ * point); one left resting is a deliberate deep quote (a bid waiting for a crash). Not before
+ * `confirmMs`, and not when the account placed or re-priced another quote on that side off-market
+ * within it (a slip is one order; a quoting algorithm widening in a fast market or a ladder shifted in
+ * one go repeats itself), nor when it quoted the other side off the reference the same way within it
+ * (its two-sided quote moved to a new level, e.g. in a one-sided book: a slip's other side stays at
+ * the market).
  *
  * Score: 50 + 25·log2(observed / threshold) for the stronger test (50 at the threshold, 75 at
  * twice, 100 at four times), +10 when the order was marketable on arrival; capped at 100. One
@@ -95,7 +110,9 @@ export const fatFingerParams = z.object({
   k: z.number().positive().default(8).describe('price deviation must exceed k × rolling relative volatility'),
   minDeviationPct: z.number().nonnegative().default(3).describe('…and this absolute floor (% of the reference price)'),
   coldStartDeviationPct: z.number().positive().default(10).describe('threshold (%) while the market has fewer than minSamples trades'),
-  minSamples: z.number().int().nonnegative().default(50).describe('trades needed before the volatility estimate is trusted'),
+  minSamples: z.number().int().nonnegative().default(50).describe('trades (trade prints) / mid samples (orders) needed before the volatility estimate is trusted'),
+  volSampleMs: z.number().int().positive().default(10_000).describe('orders: the mid is sampled for volatility at the first trade at least this long after the previous sample'),
+  isolationShare: z.number().positive().default(0.5).describe('a size suspect is a slip only if it stands alone: the account placed no order in the market of at least this share of its size within noticeMs before it, nor places one while it rests (a strategy works in size: spoofing, pressing a close)'),
   maxSpreadPct: z.number().positive().default(1).describe('a mid from a wider spread (% of mid) is not used as reference; the last trade is'),
   maxReferenceAgeMs: z.number().int().positive().default(300_000).describe('reference data older than this (event time) is not used'),
   sizeQuantile: z.number().min(0.5).max(1).default(0.99).describe('quantile of the account’s past order sizes in the market'),
@@ -109,14 +126,15 @@ export const fatFingerParams = z.object({
   devQuantile: z.number().min(0.5).max(1).default(0.99).describe('quantile of the account’s past limit-price deviations from the reference in the market'),
   devMultiple: z.number().positive().default(2).describe('a price deviation must also exceed this multiple of that quantile (accounts that routinely quote far away, e.g. market makers’ deep ladders, do not alert)'),
   minDevHistory: z.number().int().positive().default(20).describe('limit orders in the account’s history before the deviation-history test applies'),
-  newAccountDeviationPct: z.number().positive().default(10).describe('price threshold (%) for a passive order from an account with less history than minDevHistory in the market (its quoting habits are unknown: a new market maker’s deep ladder); a marketable one is held to the floor and its peers’ habits (see devMultiple)'),
-  minPeerSamples: z.number().int().positive().default(200).describe('limit orders in the market before the peers’ deviation quantile is used'),
+  newAccountDeviationPct: z.number().positive().default(3).describe('price threshold (%) for a passive order from an account with less history than minDevHistory in the market (its quoting habits are unknown: a new market maker’s deep ladder); a marketable one is held to the floor and its peers’ habits (see devMultiple)'),
+  minPeerSamples: z.number().int().positive().default(50).describe('limit orders in the market before the peers’ deviation quantile is used'),
   historyIdleMs: z.number().int().positive().default(7 * 86_400_000).describe('forget an account’s size history after this much inactivity'),
   maxAccounts: z.number().int().positive().default(500_000).describe('cap on accounts with size history (memory bound)'),
   noticeMs: z.number().int().positive().default(60_000).describe('a size-only suspect alerts when the account cancels or amends it down within this of placing it'),
   filledRatio: z.number().positive().default(4).describe('a size-only suspect from an account with little history in the market (sizes judged against the underlying or its peers) also alerts when its resting remainder is taken in full by others within noticeMs (not in full on arrival) and its size is at least this multiple of the size threshold (sizeMultiple × the usual size)'),
   rangeMs: z.number().int().positive().default(300_000).describe('passive orders are also measured from the market’s traded range over this window'),
   confirmMs: z.number().int().nonnegative().default(10_000).describe('a passive off-market order alerts after this long unless the account placed another off-market quote on that side meanwhile (a deliberate repricing)'),
+  restingMultiple: z.number().positive().default(4).describe('a passive off-market order alerts when the account cancels or re-prices it within noticeMs (it noticed), or when its deviation is at least this multiple of the threshold (no quote is meant that far off: a shifted decimal point); one left resting is a deliberate deep quote'),
   repeatShare: z.number().positive().default(0.5).describe('a later quote counts as a repeat when its deviation exceeds this share of the price threshold'),
   checkTrades: z.boolean().default(true).describe('also test trade prints against the market (variant off_market_trade)'),
   bookLevels: z.number().int().positive().default(5).describe('levels per side in the evidence book snapshot'),
@@ -148,7 +166,7 @@ interface Suspect extends OrderSeen {
   /** size as a float, and how much of it has executed so far */
   sizeNum: number;
   filled: number;
-  /** the account placed another order in the market while it rested (a campaign, not one slip) */
+  /** the account placed another order in the market within noticeMs before it or while it rested (a campaign, not one slip) */
   followed: boolean;
 }
 
@@ -172,6 +190,8 @@ interface Finding extends OrderSeen {
   book: BookSnapshot | undefined;
   /** A later off-market quote of the account on this side came within confirmMs. */
   repeated: boolean;
+  /** a passive one: ms after placement at which the account cancelled it or amended it (noticed), -1 if not (yet) */
+  noticedMs: number;
 }
 
 /** What an order's size was judged against: the account's orders in this market, across the underlying's markets, or its peers'. */
@@ -189,6 +209,16 @@ interface Hist {
   dev: P2Quantile | undefined;
   /** The account's entry across the underlying's markets (same map, key Mkt.groupKey): notionals; undefined on that entry itself. */
   group: Hist | undefined;
+  /** the largest order the account placed here within the last noticeMs (approximately: reset when the held one is older), and when */
+  recentSz: number;
+  recentTs: number;
+  /** when the account last placed an order here */
+  lastTs: number;
+  /** the account's last limit price on each side here, and when (a two-sided re-centring, see recentred) */
+  buyPx: number;
+  buyTs: number;
+  sellPx: number;
+  sellTs: number;
 }
 
 function newHistory(): Map<string, Hist> {
@@ -215,6 +245,11 @@ class Mkt {
   readonly suspects = new Map<string, Suspect>();
   /** key of the account's history across the underlying's markets (ctx.partitionKey), set on first use */
   groupKey = '';
+  /** mid at the last volatility sample (the first trade volSampleMs after the one before), when, and the P² median of |log mid return| between samples */
+  midPrev = 0;
+  midTs = 0;
+  absR: P2Quantile | undefined = undefined;
+  nR = 0;
   /** the market's order flow (markets are never removed from it), once it exists */
   flow: MarketFlow | undefined = undefined;
 }
@@ -262,12 +297,17 @@ class FatFingerDetector implements Detector {
       const m = this.mkt(ev.market);
       if (m.range === undefined) m.range = new RollingWindow(this.p.rangeMs);
       this.evPx = ctx.px;
+      if (ts - m.midTs >= this.p.volSampleMs) {
+        const t = ctx.books.touch(ev.market);
+        if (t.spread <= (t.mid * this.p.maxSpreadPct) / 100) this.midReturn(m, t.mid, ts);
+      }
       this.onTrade(ev, m, ctx);
       m.range.add(ts, this.evPx);
       return;
     }
     if (ev.type === 'order.cancelled') {
       if (this.nSuspects > 0 && ev.reason === 'user') this.noticed(this.mkt(ev.market), ev.market, ev.orderId, ts, ctx);
+      if (this.pending.size > 0 && ev.reason === 'user') this.pendingNoticed(ev.accountId, ev.market, ev.orderId, ts, ctx);
       return;
     }
     if (ev.type === 'mark_price') {
@@ -306,7 +346,14 @@ class FatFingerDetector implements Detector {
     const ts = ctx.ts;
     const m = this.mkt(e.market);
     const lp = this.evPx;
-    if (m.suspects.size > 0 && e.type === 'order.placed') for (const s of m.suspects.values()) if (s.account === e.accountId) s.followed = true;
+    if (m.suspects.size > 0 && e.type === 'order.placed') {
+      for (const [k, s] of m.suspects) {
+        if (s.account !== e.accountId) continue;
+        s.followed = true;
+        // another order of comparable size while it rests: a strategy working in size, not one slip
+        if (this.evSz >= this.p.isolationShare * s.sizeNum) this.dropSuspect(m, k);
+      }
+    }
     // the touch, read once (a scratch object the books overwrite on every call)
     const t = ctx.books.touch(e.market);
     const tBid = t.bid;
@@ -327,8 +374,8 @@ class FatFingerDetector implements Detector {
       // differ between --workers 1 and N, whose partitions each see a subset of the markets.
       if (m.groupKey === '') m.groupKey = pairKey('', ctx.partitionKey(e.market));
       let g = byMarket.get(m.groupKey);
-      if (g === undefined) byMarket.set(m.groupKey, (g = { size: new P2Quantile(this.p.sizeQuantile), dev: undefined, group: undefined }));
-      byMarket.set(e.market, (h = { size: new P2Quantile(this.p.sizeQuantile), dev: undefined, group: g }));
+      if (g === undefined) byMarket.set(m.groupKey, (g = { size: new P2Quantile(this.p.sizeQuantile), dev: undefined, group: undefined, recentSz: 0, recentTs: 0, lastTs: -Infinity, buyPx: 0, buyTs: 0, sellPx: 0, sellTs: 0 }));
+      byMarket.set(e.market, (h = { size: new P2Quantile(this.p.sizeQuantile), dev: undefined, group: g, recentSz: 0, recentTs: 0, lastTs: -Infinity, buyPx: 0, buyTs: 0, sellPx: 0, sellTs: 0 }));
     }
     let devQ = NaN;
     let peerQ = NaN;
@@ -362,7 +409,7 @@ class FatFingerDetector implements Detector {
       // Every threshold below only raises the lowest one: a quote within devBound (most quotes) is
       // judged without the volatility, range and habit lookups.
       if (dev > this.devBound) {
-        this.priceThreshold(e.market, m, hd, peers, ctx);
+        this.priceThreshold(m, hd, peers);
         vol = this.volPct;
         thr = this.thr;
         devQ = this.devQ;
@@ -384,8 +431,14 @@ class FatFingerDetector implements Detector {
     let histN = 0;
     let sizeBasis: SizeBasis = 'own';
     let peerLim = NaN;
+    let isolated = true;
+    // the account placed another order here within noticeMs before this one (a slip taken in full must be one order)
+    const preceded = ts - h.lastTs <= this.p.noticeMs;
+    if (e.type === 'order.placed') h.lastTs = ts;
     // At or through the touch: marketable, a market order, or joining/improving the best level.
-    const atTouch = !isLimit || !(lp > 0) || side === undefined || (side === 'buy' ? !(lp < tBid) : !(lp > tAsk));
+    // (a conditional order — stop, take-profit — is not on the book until it triggers: not at the touch)
+    const conditional = e.type === 'order.placed' && e.orderType !== 'limit' && e.orderType !== 'market';
+    const atTouch = !conditional && (!isLimit || !(lp > 0) || side === undefined || (side === 'buy' ? !(lp < tBid) : !(lp > tAsk)));
     if (e.size !== undefined) {
       size = this.evSz;
       const q = h.size;
@@ -422,6 +475,17 @@ class FatFingerDetector implements Detector {
         }
       }
       if (e.type === 'order.placed') {
+        // isolation: the largest order of the account here within noticeMs (before this one)
+        if (ts - h.recentTs <= this.p.noticeMs) {
+          if (h.recentSz >= this.p.isolationShare * size) isolated = false;
+          if (size >= h.recentSz) {
+            h.recentSz = size;
+            h.recentTs = ts;
+          }
+        } else {
+          h.recentSz = size;
+          h.recentTs = ts;
+        }
         // peers: each account's first peerOrders orders here, so every account weighs alike
         if (notional > 0 && histN < this.p.peerOrders) {
           if (m.sizes === undefined) m.sizes = new P2Quantile(this.p.sizeQuantile);
@@ -435,7 +499,7 @@ class FatFingerDetector implements Detector {
     }
     // (a low-history account's order beyond the peers' limit counts as oversized even when its own few orders were as large)
     if ((sizeScore > 0 || (h.size.count <= this.p.minHistory && size * (lp > 0 ? lp : tMid) > peerLim)) && e.type === 'order.placed' && this.pairedWithLinked(m, e.accountId, side, ts, ctx)) sizeScore = 0;
-    if (!atTouch) sizeScore = 0;
+    if (!atTouch || !isolated) sizeScore = 0;
     const marketable = this.marketable || !isLimit;
     if (priceScore === 0 && sizeScore > 0) {
       // size alone: wait for the trader to notice (cancel or amend down)
@@ -443,12 +507,28 @@ class FatFingerDetector implements Detector {
         if (!m.suspects.has(e.orderId)) this.nSuspects++;
         m.suspects.set(e.orderId, {
           eventId: e.id, ts, account: e.accountId, market: e.market, orderId: e.orderId, side: side ?? '?', price: e.price ?? '', size: e.size ?? '', sizeQ, histN, basis: sizeBasis,
-          score: sizeScore, marketable, book: ctx.books.snapshot(e.market, this.p.bookLevels), sizeNum: size, filled: 0, followed: false,
+          score: sizeScore, marketable, book: ctx.books.snapshot(e.market, this.p.bookLevels), sizeNum: size, filled: 0, followed: preceded,
         });
       } else if (e.type === 'order.amended') this.noticed(m, e.market, e.orderId, ts, ctx);
       return;
     }
     if (e.type === 'order.amended' && this.nSuspects > 0) this.noticed(m, e.market, e.orderId, ts, ctx);
+    if (isLimit && lp > 0 && side !== undefined) {
+      if (side === 'buy') {
+        h.buyPx = lp;
+        h.buyTs = ts;
+      } else {
+        h.sellPx = lp;
+        h.sellTs = ts;
+      }
+      // a quote on the other side of a waiting passive off-market one, off the same way: re-centring
+      if (this.pending.size > 0) {
+        const prev = this.pending.get(pairKey(e.accountId, e.market));
+        if (prev !== undefined && prev.side !== side && ts - prev.ts <= this.p.confirmMs && this.sameWay(prev.refPrice, +prev.price, lp, prev.thr)) prev.repeated = true;
+        // the waiting order itself re-priced: noticed (re-priced off-market again, it is also a repeat below)
+        if (prev !== undefined && prev.orderId === e.orderId && prev.noticedMs < 0 && ts - prev.ts <= this.p.noticeMs) prev.noticedMs = ts - prev.ts;
+      }
+    }
     if (priceScore === 0 && !(Number.isFinite(dev) && dev > thr * this.p.repeatShare)) return;
     // A passive off-market quote that repeats an earlier one of the account on this side (within
     // confirmMs) is a deliberate repricing — a quoting algorithm widening in a fast market, a ladder
@@ -465,15 +545,28 @@ class FatFingerDetector implements Detector {
     const f: Finding = {
       eventId: e.id, ts, type: e.type, account: e.accountId, market: e.market, orderId: e.orderId, side: side ?? '?', price: e.price ?? '', size: e.size ?? '',
       priceScore, sizeScore, dev, thr, vol, devQ, peerQ, sizeQ, sizeNum: size, histN, sizeBasis, marketable, refKind: this.refKind, refPrice: this.refPrice,
-      book: undefined, repeated: false,
+      book: undefined, repeated: false, noticedMs: -1,
     };
     if (priceScore > 0 && sizeScore === 0 && !this.marketable && this.pending.size < 10_000) {
+      // the account quoted the other side off the same way just before: its two-sided quote moved (re-centring on a new level), not a slip
+      const oppPx = side === 'buy' ? h.sellPx : h.buyPx;
+      const oppTs = side === 'buy' ? h.sellTs : h.buyTs;
+      if (ts - oppTs <= this.p.confirmMs && this.sameWay(this.refPrice, lp, oppPx, thr)) return;
       // passive and priced off: it harms no one until the market comes to it; confirm it is a one-off
       f.book = ctx.books.snapshot(e.market, this.p.bookLevels);
       this.pending.set(pk, f);
       return;
     }
     this.emit(f, ctx, ts);
+  }
+
+  /**
+   * A quote at `other` is off the reference the same way as the off-market one at `px` (both above it or
+   * both below) by more than repeatShare × its threshold: the account re-centred its two-sided quote on
+   * a new level (after a gap, in a one-sided or wide book), while a slip's other side stays at the market.
+   */
+  private sameWay(ref: number, px: number, other: number, thr: number): boolean {
+    return other > 0 && (other - ref) * (px - ref) > 0 && (Math.abs(other - ref) / ref) * 100 > this.p.repeatShare * thr;
   }
 
   // priceThreshold's results (fields: a float returned from a call that is not inlined is boxed)
@@ -486,8 +579,8 @@ class FatFingerDetector implements Detector {
    * (coldStartDeviationPct before minSamples trades), the traded range's width, and the account's
    * own deviation habit (or, with little history, newAccountDeviationPct when passive and its peers').
    */
-  private priceThreshold(market: string, m: Mkt, hd: P2Quantile, peers: P2Quantile, ctx: DetectorContext): void {
-    this.volatilityPct(market, m, ctx);
+  private priceThreshold(m: Mkt, hd: P2Quantile, peers: P2Quantile): void {
+    this.horizonVolPct(m);
     const vol = this.volPct;
     let thr = Number.isFinite(vol) ? Math.max(this.p.minDeviationPct, this.p.k * vol) : this.p.coldStartDeviationPct;
     const r = m.range;
@@ -525,12 +618,16 @@ class FatFingerDetector implements Detector {
       if (Number.isFinite(f.dev)) {
         ep.notes.refKind = f.refKind;
         ep.notes.ref = String(f.refPrice);
-        this.samples = this.flowOf(this.mkt(f.market), f.market, ctx)?.price.count ?? 0;
+        this.samples = this.mkt(f.market).nR;
         this.refPrice = f.refPrice;
         this.priceFeatures(ep, f.dev, f.thr, f.vol, +f.price);
         if (Number.isFinite(f.devQ)) ep.feature('deviation_vs_own_history', f.dev, f.devQ * this.p.devMultiple, '>', '%');
         else if (Number.isFinite(f.peerQ)) ep.feature('deviation_vs_peers', f.dev, f.peerQ * this.p.devMultiple, '>', '%');
-        if (!f.marketable) ep.feature('repeated_within_ms', 0, this.p.confirmMs, '==', 'orders');
+        if (!f.marketable) {
+          ep.feature('repeated_within_ms', 0, this.p.confirmMs, '==', 'orders');
+          if (f.noticedMs >= 0) ep.feature('cancelled_after_ms', f.noticedMs, this.p.noticeMs, '<=', 'ms');
+          else ep.feature('deviation_over_threshold', f.dev / f.thr, this.p.restingMultiple, '>=', 'x');
+        }
       }
       if (Number.isFinite(f.sizeQ)) {
         ep.feature('size_multiple_of_history_quantile', f.sizeNum / f.sizeQ, this.p.sizeMultiple, '>', 'x');
@@ -647,12 +744,32 @@ class FatFingerDetector implements Detector {
     ctx.alerts.commit(ep, ts);
   }
 
+  /**
+   * A waiting passive off-market order cancelled by its account: noticed. Within noticeMs it alerts
+   * (at once when confirmMs has passed without a repeat, else when it has).
+   */
+  private pendingNoticed(account: string, market: string, orderId: string, ts: number, ctx: DetectorContext): void {
+    const pk = pairKey(account, market);
+    const f = this.pending.get(pk);
+    if (f === undefined || f.orderId !== orderId) return;
+    if (ts - f.ts > this.p.noticeMs) return;
+    if (f.noticedMs < 0) f.noticedMs = ts - f.ts;
+    if (ts - f.ts < this.p.confirmMs) return;
+    this.pending.delete(pk);
+    if (!f.repeated) this.emit(f, ctx, ts);
+  }
+
   onWatermark(t: number, ctx: DetectorContext): void {
     if (this.pending.size > 0) {
       for (const [k, f] of this.pending) {
         if (t - f.ts < this.p.confirmMs) continue;
-        this.pending.delete(k);
-        if (!f.repeated) this.emit(f, ctx, t);
+        // a repeat: deliberate; noticed (cancelled or re-priced within noticeMs), or so far off that no
+        // quote is meant there: a slip; still resting after noticeMs: deliberate (a deep bid waiting for a crash)
+        const extreme = f.dev >= this.p.restingMultiple * f.thr;
+        if (f.repeated || f.noticedMs >= 0 || extreme || t - f.ts > this.p.noticeMs) {
+          this.pending.delete(k);
+          if (!f.repeated && (f.noticedMs >= 0 || extreme)) this.emit(f, ctx, t);
+        }
       }
     }
     // forget suspects nobody cancelled in time (they executed or stayed: deliberate)
@@ -774,6 +891,42 @@ class FatFingerDetector implements Detector {
     this.widthPct = r.count > 1 ? (r.max() / r.min() - 1) * 100 : 0;
   }
 
+  /**
+   * The mid's log return since the last sample (at a trade at least volSampleMs after it, spread at
+   * most maxSpreadPct), into the market's P² median of absolute returns (a gap of several intervals
+   * counts as one return over that many: |r| / √intervals). Mid returns, not trade returns: a print
+   * alternating between bid and ask (bid-ask bounce) is no volatility; sampled, not trade to trade:
+   * the touch flickering as levels are taken and refilled is noise that mean-reverts within seconds;
+   * and a median: a sweep that empties levels for a moment (a fat finger itself) must not set the bar
+   * for the next one, as it would in a mean of squares.
+   */
+  private midReturn(m: Mkt, mid: number, ts: number): void {
+    if (!(mid > 0)) return;
+    const prev = m.midPrev;
+    const intervals = m.midTs > 0 ? (ts - m.midTs) / this.p.volSampleMs : 1;
+    m.midPrev = mid;
+    m.midTs = ts;
+    if (!(prev > 0)) return;
+    const r = Math.abs(Math.log(mid / prev)) / Math.sqrt(intervals);
+    let q = m.absR;
+    if (q === undefined) m.absR = q = new P2Quantile(0.5);
+    q.add(0, r);
+    m.nR++;
+  }
+
+  /**
+   * The market's volatility over rangeMs in % of its price, into `volPct`: σ of a volSampleMs mid
+   * return (1.4826 × the median absolute return, the normal-consistent robust estimate) ×
+   * √(rangeMs / volSampleMs) — the move a random walk with that volatility makes over the window.
+   * NaN until minSamples samples. Unlike the dispersion of price levels, it is not inflated for long
+   * after a past move (the window's traded range covers a move in progress).
+   */
+  private horizonVolPct(m: Mkt): void {
+    this.samples = m.nR;
+    const q = m.absR;
+    this.volPct = q === undefined || m.nR < this.p.minSamples ? NaN : 1.4826 * q.value() * Math.sqrt(this.p.rangeMs / this.p.volSampleMs) * 100;
+  }
+
   /** Rolling relative volatility of the market in %, NaN until minSamples trades, into `volPct`. */
   private volPct = NaN;
   private volatilityPct(market: string, mk: Mkt, ctx: DetectorContext): void {
@@ -813,7 +966,9 @@ class FatFingerDetector implements Detector {
     const marketable = n.marketable === 'yes' ? '; it was marketable on arrival' : '';
     const filled = ep.get('filled_in_full_after_ms');
     const filledText = filled !== undefined ? `; it executed in full ${num(filled.value / 1000, 1)} s after it was placed, never cancelled` : '';
-    return `${who} ${what}: ${parts.join('; and ')}${marketable}${filledText}${more}.`;
+    const cancelled = ep.get('cancelled_after_ms');
+    const cancelText = cancelled !== undefined ? `; the account cancelled it ${num(cancelled.value / 1000, 1)} s after placing it` : '';
+    return `${who} ${what}: ${parts.join('; and ')}${marketable}${filledText}${cancelText}${more}.`;
   }
 }
 
