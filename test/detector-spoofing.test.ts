@@ -57,6 +57,27 @@ function cycle(who: string, t: number, layers = 1): ExchangeEvent[] {
   return out;
 }
 
+/**
+ * One layering cycle at t: 5 bids of `size` from `top` down in 0.5 steps, an ask of `askSize` at the
+ * touch taken by `fills` trades of 0.1, then everything cancelled at t + 2 s.
+ */
+function stackCycle(who: string, t: number, top: number, size: string, askSize: string, fills = 0): ExchangeEvent[] {
+  const out: ExchangeEvent[] = [];
+  const ids: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const [p, id] = place(t + i * 50, who, 'buy', top - i * 0.5, size);
+    out.push(p);
+    ids.push(id);
+  }
+  const [g, gid] = place(t + 800, who, 'sell', 2000.5, askSize);
+  out.push(g);
+  for (let k = 0; k < fills; k++) {
+    out.push(ev({ type: 'trade', id: `e${n++}`, ts: t + 900 + k * 20, market: M, tradeId: `tr${n++}`, price: '2000.50', size: '0.1', aggressor: 'buy', makerOrderId: gid, makerAccountId: who, takerAccountId: 'tk' }));
+  }
+  for (const id of [...ids, gid]) out.push(cancel(t + 2_000, who, id));
+  return out;
+}
+
 describe('spoofing and layering detectors', () => {
   it('alerts spoofing on repeated large bids behind the touch cancelled after offering on the other side', async () => {
     const ev1 = [...book(T0), ...cycle('spf', T0 + 20_000), ...cycle('spf', T0 + 40_000), ...cycle('spf', T0 + 60_000)];
@@ -73,21 +94,7 @@ describe('spoofing and layering detectors', () => {
     // One cycle: 5 bids stacked, an ask at the touch taken in 24 fills, then everything cancelled.
     // Each fill is interest on the ask side; they form one burst, so what preceded the stack stays
     // visible and the interest is shown to be new (a ring of single acts lost it after 16 fills).
-    const out = [...book(T0)];
-    const t = T0 + 20_000;
-    const ids: string[] = [];
-    for (let i = 0; i < 5; i++) {
-      const [p, id] = place(t + i * 50, 'lyr', 'buy', 1998.5 - i * 0.5, '2');
-      out.push(p);
-      ids.push(id);
-    }
-    const [g, gid] = place(t + 800, 'lyr', 'sell', 2000.5, '5');
-    out.push(g);
-    for (let k = 0; k < 24; k++) {
-      out.push(ev({ type: 'trade', id: `e${n++}`, ts: t + 900 + k * 20, market: M, tradeId: `tr${n++}`, price: '2000.50', size: '0.1', aggressor: 'buy', makerOrderId: gid, makerAccountId: 'lyr', takerAccountId: 'tk' }));
-    }
-    for (const id of ids) out.push(cancel(t + 2_000, 'lyr', id));
-    out.push(cancel(t + 2_000, 'lyr', gid));
+    const out = [...book(T0), ...stackCycle('lyr', T0 + 20_000, 1998.5, '2', '5', 24)];
     const alerts = await run(out);
     expect(alerts.map((a) => [a.typology, a.accounts.join(',')])).toEqual([['layering', 'lyr']]);
     expect(alerts[0].evidence.features.find((f) => f.name === 'opposite_side_interest')?.value).toBe(1);
@@ -96,18 +103,7 @@ describe('spoofing and layering detectors', () => {
   it('measures each layer against the other participants’ levels, not against its own earlier layers', async () => {
     // Layers of 1 lot joining the 1-lot bid levels: counted with the account's own, the third layer's
     // reference would be (2+2+1+1+1)/5 = 1.4 lots and 1 lot < 0.8 × 1.4 would not be a layer.
-    const out = [...book(T0)];
-    const t = T0 + 20_000;
-    const ids: string[] = [];
-    for (let i = 0; i < 5; i++) {
-      const [p, id] = place(t + i * 50, 'lyr', 'buy', 1999.5 - i * 0.5, '1');
-      out.push(p);
-      ids.push(id);
-    }
-    const [g, gid] = place(t + 800, 'lyr', 'sell', 2000.5, '1');
-    out.push(g);
-    for (const id of ids) out.push(cancel(t + 2_000, 'lyr', id));
-    out.push(cancel(t + 2_000, 'lyr', gid));
+    const out = [...book(T0), ...stackCycle('lyr', T0 + 20_000, 1999.5, '1', '1')];
     const alerts = await run(out);
     expect(alerts.map((a) => [a.typology, a.accounts.join(',')])).toEqual([['layering', 'lyr']]);
     expect(alerts[0].evidence.features.find((f) => f.name === 'layers')?.value).toBe(5);
