@@ -31,11 +31,7 @@ export class TakerLog {
   /** Remembers (or re-stamps) a taker order placed at t. */
   add(key: OrderKey, account: string, side: 'buy' | 'sell', t: number): void {
     this.expire(t);
-    const old = this.index.get(key);
-    if (old !== undefined) {
-      // a repeated id: the newer placement wins, at the ring's end
-      this.index.delete(key);
-    }
+    // a repeated id: the newer placement wins (set below overwrites; the older slot is orphaned)
     if (this.end - this.start > this.mask) {
       if (this.mask + 1 < this.maxKeys) this.grow();
       else this.dropFront();

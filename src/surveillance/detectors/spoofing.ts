@@ -159,8 +159,7 @@ class AcctState {
   lastSeen = 0;
   account = '';
   mk: MarketState | undefined = undefined;
-  /** Creation order (forced eviction of the oldest, as KeyedState). */
-  prev: AcctState | undefined = undefined;
+  /** The next state in creation order (forced eviction of the oldest, as KeyedState). */
   next: AcctState | undefined = undefined;
 
   /** The rings, times and P² markers above. */
@@ -286,6 +285,32 @@ const STATE_PARAMS = ['refLevels', 'minRefLevels', 'layerMinMultiple', 'ownSizeM
 
 type Hit = { st: AcctState; side: number; rec: Fleeting[] };
 
+/** States in creation order, a FIFO linked through their `next` (the cap evicts the oldest first, as KeyedState does). */
+class CreationQueue<T extends { next: T | undefined }> {
+  size = 0;
+  private head: T | undefined = undefined;
+  private tail: T | undefined = undefined;
+
+  push(s: T): void {
+    s.next = undefined;
+    if (this.tail !== undefined) this.tail.next = s;
+    else this.head = s;
+    this.tail = s;
+    this.size++;
+  }
+
+  /** The oldest, removed; undefined when empty. */
+  shift(): T | undefined {
+    const s = this.head;
+    if (s === undefined) return undefined;
+    this.head = s.next;
+    if (this.head === undefined) this.tail = undefined;
+    s.next = undefined;
+    this.size--;
+    return s;
+  }
+}
+
 /**
  * Per account × market state built from the order and trade events, identical for both typologies
  * given the same STATE_PARAMS: one instance per partition serves both detectors, applying each event
@@ -299,17 +324,13 @@ class SpoofingState {
   private readonly markets = new Map<string, MarketState>();
   private lastMarket = '';
   private lastMk: MarketState | undefined = undefined;
-  private count = 0;
-  private head: AcctState | undefined = undefined;
-  private tail: AcctState | undefined = undefined;
+  private readonly accounts = new CreationQueue<AcctState>();
   private readonly pool: AcctState[] = [];
   /** Scratch for refLevelSizeOfOthers: the account's resting candidates on one side (price ticks, size lots). */
   private readonly ownPx: number[] = F_INIT.slice(0, OWN_MAX);
   private readonly ownSz: number[] = F_INIT.slice(0, OWN_MAX);
   /** IP states (market × IP), oldest created first, with KeyedState's rules as for accounts. */
-  private ipCount = 0;
-  private ipHead: IpState | undefined = undefined;
-  private ipTail: IpState | undefined = undefined;
+  private readonly ips = new CreationQueue<IpState>();
   /** `ctx.seq` of the last event applied by onEvent / afterEvent. */
   private onSeq = -1;
   private afterSeq = -1;
@@ -335,17 +356,13 @@ class SpoofingState {
   private get(m: MarketState, account: string, t: number): AcctState {
     let s = m.accounts.get(account);
     if (s === undefined) {
-      if (this.count >= this.p.maxAccounts) this.evictOldest();
+      if (this.accounts.size >= this.p.maxAccounts) this.evictOldest();
       s = this.alloc();
       s.account = account;
       s.mk = m;
       s.lastSeen = t;
-      s.prev = this.tail;
-      if (this.tail !== undefined) this.tail.next = s;
-      else this.head = s;
-      this.tail = s;
+      this.accounts.push(s);
       m.accounts.set(account, s);
-      this.count++;
     } else if (t > s.lastSeen) {
       if (t - s.lastSeen > this.p.accountIdleMs) s.reset();
       s.lastSeen = t;
@@ -369,15 +386,10 @@ class SpoofingState {
   }
 
   private evictOldest(): void {
-    const s = this.head;
+    const s = this.accounts.shift();
     if (s === undefined) return;
-    this.head = s.next;
-    if (this.head !== undefined) this.head.prev = undefined;
-    else this.tail = undefined;
-    s.next = s.prev = undefined;
     s.mk!.accounts.delete(s.account);
     s.mk = undefined;
-    this.count--;
     s.reset();
     this.pool.push(s);
   }
@@ -428,20 +440,14 @@ class SpoofingState {
   private ipGet(m: MarketState, ip: string, t: number): IpState {
     let s = m.ips.get(ip);
     if (s === undefined) {
-      if (this.ipCount >= this.p.maxAccounts) {
-        const old = this.ipHead!;
-        this.ipHead = old.next;
-        if (this.ipHead === undefined) this.ipTail = undefined;
+      if (this.ips.size >= this.p.maxAccounts) {
+        const old = this.ips.shift()!;
         old.mk.ips.delete(old.ip);
-        this.ipCount--;
       }
       s = new IpState(ip, m);
       s.lastSeen = t;
-      if (this.ipTail !== undefined) this.ipTail.next = s;
-      else this.ipHead = s;
-      this.ipTail = s;
+      this.ips.push(s);
       m.ips.set(ip, s);
-      this.ipCount++;
     } else if (t > s.lastSeen) {
       if (t - s.lastSeen > this.p.accountIdleMs) s.accounts = [];
       s.lastSeen = t;
