@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { EventOf, ExchangeEvent } from '../../events/schema.js';
 import { KeyedState, pairKey } from '../../stream/keyed.js';
+import { Ewma } from '../../stream/ewma.js';
 import { baseParams, defineDetector, policyFrom, type Detector, type DetectorContext, type EpisodePolicy } from '../detector.js';
 import type { Episode } from '../emitter.js';
 import { num, time } from './format.js';
@@ -153,13 +154,13 @@ class MidVar {
   r2 = 0;
   dt = 0;
   n = 0;
-  /** Decaying sums over the market's trades (half-life `sizeHalfLifeMs`): trade size, touch size just before the trade, count. */
-  sizeTs = NaN;
-  sumSize = 0;
-  sumTouch = 0;
-  sumTrades = 0;
-  sumTouchN = 0;
-  trades = 0;
+  /** Time-decayed means over the market's trades (half-life `sizeHalfLifeMs`): trade size, and touch size just before each trade. */
+  readonly tradeSize: Ewma;
+  readonly touchSize: Ewma;
+  constructor(sizeHalfLifeMs: number) {
+    this.tradeSize = new Ewma(sizeHalfLifeMs);
+    this.touchSize = new Ewma(sizeHalfLifeMs);
+  }
   rate(): number {
     return this.dt > 0 ? this.r2 / this.dt : NaN;
   }
@@ -192,38 +193,27 @@ class RampingDetector implements Detector {
   private readonly grouped = new Set<string>();
   private readonly midVar = new Map<string, MidVar>();
   private readonly volTau: number;
-  private readonly sizeTau: number;
 
   constructor(private readonly p: RampingParams) {
     this.policy = policyFrom(p);
     this.state = new KeyedState(newState, { idleMs: p.accountIdleMs, maxKeys: p.maxAccounts });
     this.volTau = p.volHalfLifeMs / Math.LN2;
-    this.sizeTau = p.sizeHalfLifeMs / Math.LN2;
   }
 
   /** The market's tracker (mid variance, mean sizes), created on first use. */
   private market(market: string): MidVar {
     let v = this.midVar.get(market);
-    if (v === undefined) this.midVar.set(market, (v = new MidVar()));
+    if (v === undefined) this.midVar.set(market, (v = new MidVar(this.p.sizeHalfLifeMs)));
     return v;
   }
 
   /** Adds this trade's size and the touch size before it to the market's decaying sums. */
   private updateSizes(v: MidVar, ts: number, sz: number): void {
     if (!(sz > 0)) return;
-    const decay = v.sizeTs === v.sizeTs && ts > v.sizeTs ? Math.exp(-(ts - v.sizeTs) / this.sizeTau) : 1;
-    if (!(v.sizeTs >= ts)) v.sizeTs = ts;
-    v.sumSize = v.sumSize * decay + sz;
-    v.sumTrades = v.sumTrades * decay + 1;
+    v.tradeSize.add(ts, sz);
     // The touch as it stood before the trade (onEvent): the depth the market showed.
     const touch = (this.preBidSz + this.preAskSz) / 2;
-    v.sumTouch *= decay;
-    v.sumTouchN *= decay;
-    if (touch > 0) {
-      v.sumTouch += touch;
-      v.sumTouchN++;
-    }
-    v.trades++;
+    if (touch > 0) v.touchSize.add(ts, touch);
   }
 
   /** The market's mid variance tracker, updated with the mid after this trade. */
@@ -311,9 +301,9 @@ class RampingDetector implements Detector {
     const mv = this.market(e.market);
     this.varRate = mv.n >= this.p.minVolSamples ? mv.rate() : NaN;
     // Mean trade and touch sizes before this trade (a run starting now is sized against them).
-    const trusted = mv.trades >= this.p.minSizeSamples && mv.sumTrades > 0;
-    this.avgTrade = trusted ? mv.sumSize / mv.sumTrades : NaN;
-    this.avgTouch = trusted && mv.sumTouchN > 0 ? mv.sumTouch / mv.sumTouchN : NaN;
+    const trusted = mv.tradeSize.count >= this.p.minSizeSamples;
+    this.avgTrade = trusted ? mv.tradeSize.mean : NaN;
+    this.avgTouch = trusted ? mv.touchSize.mean : NaN;
     if (taker !== undefined) this.onFill(taker, side, true, e, ctx);
     if (maker !== undefined && maker !== taker) this.onFill(maker, side === 'buy' ? 'sell' : 'buy', false, e, ctx);
     this.updateSizes(mv, ctx.ts, ctx.sz);
