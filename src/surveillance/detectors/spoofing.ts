@@ -326,7 +326,7 @@ class SpoofingState {
   private lastMk: MarketState | undefined = undefined;
   private readonly accounts = new CreationQueue<AcctState>();
   private readonly pool: AcctState[] = [];
-  /** Scratch for refLevelSizeOfOthers: the account's resting candidates on one side (price ticks, size lots). */
+  /** Scratch for refLevelSize: the account's resting candidates on one side (price ticks, size lots). */
   private readonly ownPx: number[] = F_INIT.slice(0, OWN_MAX);
   private readonly ownSz: number[] = F_INIT.slice(0, OWN_MAX);
   /** IP states (market × IP), oldest created first, with KeyedState's rules as for accounts. */
@@ -501,7 +501,7 @@ class SpoofingState {
     st.n = p2Add(st.f, st.n, size);
     if (marketable || type !== 'limit' || !(bid > 0 && ask > bid)) return;
     if (ts - m.first < this.p.warmupMs) return;
-    const ref = st.live !== undefined && st.live.size > 0 && st.live.size <= OWN_MAX ? this.refLevelSizeOfOthers(b, side, st.live) : this.refLevelSize(b, side, size);
+    const ref = this.refLevelSize(b, side, size, st.live);
     if (!(ref > 0)) return;
     if (!(size >= this.p.layerMinMultiple * ref)) return;
     st.stack(side, ts, px);
@@ -515,56 +515,45 @@ class SpoofingState {
   }
 
   /**
-   * Mean size of the best `refLevels` levels on a side of the L3 book (float), NaN if too thin.
-   * Stops (NaN) once the levels read so far put it above what an order of `size` can reach
-   * (size < layerMinMultiple × it): level totals are not negative, so the mean can only grow.
+   * Mean size of the best `refLevels` levels on a side of the L3 book (float), NaN if too thin,
+   * without the account's own resting candidates (`live`, when it has at most OWN_MAX): a layerer's
+   * first layers sit among the best levels and would raise the reference its next layers are
+   * measured against (dev seed 9001: the third of four layers fell short of its own first). Levels
+   * holding only the account's orders are skipped. With none of its own on the side, it stops (NaN)
+   * once the levels read so far put the mean above what an order of `size` can reach (size <
+   * layerMinMultiple × it): level totals are not negative, so the sum only grows.
    */
-  private refLevelSize(b: MarketBook | undefined, side: number, size: number): number {
-    if (b === undefined) return NaN;
-    const levels = side === BUY ? b.l3.bids : b.l3.asks;
-    const prices = levels.prices;
-    const n = Math.min(this.p.refLevels, prices.length);
-    if (n < this.p.minRefLevels) return NaN;
-    const min = this.p.layerMinMultiple;
-    let sum = 0;
-    for (let i = prices.length - 1, k = 0; k < n; i--, k++) {
-      sum += levels.levels.get(prices[i])?.total ?? 0;
-      if (size < min * b.szFloat(sum / n)) return NaN;
-    }
-    return b.szFloat(sum / n);
-  }
-
-  /**
-   * refLevelSize without the account's own resting candidates: a layerer's first layers sit among the
-   * best levels and raised the reference its next layers were measured against (dev seed 9001: the
-   * third of four layers fell short of its own first). Levels holding only the account's orders are
-   * skipped; the mean is over the best `refLevels` levels of other participants' size.
-   */
-  private refLevelSizeOfOthers(b: MarketBook | undefined, side: number, live: Map<string, Cand>): number {
+  private refLevelSize(b: MarketBook | undefined, side: number, size: number, live: Map<string, Cand> | undefined): number {
     if (b === undefined) return NaN;
     const l3 = b.l3;
     const ownPx = this.ownPx;
     const ownSz = this.ownSz;
     let k = 0;
-    for (const [id, c] of live) {
-      if (c.side !== side) continue;
-      const s = l3.slotOf(orderKey(id));
-      if (s === -1) continue;
-      ownPx[k] = l3.priceAt(s);
-      ownSz[k] = l3.sizeAt(s);
-      k++;
+    if (live !== undefined && live.size <= OWN_MAX) {
+      for (const [id, c] of live) {
+        if (c.side !== side) continue;
+        const s = l3.slotOf(orderKey(id));
+        if (s === -1) continue;
+        ownPx[k] = l3.priceAt(s);
+        ownSz[k] = l3.sizeAt(s);
+        k++;
+      }
     }
     const levels = side === BUY ? l3.bids : l3.asks;
     const prices = levels.prices;
+    const n = Math.min(this.p.refLevels, prices.length);
+    if (n < this.p.minRefLevels) return NaN;
+    const cut = k === 0 ? this.p.layerMinMultiple : 0;
     let sum = 0;
     let counted = 0;
-    for (let i = prices.length - 1; i >= 0 && counted < this.p.refLevels; i--) {
+    for (let i = prices.length - 1; i >= 0 && counted < n; i--) {
       const p = prices[i];
       let net = levels.levels.get(p)?.total ?? 0;
       for (let j = 0; j < k; j++) if (ownPx[j] === p) net -= ownSz[j];
       if (!(net > 0)) continue;
       sum += net;
       counted++;
+      if (size < cut * b.szFloat(sum / n)) return NaN;
     }
     return counted < this.p.minRefLevels ? NaN : b.szFloat(sum / counted);
   }
