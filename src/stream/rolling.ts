@@ -161,14 +161,29 @@ export class RollingWindow {
   }
 }
 
+const EMPTY: number[] = [];
+
 /**
- * A sliding event-time counter (events in the last `windowMs`), e.g. a message rate. Same ring as
- * RollingWindow without values: amortised O(1), 8 bytes per event in the window.
+ * A new ring of capacity `cap` (a power of two) holding old[start..end) (indices masked by `mask`)
+ * from index 0: pushed from empty as doubles, so the array keeps one elements kind.
+ */
+export function ringOf(old: number[], start: number, end: number, mask: number, cap: number): number[] {
+  const ts: number[] = [];
+  for (let i = start; i < end; i++) ts.push(old[i & mask]);
+  while (ts.length < cap) ts.push(0.5);
+  return ts;
+}
+
+/**
+ * A sliding event-time counter (events in the last `windowMs`), e.g. a message rate. Amortised O(1), about 8 bytes per
+ * event in the window.
  */
 export class RollingCount {
   readonly windowMs: number;
-  private ts = new Float64Array(16);
-  private mask = 15;
+  // A plain array allocated on the first sample and grown by doubling: most keyed counts (an account
+  // × market, a rule's group) see a handful of samples, and a typed array costs microseconds to allocate.
+  private ts: number[] = EMPTY;
+  private mask = -1;
   private start = 0;
   private end = 0;
   now = -Infinity;
@@ -185,11 +200,11 @@ export class RollingCount {
     if (t > this.now) this.advance(t);
     else t = this.now;
     if (this.end - this.start === this.mask + 1) {
-      const cap = (this.mask + 1) * 2;
-      const ts = new Float64Array(cap);
-      for (let i = this.start; i < this.end; i++) ts[i & (cap - 1)] = this.ts[i & this.mask];
-      this.ts = ts;
-      this.mask = cap - 1;
+      const n = this.end - this.start;
+      this.ts = ringOf(this.ts, this.start, this.end, this.mask, n === 0 ? 4 : n * 2);
+      this.mask = this.ts.length - 1;
+      this.start = 0;
+      this.end = n;
     }
     this.ts[this.end++ & this.mask] = t;
   }

@@ -4,7 +4,7 @@ import { EwRate } from '../../stream/ewma.js';
 import { pairKey } from '../../stream/keyed.js';
 import { orderKey } from '../../stream/books.js';
 import { IdMap } from '../../market/id-map.js';
-import { RollingWindow } from '../../stream/rolling.js';
+import { RollingCount, RollingWindow, ringOf } from '../../stream/rolling.js';
 import { baseParams, defineDetector, policyFrom, type Detector, type DetectorContext, type EpisodePolicy } from '../detector.js';
 import type { Episode } from '../emitter.js';
 import { num, time } from './format.js';
@@ -66,55 +66,7 @@ export const quoteStuffingParams = z.object({
 });
 export type QuoteStuffingParams = z.output<typeof quoteStuffingParams>;
 
-/**
- * A sliding event-time count with RollingCount's exact semantics (a sample older than `now` counts
- * at `now`); its buffer is a plain array allocated on first use: most account × market pairs see a
- * handful of messages, and a typed array costs microseconds to allocate.
- */
-class Times {
-  ts: number[] = NONE;
-  mask = -1;
-  start = 0;
-  end = 0;
-  now = -Infinity;
-  constructor(readonly windowMs: number) {}
-
-  get count(): number {
-    return this.end - this.start;
-  }
-
-  add(t: number): void {
-    if (t > this.now) this.advance(t);
-    else t = this.now;
-    if (this.end - this.start === this.mask + 1) this.grow();
-    this.ts[this.end++ & this.mask] = t;
-  }
-
-  advance(t: number): void {
-    if (t > this.now) this.now = t;
-    const cutoff = this.now - this.windowMs;
-    while (this.end > this.start && this.ts[this.start & this.mask] <= cutoff) this.start++;
-  }
-
-  private grow(): void {
-    const n = this.end - this.start;
-    const ts = ringOf(this.ts, this.start, this.end, this.mask, n === 0 ? 4 : n * 2);
-    this.ts = ts;
-    this.mask = ts.length - 1;
-    this.start = 0;
-    this.end = n;
-  }
-}
-
 const NONE: number[] = [];
-
-/** A new ring of capacity cap (a power of two) holding old[start..end) from index 0 (doubles from the start: no elements-kind transition). */
-function ringOf(old: number[], start: number, end: number, mask: number, cap: number): number[] {
-  const ts: number[] = [];
-  for (let i = start; i < end; i++) ts.push(old[i & mask]);
-  while (ts.length < cap) ts.push(0.5);
-  return ts;
-}
 
 /**
  * The account's order messages over the short and the long window: one ring, two window starts.
@@ -172,9 +124,9 @@ class Messages {
 /** Counters of one account × market, replaced by a fresh set after `accountIdleMs` of inactivity. */
 class AcctState {
   readonly msgs: Messages;
-  readonly fills: Times;
-  readonly placedLong: Times;
-  readonly cancelLong: Times;
+  readonly fills: RollingCount;
+  readonly placedLong: RollingCount;
+  readonly cancelLong: RollingCount;
   readonly baseline: EwRate;
   firstTs: number;
   /** Placement times of recent orders as offsets from firstTs (small integers: a Map stores them without a boxed number), for cancel latency; created on the first placement. */
@@ -186,9 +138,9 @@ class AcctState {
   flagged = false;
   constructor(p: QuoteStuffingParams, t: number) {
     this.msgs = new Messages(p.burstWindowMs, p.sustainWindowMs);
-    this.fills = new Times(p.sustainWindowMs);
-    this.placedLong = new Times(p.sustainWindowMs);
-    this.cancelLong = new Times(p.sustainWindowMs);
+    this.fills = new RollingCount(p.sustainWindowMs);
+    this.placedLong = new RollingCount(p.sustainWindowMs);
+    this.cancelLong = new RollingCount(p.sustainWindowMs);
     this.baseline = new EwRate(p.baselineHalfLifeMs);
     this.firstTs = t;
   }
@@ -245,8 +197,8 @@ class Slot {
 }
 
 class MarketState {
-  readonly messages: Times;
-  readonly fills: Times;
+  readonly messages: RollingCount;
+  readonly fills: RollingCount;
   readonly slots = new Map<string, Slot>();
   /** Accounts with order messages in the long window (lazily expired through a FIFO of (slot, time)). */
   activeCount = 0;
@@ -254,8 +206,8 @@ class MarketState {
   private qTs: number[] = [];
   private head = 0;
   constructor(p: QuoteStuffingParams, readonly firstTs: number) {
-    this.messages = new Times(p.sustainWindowMs);
-    this.fills = new Times(p.sustainWindowMs);
+    this.messages = new RollingCount(p.sustainWindowMs);
+    this.fills = new RollingCount(p.sustainWindowMs);
   }
 
   /** Records a message of the slot's account at t and expires accounts silent for longer than windowMs (event time only). */
